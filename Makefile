@@ -1,0 +1,135 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# msgbox top-level build.
+#
+#   make                 module (for KDIR), libmsgbox, tools, selftests
+#   make module KDIR=... the module against another kernel tree
+#   make check-kernel    W=1 + sparse (C=2) build on every installed Debian kernel
+#   make check           the whole test suite in QEMU on Debian 6.1 and 6.12
+#   make demo            several processes exchanging messages, in the VM
+#
+# Objects go to build/ (the module to build/module-<kernel release>/, since
+# kbuild of this era builds external modules in their source directory).
+
+# The running kernel here is not a Debian one: default to the installed
+# Debian 12 headers of the 6.1 line (linux-headers-amd64).
+KDIR ?= $(firstword $(sort $(wildcard /usr/src/linux-headers-6.1.*-amd64)))
+KREL := $(notdir $(KDIR:/=))
+KREL := $(patsubst linux-headers-%,%,$(KREL))
+O_MOD := build/module-$(KREL)
+
+CC ?= gcc
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2 -Wstrict-prototypes
+LIB_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOURCE \
+	-Iuapi -Iuserlib
+APP_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iuapi -Iuserlib
+
+LIB_VERSION := 1.0.0
+LIB_SONAME := libmsgbox.so.1
+PREFIX ?= /usr/local
+
+LIB_SRCS := userlib/msgbox.c
+LIB_OBJS := $(patsubst userlib/%.c,build/lib/obj/%.o,$(LIB_SRCS))
+LIB_PIC_OBJS := $(patsubst userlib/%.c,build/lib/pic/%.o,$(LIB_SRCS))
+
+MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild uapi/linux/msgbox.h
+
+.PHONY: all module lib tools selftests check check-kernel checkpatch demo clean install
+
+all: module lib tools selftests
+
+# ---- kernel module -------------------------------------------------------
+module: $(O_MOD)/msgbox.ko
+
+$(O_MOD)/msgbox.ko: $(MODULE_SRCS)
+	@test -d "$(KDIR)" || { echo "KDIR=$(KDIR) is not a kernel tree (apt-get install linux-headers-amd64)"; exit 1; }
+	@mkdir -p $(O_MOD)/module $(O_MOD)/uapi/linux
+	cp Kbuild $(O_MOD)/Kbuild
+	cp module/*.c module/*.h $(O_MOD)/module/
+	cp uapi/linux/msgbox.h $(O_MOD)/uapi/linux/
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(O_MOD) $(KBUILD_ARGS) modules
+
+# Warning-free with W=1 and sparse-clean on every installed Debian kernel,
+# and checkpatch-clean (checkpatch comes from Debian's linux-source-6.12;
+# BIT() does not exist for UAPI headers, hence BIT_MACRO is ignored).
+KSRC_TAR ?= /usr/src/linux-source-6.12.tar.xz
+CHECKPATCH := build/kscripts/checkpatch.pl
+
+$(CHECKPATCH):
+	@mkdir -p build/kscripts
+	tar -xJf $(KSRC_TAR) -C build/kscripts --strip-components=2 \
+		linux-source-6.12/scripts/checkpatch.pl linux-source-6.12/scripts/spelling.txt \
+		linux-source-6.12/scripts/const_structs.checkpatch
+
+checkpatch: $(CHECKPATCH)
+	perl $(CHECKPATCH) --no-tree --strict --terse --show-types --ignore BIT_MACRO \
+		-f module/*.c module/*.h uapi/linux/msgbox.h
+
+check-kernel: checkpatch
+	@set -e; for k in $(sort $(wildcard /usr/src/linux-headers-6.*-amd64)); do \
+		echo "== $$k"; rm -rf build/check-$$(basename $$k); \
+		$(MAKE) --no-print-directory module KDIR=$$k O_MOD=build/check-$$(basename $$k) \
+			KBUILD_ARGS="W=1 C=2 CHECKFLAGS=-Wsparse-error KCFLAGS=-Werror"; \
+	done
+
+# ---- libmsgbox -----------------------------------------------------------
+lib: build/lib/libmsgbox.a build/lib/$(LIB_SONAME) build/lib/msgbox.pc
+
+build/lib/obj/%.o: userlib/%.c userlib/msgbox.h uapi/linux/msgbox.h
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -fno-PIC -c -o $@ $<
+
+build/lib/pic/%.o: userlib/%.c userlib/msgbox.h uapi/linux/msgbox.h
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+build/lib/libmsgbox.a: $(LIB_OBJS)
+	$(AR) rcs $@ $^
+
+build/lib/$(LIB_SONAME): $(LIB_PIC_OBJS) userlib/libmsgbox.map
+	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=userlib/libmsgbox.map \
+		-o build/lib/libmsgbox.so.$(LIB_VERSION) $(LIB_PIC_OBJS)
+	ln -sf libmsgbox.so.$(LIB_VERSION) $@
+	ln -sf $(LIB_SONAME) build/lib/libmsgbox.so
+
+build/lib/msgbox.pc: userlib/msgbox.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
+
+# ---- tools (static, so the VM needs no shared libraries) -----------------
+TOOLS := build/bin/msgbox build/bin/msgbox-demo
+tools: $(TOOLS)
+
+build/bin/msgbox: tools/msgbox/msgbox.c build/lib/libmsgbox.a
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -static -o $@ $< build/lib/libmsgbox.a
+
+build/bin/msgbox-demo: tools/demo/msgbox-demo.c build/lib/libmsgbox.a
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -static -o $@ $< build/lib/libmsgbox.a
+
+# ---- selftests -----------------------------------------------------------
+selftests: build/lib/libmsgbox.a
+	$(MAKE) -C selftests OUT=$(CURDIR)/build/selftests LIBMSGBOX=$(CURDIR)/build/lib/libmsgbox.a
+
+# ---- running in the VM ---------------------------------------------------
+check:
+	tools/vm/msgbox-vm tests
+
+demo:
+	tools/vm/msgbox-vm demo
+
+install: lib tools
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/linux $(DESTDIR)$(PREFIX)/bin
+	install -m 644 build/lib/libmsgbox.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 build/lib/libmsgbox.so.$(LIB_VERSION) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf libmsgbox.so.$(LIB_VERSION) $(DESTDIR)$(PREFIX)/lib/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(PREFIX)/lib/libmsgbox.so
+	install -m 644 build/lib/msgbox.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 userlib/msgbox.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 uapi/linux/msgbox.h $(DESTDIR)$(PREFIX)/include/linux/
+	install -m 755 build/bin/msgbox $(DESTDIR)$(PREFIX)/bin/
+
+clean:
+	rm -rf build

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgbox: kernel-mediated message passing through /dev/msgbox.
+ *
+ * This file holds the misc device and the module parameters, the
+ * system-wide bounds every mailbox is checked against at creation.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+
+#include "msgbox.h"
+
+unsigned int msgbox_max_mailboxes = 1024;
+unsigned int msgbox_max_msgs = 65536;
+unsigned int msgbox_max_msg_size = 4 << 20;
+unsigned long msgbox_max_mailbox_bytes = 64 << 20;
+
+/* Bounded setters: a limit of 0 would make every create fail. */
+static int msgbox_param_set_uint(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, INT_MAX);
+}
+
+static int msgbox_param_set_ulong(const char *val, const struct kernel_param *kp)
+{
+	unsigned long v;
+	int ret;
+
+	ret = kstrtoul(val, 0, &v);
+	if (ret)
+		return ret;
+	if (!v || v > (1UL << 40))
+		return -EINVAL;
+	*(unsigned long *)kp->arg = v;
+	return 0;
+}
+
+static const struct kernel_param_ops msgbox_uint_ops = {
+	.set = msgbox_param_set_uint,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops msgbox_ulong_ops = {
+	.set = msgbox_param_set_ulong,
+	.get = param_get_ulong,
+};
+
+module_param_cb(max_mailboxes, &msgbox_uint_ops, &msgbox_max_mailboxes, 0644);
+MODULE_PARM_DESC(max_mailboxes, "Maximum number of named mailboxes (default 1024)");
+module_param_cb(max_msgs, &msgbox_uint_ops, &msgbox_max_msgs, 0644);
+MODULE_PARM_DESC(max_msgs, "Largest max_msgs a mailbox may ask for (default 65536)");
+module_param_cb(max_msg_size, &msgbox_uint_ops, &msgbox_max_msg_size, 0644);
+MODULE_PARM_DESC(max_msg_size, "Largest max_msg_size a mailbox may ask for, bytes (default 4 MiB)");
+module_param_cb(max_mailbox_bytes, &msgbox_ulong_ops, &msgbox_max_mailbox_bytes, 0644);
+MODULE_PARM_DESC(max_mailbox_bytes, "Largest max_bytes a mailbox may ask for (default 64 MiB)");
+
+static const struct file_operations msgbox_ctl_fops = {
+	.owner		= THIS_MODULE,
+	.unlocked_ioctl	= msgbox_ctl_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+static struct miscdevice msgbox_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "msgbox",
+	.fops	= &msgbox_ctl_fops,
+	.mode	= 0666,
+};
+
+static int __init msgbox_init(void)
+{
+	/* The first published sizes are ABI: they must never change. */
+	BUILD_BUG_ON(sizeof(struct msgbox_create) != MSGBOX_CREATE_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct msgbox_open) != MSGBOX_OPEN_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct msgbox_msg) != MSGBOX_MSG_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct msgbox_info) != MSGBOX_INFO_SIZE_VER0);
+	return misc_register(&msgbox_misc);
+}
+
+static void __exit msgbox_exit(void)
+{
+	misc_deregister(&msgbox_misc);
+	msgbox_registry_exit();
+}
+
+module_init(msgbox_init);
+module_exit(msgbox_exit);
+
+MODULE_DESCRIPTION("msgbox: kernel-mediated message passing");
+MODULE_AUTHOR("The msgbox developers");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgbox: command-line access to mailboxes.
+ *
+ *   msgbox create NAME [-m MAX_MSGS] [-s MAX_MSG_SIZE] [-b MAX_BYTES]
+ *   msgbox destroy NAME
+ *   msgbox send NAME [-n] [-t TIMEOUT_MS] [MESSAGE...]   (stdin if no MESSAGE)
+ *   msgbox recv NAME [-n] [-t TIMEOUT_MS] [-c COUNT] [-v]
+ *   msgbox info NAME
+ *
+ * Exit status: 0 on success, 1 on an error (message on stderr), 2 on usage.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msgbox.h"
+
+static const char *prog = "msgbox";
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: %s create NAME [-m MAX_MSGS] [-s MAX_MSG_SIZE] [-b MAX_BYTES]\n"
+		"       %s destroy NAME\n"
+		"       %s send NAME [-n] [-t TIMEOUT_MS] [MESSAGE...]\n"
+		"       %s recv NAME [-n] [-t TIMEOUT_MS] [-c COUNT] [-v]\n"
+		"       %s info NAME\n", prog, prog, prog, prog, prog);
+	exit(2);
+}
+
+static int fail(const char *what, const char *name)
+{
+	fprintf(stderr, "%s: %s %s: %s\n", prog, what, name, strerror(errno));
+	return 1;
+}
+
+static unsigned long long number(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || !*s) {
+		fprintf(stderr, "%s: bad number '%s'\n", prog, s);
+		exit(2);
+	}
+	return v;
+}
+
+static int cmd_create(int argc, char **argv)
+{
+	struct msgbox_attr attr;
+	int opt, fd;
+
+	msgbox_attr_init(&attr);
+	while ((opt = getopt(argc, argv, "m:s:b:")) != -1) {
+		switch (opt) {
+		case 'm': attr.max_msgs = number(optarg); break;
+		case 's': attr.max_msg_size = number(optarg); break;
+		case 'b': attr.max_bytes = number(optarg); break;
+		default: usage();
+		}
+	}
+	if (optind != argc - 1)
+		usage();
+	if (attr.max_bytes < attr.max_msg_size)
+		attr.max_bytes = attr.max_msg_size;
+	fd = msgbox_create(argv[optind], &attr, MSGBOX_FD_RECV | MSGBOX_FD_SEND);
+	if (fd < 0)
+		return fail("create", argv[optind]);
+	close(fd);
+	return 0;
+}
+
+static int cmd_send(int argc, char **argv)
+{
+	struct msgbox_msg m;
+	long long timeout = -1;
+	unsigned int flags = 0;
+	char *buf = NULL;
+	size_t len = 0;
+	int opt, fd;
+
+	while ((opt = getopt(argc, argv, "+nt:")) != -1) {
+		switch (opt) {
+		case 'n': flags |= MSGBOX_MSG_NONBLOCK; break;
+		case 't': timeout = number(optarg); break;
+		default: usage();
+		}
+	}
+	if (optind >= argc)
+		usage();
+	fd = msgbox_open(argv[optind], MSGBOX_FD_SEND);
+	if (fd < 0)
+		return fail("open", argv[optind]);
+	if (optind + 1 < argc) {
+		for (int i = optind + 1; i < argc; i++) {
+			size_t l = strlen(argv[i]);
+
+			buf = realloc(buf, len + l + 1);
+			if (!buf)
+				return fail("send", argv[optind]);
+			if (len)
+				buf[len++] = ' ';
+			memcpy(buf + len, argv[i], l);
+			len += l;
+		}
+	} else {
+		FILE *in = open_memstream(&buf, &len);
+		char chunk[4096];
+		size_t n;
+
+		while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+			fwrite(chunk, 1, n, in);
+		fclose(in);
+	}
+	memset(&m, 0, sizeof(m));
+	m.data = (unsigned long)buf;
+	m.len = len;
+	m.type = MSGBOX_TYPE_DEFAULT;
+	m.flags = flags;
+	if (timeout >= 0) {
+		m.flags |= MSGBOX_MSG_TIMEOUT;
+		m.timeout_ns = timeout * 1000000ULL;
+	}
+	if (msgbox_sendmsg(fd, &m))
+		return fail("send", argv[optind]);
+	free(buf);
+	close(fd);
+	return 0;
+}
+
+static int cmd_recv(int argc, char **argv)
+{
+	unsigned long long count = 1;
+	struct msgbox_info info;
+	long long timeout = -1;
+	unsigned int flags = 0;
+	int opt, fd, verbose = 0;
+	char *buf;
+
+	while ((opt = getopt(argc, argv, "nt:c:v")) != -1) {
+		switch (opt) {
+		case 'n': flags |= MSGBOX_MSG_NONBLOCK; break;
+		case 't': timeout = number(optarg); break;
+		case 'c': count = number(optarg); break;
+		case 'v': verbose = 1; break;
+		default: usage();
+		}
+	}
+	if (optind != argc - 1)
+		usage();
+	fd = msgbox_open(argv[optind], MSGBOX_FD_RECV);
+	if (fd < 0)
+		return fail("open", argv[optind]);
+	if (msgbox_info(fd, &info))
+		return fail("info", argv[optind]);
+	buf = malloc(info.max_msg_size + 1);
+	if (!buf)
+		return fail("recv", argv[optind]);
+	while (count--) {
+		struct msgbox_msg m;
+
+		memset(&m, 0, sizeof(m));
+		m.data = (unsigned long)buf;
+		m.len = info.max_msg_size;
+		m.flags = flags;
+		if (timeout >= 0) {
+			m.flags |= MSGBOX_MSG_TIMEOUT;
+			m.timeout_ns = timeout * 1000000ULL;
+		}
+		if (msgbox_recvmsg(fd, &m))
+			return fail("recv", argv[optind]);
+		if (verbose)
+			printf("id=%llu type=%lld prio=%u pid=%d uid=%u len=%llu: ",
+			       (unsigned long long)m.id, (long long)m.type,
+			       m.priority, m.sender_pid, m.sender_uid,
+			       (unsigned long long)m.len);
+		fwrite(buf, 1, m.len, stdout);
+		putchar('\n');
+		fflush(stdout);
+	}
+	free(buf);
+	close(fd);
+	return 0;
+}
+
+static int cmd_info(int argc, char **argv)
+{
+	struct msgbox_info i;
+	int fd;
+
+	if (argc != 2)
+		usage();
+	fd = msgbox_open(argv[1], MSGBOX_FD_RECV);
+	if (fd < 0)
+		return fail("open", argv[1]);
+	if (msgbox_info(fd, &i))
+		return fail("info", argv[1]);
+	printf("name:          %s\n", i.name);
+	printf("messages:      %u / %u\n", i.nr_msgs, i.max_msgs);
+	printf("bytes:         %llu / %llu\n", (unsigned long long)i.nr_bytes,
+	       (unsigned long long)i.max_bytes);
+	printf("max_msg_size:  %u\n", i.max_msg_size);
+	printf("sent:          %llu\n", (unsigned long long)i.sent);
+	printf("received:      %llu\n", (unsigned long long)i.received);
+	printf("waiting:       %u receivers, %u senders\n", i.recv_waiters,
+	       i.send_waiters);
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 3)
+		usage();
+	argc--;
+	argv++;
+	if (!strcmp(argv[0], "create"))
+		return cmd_create(argc, argv);
+	if (!strcmp(argv[0], "destroy"))
+		return msgbox_destroy(argv[1]) ? fail("destroy", argv[1]) : 0;
+	if (!strcmp(argv[0], "send"))
+		return cmd_send(argc, argv);
+	if (!strcmp(argv[0], "recv"))
+		return cmd_recv(argc, argv);
+	if (!strcmp(argv[0], "info"))
+		return cmd_info(argc, argv);
+	usage();
+	return 2;
+}

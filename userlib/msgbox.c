@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libmsgbox: thin, errno-style wrappers over the /dev/msgbox ioctls.
+ *
+ * Control operations (create, open, destroy) open /dev/msgbox for the call
+ * and close it again: they are rare, and this keeps the library stateless
+ * and therefore thread- and fork-safe.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "msgbox.h"
+
+#define MSGBOX_API __attribute__((visibility("default")))
+
+static int msgbox_ctl(unsigned long cmd, void *arg)
+{
+	int saved;
+	int dev;
+	int ret;
+
+	dev = open(MSGBOX_DEVICE, O_RDWR | O_CLOEXEC);
+	if (dev < 0)
+		return -1;
+	ret = ioctl(dev, cmd, arg);
+	saved = errno;
+	close(dev);
+	errno = saved;
+	return ret;
+}
+
+/* Copy @name into a MSGBOX_NAME_MAX field, leaving the kernel to judge it. */
+static int msgbox_name_copy(char *dst, const char *name)
+{
+	size_t len;
+
+	if (!name) {
+		errno = EINVAL;
+		return -1;
+	}
+	len = strlen(name);
+	if (len >= MSGBOX_NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(dst, name, len + 1);
+	return 0;
+}
+
+MSGBOX_API void msgbox_attr_init(struct msgbox_attr *attr)
+{
+	attr->max_msgs = MSGBOX_DEFAULT_MAX_MSGS;
+	attr->max_msg_size = MSGBOX_DEFAULT_MAX_MSG_SIZE;
+	attr->max_bytes = MSGBOX_DEFAULT_MAX_BYTES;
+}
+
+MSGBOX_API int msgbox_create(const char *name, const struct msgbox_attr *attr,
+			     unsigned int fd_flags)
+{
+	struct msgbox_create c;
+	struct msgbox_attr def;
+
+	if (!attr) {
+		msgbox_attr_init(&def);
+		attr = &def;
+	}
+	memset(&c, 0, sizeof(c));
+	if (msgbox_name_copy(c.name, name))
+		return -1;
+	c.max_msgs = attr->max_msgs;
+	c.max_msg_size = attr->max_msg_size;
+	c.max_bytes = attr->max_bytes;
+	c.fd_flags = fd_flags;
+	return msgbox_ctl(MSGBOX_IOC_CREATE, &c);
+}
+
+MSGBOX_API int msgbox_open(const char *name, unsigned int fd_flags)
+{
+	struct msgbox_open o;
+
+	memset(&o, 0, sizeof(o));
+	if (msgbox_name_copy(o.name, name))
+		return -1;
+	o.fd_flags = fd_flags;
+	return msgbox_ctl(MSGBOX_IOC_OPEN, &o);
+}
+
+MSGBOX_API int msgbox_destroy(const char *name)
+{
+	struct msgbox_open o;
+
+	memset(&o, 0, sizeof(o));
+	if (msgbox_name_copy(o.name, name))
+		return -1;
+	return msgbox_ctl(MSGBOX_IOC_DESTROY, &o);
+}
+
+MSGBOX_API int msgbox_sendmsg(int fd, struct msgbox_msg *msg)
+{
+	return ioctl(fd, MSGBOX_IOC_SEND, msg);
+}
+
+MSGBOX_API int msgbox_recvmsg(int fd, struct msgbox_msg *msg)
+{
+	return ioctl(fd, MSGBOX_IOC_RECV, msg);
+}
+
+static void msgbox_msg_init(struct msgbox_msg *m, const void *buf, size_t len,
+			    unsigned int flags)
+{
+	memset(m, 0, sizeof(*m));
+	m->data = (uint64_t)(uintptr_t)buf;
+	m->len = len;
+	m->flags = flags;
+}
+
+MSGBOX_API int msgbox_send(int fd, const void *buf, size_t len,
+			   unsigned int flags)
+{
+	struct msgbox_msg m;
+
+	msgbox_msg_init(&m, buf, len, flags);
+	m.type = MSGBOX_TYPE_DEFAULT;
+	return msgbox_sendmsg(fd, &m);
+}
+
+MSGBOX_API ssize_t msgbox_recv(int fd, void *buf, size_t size,
+			       unsigned int flags)
+{
+	struct msgbox_msg m;
+
+	msgbox_msg_init(&m, buf, size, flags);
+	if (msgbox_recvmsg(fd, &m))
+		return -1;
+	return (ssize_t)m.len;
+}
+
+MSGBOX_API int msgbox_send_timeout(int fd, const void *buf, size_t len,
+				   unsigned long long timeout_ns)
+{
+	struct msgbox_msg m;
+
+	msgbox_msg_init(&m, buf, len, MSGBOX_MSG_TIMEOUT);
+	m.type = MSGBOX_TYPE_DEFAULT;
+	m.timeout_ns = timeout_ns;
+	return msgbox_sendmsg(fd, &m);
+}
+
+MSGBOX_API ssize_t msgbox_recv_timeout(int fd, void *buf, size_t size,
+				       unsigned long long timeout_ns)
+{
+	struct msgbox_msg m;
+
+	msgbox_msg_init(&m, buf, size, MSGBOX_MSG_TIMEOUT);
+	m.timeout_ns = timeout_ns;
+	if (msgbox_recvmsg(fd, &m))
+		return -1;
+	return (ssize_t)m.len;
+}
+
+MSGBOX_API int msgbox_info(int fd, struct msgbox_info *info)
+{
+	return ioctl(fd, MSGBOX_IOC_INFO, info);
+}
+
+MSGBOX_API int msgbox_abi_version(void)
+{
+	return msgbox_ctl(MSGBOX_IOC_VERSION, NULL);
+}

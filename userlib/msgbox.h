@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libmsgbox: the C API over /dev/msgbox.
+ *
+ * Conventions (errno-style, the only one in this library):
+ *   - functions returning a descriptor or a length return it on success and
+ *     -1 with errno set on failure;
+ *   - functions returning int return 0 on success and -1 with errno set.
+ * strerror(3) therefore describes every failure.  The errno values and their
+ * meaning are listed in <linux/msgbox.h>.
+ *
+ * Thread safety: every function is safe to call from several threads at once;
+ * the library keeps no state besides what the caller passes in.
+ */
+#ifndef LIBMSGBOX_H
+#define LIBMSGBOX_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <linux/msgbox.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Defaults used by msgbox_attr_init(): sized for real use, bytes-based. */
+#define MSGBOX_DEFAULT_MAX_MSGS		256
+#define MSGBOX_DEFAULT_MAX_MSG_SIZE	8192
+#define MSGBOX_DEFAULT_MAX_BYTES	(1024 * 1024)
+
+/**
+ * struct msgbox_attr - limits of a new mailbox
+ * @max_msgs:     capacity in messages.
+ * @max_msg_size: largest payload in bytes.
+ * @max_bytes:    capacity in payload bytes (at least @max_msg_size).
+ */
+struct msgbox_attr {
+	unsigned int max_msgs;
+	unsigned int max_msg_size;
+	unsigned long long max_bytes;
+};
+
+/**
+ * msgbox_attr_init() - fill @attr with the library defaults.
+ */
+void msgbox_attr_init(struct msgbox_attr *attr);
+
+/**
+ * msgbox_create() - create a named mailbox and open it.
+ * @name:     mailbox name (see MSGBOX_NAME_MAX in <linux/msgbox.h>).
+ * @attr:     limits, or NULL for the defaults.
+ * @fd_flags: MSGBOX_FD_* (RECV and/or SEND, NONBLOCK, CLOEXEC).
+ *
+ * Returns a mailbox descriptor, or -1 with errno: EEXIST (name taken),
+ * EINVAL (bad name or limit), ENAMETOOLONG, ENOSPC (too many mailboxes),
+ * ENOENT (no /dev/msgbox: module not loaded).
+ */
+int msgbox_create(const char *name, const struct msgbox_attr *attr,
+		  unsigned int fd_flags);
+
+/**
+ * msgbox_open() - open an existing mailbox by name.
+ *
+ * Returns a mailbox descriptor, or -1 with errno ENOENT if there is none.
+ */
+int msgbox_open(const char *name, unsigned int fd_flags);
+
+/**
+ * msgbox_destroy() - remove a named mailbox.
+ *
+ * Sleepers on it wake with EIDRM, queued messages are dropped, and
+ * descriptors still open on it fail with EIDRM from then on.
+ * Returns 0, or -1 with errno ENOENT.
+ */
+int msgbox_destroy(const char *name);
+
+/**
+ * msgbox_send() - send one message of type MSGBOX_TYPE_DEFAULT.
+ * @fd:    mailbox descriptor opened with MSGBOX_FD_SEND.
+ * @buf:   payload, @len bytes (0 allowed).
+ * @flags: MSGBOX_MSG_NONBLOCK or 0.
+ *
+ * Sleeps while the mailbox is full unless non-blocking.
+ * Returns 0, or -1 with errno (EAGAIN, EMSGSIZE, EINTR, EIDRM, EBADF...).
+ */
+int msgbox_send(int fd, const void *buf, size_t len, unsigned int flags);
+
+/**
+ * msgbox_recv() - receive the first message.
+ * @fd:    mailbox descriptor opened with MSGBOX_FD_RECV.
+ * @buf:   buffer of @size bytes.
+ * @flags: MSGBOX_MSG_NONBLOCK or 0.
+ *
+ * Returns the message length, or -1 with errno.  EMSGSIZE means @size is
+ * smaller than the next message, which stays queued.
+ */
+ssize_t msgbox_recv(int fd, void *buf, size_t size, unsigned int flags);
+
+/**
+ * msgbox_send_timeout() / msgbox_recv_timeout() - as above, waiting at most
+ * @timeout_ns nanoseconds (ETIMEDOUT after that; 0 means try once).
+ */
+int msgbox_send_timeout(int fd, const void *buf, size_t len,
+			unsigned long long timeout_ns);
+ssize_t msgbox_recv_timeout(int fd, void *buf, size_t size,
+			    unsigned long long timeout_ns);
+
+/**
+ * msgbox_sendmsg() / msgbox_recvmsg() - full control over one message.
+ * @msg: struct msgbox_msg from <linux/msgbox.h>; the caller sets data, len,
+ *       type, priority, flags and timeout_ns; the kernel writes id (and, on
+ *       receive, len, type, priority and the sender's credentials).
+ *
+ * Return 0, or -1 with errno.
+ */
+int msgbox_sendmsg(int fd, struct msgbox_msg *msg);
+int msgbox_recvmsg(int fd, struct msgbox_msg *msg);
+
+/**
+ * msgbox_info() - read the limits and counters of a mailbox.
+ *
+ * Returns 0, or -1 with errno.
+ */
+int msgbox_info(int fd, struct msgbox_info *info);
+
+/**
+ * msgbox_abi_version() - MSGBOX_ABI_VERSION of the loaded module, or -1.
+ */
+int msgbox_abi_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIBMSGBOX_H */
