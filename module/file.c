@@ -260,10 +260,13 @@ static long msgbox_ioc_info(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
 	struct msgbox_info info;
+	int ret;
 
 	if (_IOC_SIZE(cmd) < MSGBOX_INFO_SIZE_VER0)
 		return -EINVAL;
-	msgbox_fill_info(msgbox_file_box(file), &info);
+	ret = msgbox_fill_info(msgbox_file_box(file), &info);
+	if (ret)
+		return ret;
 	return msgbox_copy_result(arg, cmd, &info, sizeof(info));
 }
 
@@ -307,8 +310,10 @@ static void msgbox_file_show_fdinfo(struct seq_file *m, struct file *file)
 {
 	struct msgbox_info info;
 
-	msgbox_fill_info(msgbox_file_box(file), &info);
-	seq_printf(m, "msgbox-name:\t%s\n", info.name);
+	bool dead = msgbox_fill_info(msgbox_file_box(file), &info);
+
+	seq_printf(m, "msgbox-name:\t%s%s\n", info.name,
+		   dead ? " (destroyed)" : "");
 	seq_printf(m, "msgbox-msgs:\t%u/%u\n", info.nr_msgs, info.max_msgs);
 	seq_printf(m, "msgbox-bytes:\t%llu/%llu\n", info.nr_bytes,
 		   info.max_bytes);

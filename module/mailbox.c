@@ -607,10 +607,14 @@ __poll_t msgbox_poll_mask(struct msgbox *mb)
 	return mask;
 }
 
-void msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info)
+/* Return: 0, or -EIDRM once the mailbox is destroyed (info still filled). */
+int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info)
 {
+	int ret;
+
 	memset(info, 0, sizeof(*info));
 	spin_lock(&mb->lock);
+	ret = mb->dead ? -EIDRM : 0;
 	info->nr_msgs = mb->nr_msgs;
 	info->nr_bytes = mb->nr_bytes;
 	info->sent = mb->sent;
@@ -622,4 +626,5 @@ void msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info)
 	info->max_msg_size = mb->max_msg_size;
 	info->max_bytes = mb->max_bytes;
 	strscpy(info->name, mb->name, sizeof(info->name));
+	return ret;
 }

@@ -130,7 +130,7 @@ int msgbox_recv(struct msgbox *mb, size_t size, bool nonblock,
 		struct msgbox_message **msgp);
 void msgbox_requeue(struct msgbox *mb, struct msgbox_message *msg);
 __poll_t msgbox_poll_mask(struct msgbox *mb);
-void msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info);
+int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info);
 
 /* registry.c */
 int msgbox_name_check(const char *name);
