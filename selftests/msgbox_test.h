@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the msgbox selftests.
+ *
+ * Tests use libmsgbox (userlib/msgbox.h) for everything except deliberately
+ * malformed requests, which go through raw ioctl(2).
+ *
+ * Helper processes forked by a test never use ASSERT_*: an ASSERT longjmps
+ * into the harness, which would run the fixture teardown in the helper.
+ * They check with CHILD_CHECK() and report through their exit status, which
+ * the test reaps with mb_reap() and compares with EXPECT_EQ(0, ...).
+ *
+ * Teardown: every fixture uses FIXTURE_TEARDOWN_PARENT.  The 6.12 harness
+ * keeps its "child" pid in a non-volatile local across setjmp(), so after an
+ * ASSERT the test process may take the parent's path and skip a plain
+ * FIXTURE_TEARDOWN, leaking the mailbox name (seen: a later ENOSPC count was
+ * off by one).  The parent variant runs exactly once whichever process gets
+ * there.  It may run in a process without the test's descriptors, so it
+ * only destroys mailboxes by name (which also wakes any helper left asleep);
+ * process exit closes the descriptors.
+ */
+#ifndef MSGBOX_TEST_H
+#define MSGBOX_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include "msgbox.h"		/* userlib/msgbox.h, includes <linux/msgbox.h> */
+#include "kselftest_harness.h"
+
+/* Upper bound for any wait on another process (TCG is slow). */
+#define MB_WAIT_MS	20000
+
+#define MB_RW		(MSGBOX_FD_RECV | MSGBOX_FD_SEND)
+
+/*
+ * A helper process's check: on failure, say where and why on stderr (the
+ * harness output carries it) and exit with @code, which must be non-zero.
+ */
+#define CHILD_CHECK(cond, code) do {					\
+	if (!(cond)) {							\
+		int __e = errno;					\
+		fprintf(stderr, "# %s:%d: child %d: check '%s' failed "	\
+			"(errno %d: %s)\n", __FILE__, __LINE__,		\
+			getpid(), #cond, __e, strerror(__e));		\
+		_exit(code);						\
+	}								\
+} while (0)
+
+/* A mailbox name unique to this test process: "ksft-<tag>-<pid>". */
+static inline void mb_make_name(char *buf, size_t size, const char *tag)
+{
+	snprintf(buf, size, "ksft-%s-%d", tag, (int)getpid());
+}
+
+static inline bool mb_have_device(void)
+{
+	return access(MSGBOX_DEVICE, F_OK) == 0;
+}
+
+static inline int mb_create(const char *name, unsigned int max_msgs,
+			    unsigned int max_msg_size,
+			    unsigned long long max_bytes, unsigned int fd_flags)
+{
+	struct msgbox_attr attr = {
+		.max_msgs = max_msgs,
+		.max_msg_size = max_msg_size,
+		.max_bytes = max_bytes,
+	};
+
+	return msgbox_create(name, &attr, fd_flags);
+}
+
+/* Destroy @name if it exists; 0 if it was destroyed or absent. */
+static inline int mb_destroy_quiet(const char *name)
+{
+	if (msgbox_destroy(name) == 0 || errno == ENOENT)
+		return 0;
+	return -1;
+}
+
+static inline uint64_t mb_now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static inline void mb_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/*
+ * Wait until the mailbox reports @recv tasks sleeping in receive and @send
+ * sleeping in send: the way a test knows another process is really blocked.
+ * Returns 0, or -1 if that did not happen within MB_WAIT_MS (or INFO failed).
+ */
+static inline int mb_wait_waiters(int fd, unsigned int recv, unsigned int send)
+{
+	struct msgbox_info info;
+	int i;
+
+	for (i = 0; i < MB_WAIT_MS; i++) {
+		if (msgbox_info(fd, &info))
+			return -1;
+		if (info.recv_waiters == recv && info.send_waiters == send)
+			return 0;
+		mb_sleep_ms(1);
+	}
+	fprintf(stderr, "# waiters: want recv %u send %u, have recv %u send %u\n",
+		recv, send, info.recv_waiters, info.send_waiters);
+	return -1;
+}
+
+/*
+ * Reap @pid, waiting at most @ms milliseconds (then SIGKILL).
+ * Returns its exit status, 128 + signal if it was killed by a signal, or
+ * -1 if it had to be killed because it did not finish in time.
+ */
+static inline int mb_reap(pid_t pid, unsigned int ms)
+{
+	int status, i;
+	pid_t r;
+
+	for (i = 0; ; i++) {
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			return -2;
+		if (i >= (int)ms) {
+			fprintf(stderr, "# child %d did not finish in %u ms\n",
+				(int)pid, ms);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			return -1;
+		}
+		mb_sleep_ms(1);
+	}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -3;
+}
+
+/* Has @pid exited already?  (Reaps it if so; *status gets mb_reap's value.) */
+static inline bool mb_exited(pid_t pid, int *status)
+{
+	int st;
+
+	if (waitpid(pid, &st, WNOHANG) != pid)
+		return false;
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	return true;
+}
+
+/*
+ * Wait until @pid sleeps inside one of the system calls @nrs (terminated by
+ * -1), as /proc/<pid>/stat and /proc/<pid>/syscall show: how a test knows a
+ * poller is blocked in poll(2)/epoll_wait(2), which have no waiter counter.
+ * Returns 0, or -1 if that did not happen within MB_WAIT_MS.
+ */
+static inline int mb_wait_in_syscall(pid_t pid, const long *nrs)
+{
+	char path[64], buf[256];
+	int i, j;
+
+	for (i = 0; i < MB_WAIT_MS; i++, mb_sleep_ms(1)) {
+		char *p, state;
+		long nr;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		f = fopen(path, "r");
+		if (!f)
+			return -1;
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		if (!p || !(p = strrchr(buf, ')')) || sscanf(p + 1, " %c", &state) != 1)
+			return -1;
+		if (state != 'S')
+			continue;
+
+		snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+		f = fopen(path, "r");
+		if (!f)
+			return -1;
+		p = fgets(buf, sizeof(buf), f);
+		fclose(f);
+		if (!p || sscanf(buf, "%ld", &nr) != 1)
+			continue;
+		for (j = 0; nrs[j] >= 0; j++)
+			if (nr == nrs[j])
+				return 0;
+	}
+	fprintf(stderr, "# child %d never slept in the expected syscall\n", (int)pid);
+	return -1;
+}
+
+/* Deterministic payload byte @i of message @seq. */
+static inline unsigned char mb_pattern(unsigned int seq, size_t i)
+{
+	return (unsigned char)(seq * 131u + i * 7u + (i >> 8));
+}
+
+static inline void mb_fill(void *buf, size_t len, unsigned int seq)
+{
+	unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		p[i] = mb_pattern(seq, i);
+}
+
+static inline bool mb_check(const void *buf, size_t len, unsigned int seq)
+{
+	const unsigned char *p = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != mb_pattern(seq, i))
+			return false;
+	return true;
+}
+
+#endif /* MSGBOX_TEST_H */
