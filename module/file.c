@@ -64,27 +64,32 @@ static struct msgbox *msgbox_file_box(struct file *file)
 	return file->private_data;
 }
 
-/* The deadline for a MSGBOX_MSG_TIMEOUT of @ns nanoseconds from now. */
-static ktime_t msgbox_deadline(u64 ns)
+/* Blocking mode of read(2)/write(2): the descriptor's O_NONBLOCK only. */
+static void msgbox_rw_wait(struct kiocb *iocb, struct msgbox_wait *wait)
 {
-	return ktime_add_safe(ktime_get(), ns_to_ktime(min_t(u64, ns, KTIME_MAX)));
+	memset(wait, 0, sizeof(*wait));
+	wait->nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+			 (iocb->ki_flags & IOCB_NOWAIT);
+	wait->sig_err = -ERESTARTSYS;
 }
 
 static ssize_t msgbox_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct msgbox *mb = msgbox_file_box(iocb->ki_filp);
-	bool nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
-			(iocb->ki_flags & IOCB_NOWAIT);
+	struct msgbox_recv_args args;
 	struct msgbox_message *msg;
+	struct msgbox_wait wait;
 	size_t len;
 	int ret;
 
-	ret = msgbox_recv(mb, iov_iter_count(to), nonblock, NULL, -ERESTARTSYS,
-			  &msg);
+	msgbox_recv_args_init(&args, 0, 0);
+	args.size = iov_iter_count(to);
+	msgbox_rw_wait(iocb, &wait);
+	ret = msgbox_recv(mb, &args, &wait, NULL, &msg);
 	if (ret)
 		return ret;
 	len = msg->len;
-	if (copy_to_iter(msg->data, len, to) != len) {
+	if (copy_to_iter(msg->payload->data, len, to) != len) {
 		msgbox_requeue(mb, msg);
 		return -EFAULT;
 	}
@@ -95,23 +100,23 @@ static ssize_t msgbox_read_iter(struct kiocb *iocb, struct iov_iter *to)
 static ssize_t msgbox_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct msgbox *mb = msgbox_file_box(iocb->ki_filp);
-	bool nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
-			(iocb->ki_flags & IOCB_NOWAIT);
 	size_t len = iov_iter_count(from);
 	struct msgbox_message *msg;
+	struct msgbox_wait wait;
 	u64 id;
 	int ret;
 
-	if (len > mb->max_msg_size)
+	if (len > READ_ONCE(mb->max_msg_size))
 		return -EMSGSIZE;
 	msg = msgbox_message_alloc(len, MSGBOX_TYPE_DEFAULT, 0);
 	if (!msg)
 		return -ENOMEM;
-	if (!copy_from_iter_full(msg->data, len, from)) {
+	if (!copy_from_iter_full(msg->payload->data, len, from)) {
 		ret = -EFAULT;
 		goto out_free;
 	}
-	ret = msgbox_send(mb, msg, nonblock, NULL, -ERESTARTSYS, &id);
+	msgbox_rw_wait(iocb, &wait);
+	ret = msgbox_send(mb, msg, &wait, &id);
 	if (ret)
 		goto out_free;
 	return len;
@@ -122,38 +127,49 @@ out_free:
 }
 
 /*
- * Checks shared by MSGBOX_IOC_SEND and MSGBOX_IOC_RECV: flags, reserved
- * fields, and the timeout, which must be zero unless MSGBOX_MSG_TIMEOUT.
+ * Check a struct msgbox_msg for an operation allowing @allowed flags, and
+ * decode its blocking mode into @wait.  A relative timeout of 0 means "try
+ * once".  Untimed sleeps restart after a signal with SA_RESTART; timed ones
+ * return EINTR, as a restart would begin a relative timeout again.
  */
-static int msgbox_msg_check(const struct msgbox_msg *m)
+static int msgbox_msg_check(struct file *file, const struct msgbox_msg *m,
+			    u32 allowed, struct msgbox_wait *wait)
 {
-	if (m->flags & ~MSGBOX_MSG_ALL)
+	u32 timeflags = MSGBOX_MSG_ABSTIME | MSGBOX_MSG_REALTIME;
+
+	if (m->flags & ~allowed)
 		return -EINVAL;
 	if (m->__reserved[0] || m->__reserved[1])
 		return -EINVAL;
-	if (!(m->flags & MSGBOX_MSG_TIMEOUT) && m->timeout_ns)
+	if (!(m->flags & MSGBOX_MSG_TIMEOUT) &&
+	    (m->timeout_ns || (m->flags & timeflags)))
 		return -EINVAL;
-	return 0;
-}
+	if ((m->flags & MSGBOX_MSG_REALTIME) && !(m->flags & MSGBOX_MSG_ABSTIME))
+		return -EINVAL;
 
-/*
- * Decode the blocking mode of one operation.  A zero timeout means "try
- * once".  Untimed sleeps restart after a signal with SA_RESTART; timed ones
- * return EINTR, as a restart would begin the full timeout again.
- */
-static void msgbox_msg_wait(struct file *file, const struct msgbox_msg *m,
-			    bool *nonblock, ktime_t *deadline, bool *timed,
-			    int *sig_err)
-{
-	*nonblock = (file->f_flags & O_NONBLOCK) ||
-		    (m->flags & MSGBOX_MSG_NONBLOCK);
-	*timed = m->flags & MSGBOX_MSG_TIMEOUT;
-	*sig_err = *timed ? -EINTR : -ERESTARTSYS;
-	if (*timed) {
+	memset(wait, 0, sizeof(*wait));
+	wait->nonblock = (file->f_flags & O_NONBLOCK) ||
+			 (m->flags & MSGBOX_MSG_NONBLOCK);
+	wait->sig_err = -ERESTARTSYS;
+	wait->clock = CLOCK_MONOTONIC;
+	if (!(m->flags & MSGBOX_MSG_TIMEOUT))
+		return 0;
+
+	wait->sig_err = -EINTR;
+	wait->timed = true;
+	if (m->flags & MSGBOX_MSG_ABSTIME) {
+		if (m->flags & MSGBOX_MSG_REALTIME)
+			wait->clock = CLOCK_REALTIME;
+		wait->deadline = ns_to_ktime(min_t(u64, m->timeout_ns,
+						   KTIME_MAX));
+	} else {
 		if (!m->timeout_ns)
-			*nonblock = true;
-		*deadline = msgbox_deadline(m->timeout_ns);
+			wait->nonblock = true;
+		wait->deadline = ktime_add_safe(ktime_get(),
+						ns_to_ktime(min_t(u64, m->timeout_ns,
+								  KTIME_MAX)));
 	}
+	return 0;
 }
 
 static long msgbox_ioc_send(struct file *file, unsigned int cmd,
@@ -162,10 +178,8 @@ static long msgbox_ioc_send(struct file *file, unsigned int cmd,
 	struct msgbox_msg __user *uarg = u64_to_user_ptr((u64)arg);
 	struct msgbox *mb = msgbox_file_box(file);
 	struct msgbox_message *msg;
+	struct msgbox_wait wait;
 	struct msgbox_msg m;
-	bool nonblock, timed;
-	ktime_t deadline;
-	int sig_err;
 	int ret;
 
 	if (!(file->f_mode & FMODE_WRITE))
@@ -173,27 +187,25 @@ static long msgbox_ioc_send(struct file *file, unsigned int cmd,
 	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	ret = msgbox_msg_check(&m);
+	ret = msgbox_msg_check(file, &m, MSGBOX_MSG_SEND_FLAGS, &wait);
 	if (ret)
 		return ret;
-	if (m.type < 1 || m.priority)
+	if (m.type < 1 || m.priority > MSGBOX_PRIO_MAX)
 		return -EINVAL;
-	if (m.len > mb->max_msg_size)
+	if (m.len > READ_ONCE(mb->max_msg_size))
 		return -EMSGSIZE;
 	/* Fail before sending if the id cannot be written back. */
 	if (put_user(0, &uarg->id))
 		return -EFAULT;
-	msgbox_msg_wait(file, &m, &nonblock, &deadline, &timed, &sig_err);
 
 	msg = msgbox_message_alloc(m.len, m.type, m.priority);
 	if (!msg)
 		return -ENOMEM;
-	if (copy_from_user(msg->data, u64_to_user_ptr(m.data), m.len)) {
+	if (copy_from_user(msg->payload->data, u64_to_user_ptr(m.data), m.len)) {
 		ret = -EFAULT;
 		goto out_free;
 	}
-	ret = msgbox_send(mb, msg, nonblock, timed ? &deadline : NULL, sig_err,
-			  &m.id);
+	ret = msgbox_send(mb, msg, &wait, &m.id);
 	if (ret)
 		goto out_free;
 	/*
@@ -210,15 +222,36 @@ out_free:
 	return ret;
 }
 
+/* Copy a received (or peeked) message out; false on a fault. */
+static bool msgbox_copy_msg_out(unsigned long arg, unsigned int cmd,
+				struct msgbox_msg *m,
+				const struct msgbox_message *msg)
+{
+	size_t len = min_t(u64, msg->len, m->len);
+
+	m->len = msg->len;
+	m->type = msg->type;
+	m->priority = msg->priority;
+	m->id = msg->id;
+	m->send_time_ns = msg->send_time_ns;
+	m->sender_pid = pid_vnr(msg->tgid);
+	m->sender_tid = pid_vnr(msg->tid);
+	m->sender_uid = from_kuid_munged(current_user_ns(), msg->uid);
+	m->sender_gid = from_kgid_munged(current_user_ns(), msg->gid);
+	if (copy_to_user(u64_to_user_ptr(m->data), msg->payload->data, len))
+		return false;
+	return !msgbox_copy_result(arg, cmd, m, sizeof(*m));
+}
+
 static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
 	struct msgbox *mb = msgbox_file_box(file);
+	struct msgbox_message *copy = NULL;
+	struct msgbox_recv_args args;
 	struct msgbox_message *msg;
+	struct msgbox_wait wait;
 	struct msgbox_msg m;
-	bool nonblock, timed;
-	ktime_t deadline;
-	int sig_err;
 	int ret;
 
 	if (!(file->f_mode & FMODE_READ))
@@ -226,30 +259,31 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	ret = msgbox_msg_check(&m);
+	ret = msgbox_msg_check(file, &m, MSGBOX_MSG_RECV_FLAGS, &wait);
 	if (ret)
 		return ret;
-	if (m.type)
+	if ((m.flags & MSGBOX_MSG_EXCEPT) && m.type <= 0)
 		return -EINVAL;
-	msgbox_msg_wait(file, &m, &nonblock, &deadline, &timed, &sig_err);
+	msgbox_recv_args_init(&args, m.type, m.flags);
+	args.size = min_t(u64, m.len, SIZE_MAX);
+	if (args.peek) {
+		copy = msgbox_message_header_alloc();
+		if (!copy)
+			return -ENOMEM;
+	}
 
-	ret = msgbox_recv(mb, m.len, nonblock, timed ? &deadline : NULL,
-			  sig_err, &msg);
-	if (ret)
+	ret = msgbox_recv(mb, &args, &wait, copy, &msg);
+	if (ret) {
+		if (copy)
+			msgbox_message_header_free(copy);
 		return ret;
-
-	m.len = msg->len;
-	m.type = msg->type;
-	m.priority = msg->priority;
-	m.id = msg->id;
-	m.send_time_ns = msg->send_time_ns;
-	m.sender_pid = pid_vnr(msg->tgid);
-	m.sender_tid = pid_vnr(msg->tid);
-	m.sender_uid = from_kuid_munged(current_user_ns(), msg->uid);
-	m.sender_gid = from_kgid_munged(current_user_ns(), msg->gid);
-	if (copy_to_user(u64_to_user_ptr(m.data), msg->data, msg->len) ||
-	    msgbox_copy_result(arg, cmd, &m, sizeof(m))) {
-		msgbox_requeue(mb, msg);
+	}
+	if (!msgbox_copy_msg_out(arg, cmd, &m, msg)) {
+		/* A peeked copy is simply dropped: the original stays queued. */
+		if (args.peek)
+			msgbox_message_free(msg);
+		else
+			msgbox_requeue(mb, msg);
 		return -EFAULT;
 	}
 	msgbox_message_free(msg);
@@ -270,6 +304,35 @@ static long msgbox_ioc_info(struct file *file, unsigned int cmd,
 	return msgbox_copy_result(arg, cmd, &info, sizeof(info));
 }
 
+static long msgbox_ioc_setattr(struct file *file, unsigned int cmd,
+			       unsigned long arg)
+{
+	struct msgbox_setattr sa;
+	int ret;
+
+	ret = msgbox_copy_arg(&sa, sizeof(sa), MSGBOX_SETATTR_SIZE_VER0, cmd,
+			      arg);
+	if (ret)
+		return ret;
+	if (!sa.mask || (sa.mask & ~MSGBOX_SETATTR_ALL))
+		return -EINVAL;
+	if (sa.mask & MSGBOX_SETATTR_MODE) {
+		if (sa.mode & ~0777)
+			return -EINVAL;
+	} else if (sa.mode) {
+		return -EINVAL;
+	}
+	if (sa.mask & MSGBOX_SETATTR_LIMITS) {
+		ret = msgbox_limits_check(sa.max_msgs, sa.max_msg_size,
+					  sa.max_bytes);
+		if (ret)
+			return ret;
+	} else if (sa.max_msgs || sa.max_msg_size || sa.max_bytes) {
+		return -EINVAL;
+	}
+	return msgbox_set_attr(msgbox_file_box(file), &sa);
+}
+
 static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
@@ -280,6 +343,8 @@ static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
 		return msgbox_ioc_recv(file, cmd, arg);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_INFO):
 		return msgbox_ioc_info(file, cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_SETATTR):
+		return msgbox_ioc_setattr(file, cmd, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -302,7 +367,10 @@ static __poll_t msgbox_file_poll(struct file *file, poll_table *wait)
 
 static int msgbox_file_release(struct inode *inode, struct file *file)
 {
-	msgbox_put(msgbox_file_box(file));
+	struct msgbox *mb = msgbox_file_box(file);
+
+	msgbox_file_closed(mb);
+	msgbox_put(mb);
 	return 0;
 }
 
@@ -389,32 +457,45 @@ static long msgbox_ioc_create(unsigned int cmd, unsigned long arg)
 	ret = msgbox_copy_arg(&c, sizeof(c), MSGBOX_CREATE_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	ret = msgbox_name_check(c.name);
+	if (c.flags & ~MSGBOX_CREATE_ALL || c.__pad || c.mode & ~0777)
+		return -EINVAL;
+	if (c.flags & MSGBOX_CREATE_ANON)
+		ret = memchr_inv(c.name, 0, sizeof(c.name)) ? -EINVAL : 0;
+	else
+		ret = msgbox_name_check(c.name);
 	if (ret)
 		return ret;
 	ret = msgbox_fd_flags_check(c.fd_flags);
 	if (ret)
 		return ret;
-	if (c.flags || c.__pad)
-		return -EINVAL;
-	if (!c.max_msgs || c.max_msgs > READ_ONCE(msgbox_max_msgs) ||
-	    !c.max_msg_size || c.max_msg_size > READ_ONCE(msgbox_max_msg_size) ||
-	    c.max_bytes < c.max_msg_size ||
-	    c.max_bytes > READ_ONCE(msgbox_max_mailbox_bytes))
-		return -EINVAL;
+	ret = msgbox_limits_check(c.max_msgs, c.max_msg_size, c.max_bytes);
+	if (ret)
+		return ret;
 
 	mb = msgbox_alloc(&c);
 	if (!mb)
 		return -ENOMEM;
+	ret = msgbox_charge(mb->uid, 1, mb->max_bytes);
+	if (ret)
+		goto out_put;
+	mb->charged = true;
+	mb->charged_bytes = mb->max_bytes;
+	/* Not yet published: no lock needed for the first descriptor. */
+	mb->nr_files = 1;
 	fd = msgbox_install_fd(mb, c.fd_flags, &file);
 	if (fd < 0) {
 		ret = fd;
 		goto out_put;
 	}
 	/* Publish last: a failure above leaves no name behind. */
-	ret = msgbox_register(mb);
-	if (ret)
-		goto out_fput;
+	if (!(c.flags & MSGBOX_CREATE_ANON)) {
+		ret = msgbox_register(mb);
+		if (ret)
+			goto out_fput;
+	}
+	/* The file holds its own reference: drop the creator's. */
+	if (c.flags & MSGBOX_CREATE_ANON)
+		msgbox_put(mb);
 	fd_install(fd, file);
 	return fd;
 
@@ -446,10 +527,13 @@ static long msgbox_ioc_open(unsigned int cmd, unsigned long arg)
 	if (o.flags)
 		return -EINVAL;
 
-	mb = msgbox_lookup(o.name);
+	mb = msgbox_lookup_open(o.name);
 	if (!mb)
 		return -ENOENT;
-	fd = msgbox_install_fd(mb, o.fd_flags, &file);
+	ret = msgbox_permission(mb, o.fd_flags);
+	fd = ret ? ret : msgbox_install_fd(mb, o.fd_flags, &file);
+	if (fd < 0)
+		msgbox_file_closed(mb);
 	msgbox_put(mb);
 	if (fd < 0)
 		return fd;

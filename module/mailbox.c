@@ -41,6 +41,14 @@
  *    waits for the result.  A message is thus never both handed over and
  *    abandoned.
  *
+ *  - Queue order: msgbox.msgs is an rbtree ordered by (priority
+ *    descending, id ascending), the leftmost node cached, so the first
+ *    message of the "any" selector is found in O(1) and an insertion costs
+ *    O(log n).  Ids are given in acceptance order, so FIFO within a priority
+ *    falls out of the order, and a message given back after a failed copy
+ *    (msgbox_requeue()) returns to exactly its old place.  Type selectors
+ *    other than "any" walk the tree in order, as SysV msgrcv does its list.
+ *
  *  - Pollers sleep on msgbox.poll_wq.  msgbox_poll_mask() computes the mask
  *    under msgbox.lock after poll_wait() queued the poller; every state
  *    change that can raise a mask bit happens under msgbox.lock and is
@@ -52,9 +60,13 @@
  */
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/math64.h>
 #include <linux/overflow.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
+#include <linux/rbtree.h>
+#include <linux/refcount.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -62,25 +74,30 @@
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/cred.h>
+#include <linux/ipc_namespace.h>
+#include <linux/nsproxy.h>
 
+#include "compat.h"
 #include "msgbox.h"
 
 /*
  * waiter.state: WAITING, then CLAIMED under the lock by a waker, then the
- * result, 0 (done) or a negative errno, stored after the unlock.
+ * result stored after the unlock: 0 (done), MSGBOX_RETRY (a peeking
+ * receiver: look again) or a negative errno.
  */
 #define MSGBOX_WAITING	1
 #define MSGBOX_CLAIMED	2
+#define MSGBOX_RETRY	3
 
 /**
  * struct msgbox_waiter - a task sleeping in send or receive
  * @list:  link in msgbox.recv_waiters or msgbox.send_waiters.
  * @task:  the sleeping task.
  * @msg:   receiver: the message handed over; sender: the message to send.
- * @size:  receiver: its buffer size (a larger message is not handed over).
+ * @args:  receiver: what it asked for (buffer size, selector, peek...).
  * @id:    sender: the id its message was given (the message itself may be
  *         received and freed before the sender runs again).
- * @state: MSGBOX_WAITING, MSGBOX_CLAIMED, 0 or -errno; see MSGBOX_BARRIER.
+ * @state: MSGBOX_WAITING, MSGBOX_CLAIMED or the result; see MSGBOX_BARRIER.
  * @result: the result a waker will store into @state.
  * @wake_next: link in a struct msgbox_wake_list once claimed.
  */
@@ -88,7 +105,7 @@ struct msgbox_waiter {
 	struct list_head list;
 	struct task_struct *task;
 	struct msgbox_message *msg;
-	size_t size;
+	const struct msgbox_recv_args *args;
 	u64 id;
 	int state;
 	int result;
@@ -107,6 +124,19 @@ static void msgbox_wake_list_init(struct msgbox_wake_list *wl)
 	wl->tail = &wl->first;
 }
 
+static struct kmem_cache *msgbox_msg_cache;
+
+int __init msgbox_mailbox_init(void)
+{
+	msgbox_msg_cache = KMEM_CACHE(msgbox_message, SLAB_ACCOUNT);
+	return msgbox_msg_cache ? 0 : -ENOMEM;
+}
+
+void msgbox_mailbox_exit(void)
+{
+	kmem_cache_destroy(msgbox_msg_cache);
+}
+
 struct msgbox *msgbox_alloc(const struct msgbox_create *args)
 {
 	struct msgbox *mb;
@@ -116,17 +146,87 @@ struct msgbox *msgbox_alloc(const struct msgbox_create *args)
 		return NULL;
 	kref_init(&mb->ref);
 	spin_lock_init(&mb->lock);
-	INIT_LIST_HEAD(&mb->msgs);
+	mb->msgs = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&mb->recv_waiters);
 	INIT_LIST_HEAD(&mb->send_waiters);
 	init_waitqueue_head(&mb->poll_wq);
 	INIT_HLIST_NODE(&mb->hnode);
 	mb->next_id = 1;
+	mb->stats.ctime_ns = ktime_get_ns();
 	mb->max_msgs = args->max_msgs;
 	mb->max_msg_size = args->max_msg_size;
 	mb->max_bytes = args->max_bytes;
+	mb->mode = args->mode & ~current_umask() & 0777;
+	mb->uid = current_euid();
+	mb->gid = current_egid();
+	mb->flags = args->flags;
+	mb->ns = get_ipc_ns(current->nsproxy->ipc_ns);
+	if (mb->flags & MSGBOX_CREATE_ANON)
+		mb->flags |= MSGBOX_CREATE_EPHEMERAL;
 	strscpy(mb->name, args->name, sizeof(mb->name));
 	return mb;
+}
+
+/**
+ * msgbox_limits_check() - are these limits within the module's bounds?
+ * @max_msgs:     capacity in messages.
+ * @max_msg_size: largest payload.
+ * @max_bytes:    capacity in bytes, at least @max_msg_size.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int msgbox_limits_check(u32 max_msgs, u32 max_msg_size, u64 max_bytes)
+{
+	if (!max_msgs || max_msgs > READ_ONCE(msgbox_max_msgs) ||
+	    !max_msg_size || max_msg_size > READ_ONCE(msgbox_max_msg_size) ||
+	    max_bytes < max_msg_size ||
+	    max_bytes > READ_ONCE(msgbox_max_mailbox_bytes))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * msgbox_permission() - may the caller open @mb with @fd_flags?
+ * @mb:       the mailbox.
+ * @fd_flags: MSGBOX_FD_*: RECV needs read, SEND write permission.
+ *
+ * File semantics: the owner's bits if the caller's effective uid owns it,
+ * else the group's if the caller is in its group, else the others'.
+ * CAP_IPC_OWNER in the mailbox's namespace overrides, as in ipc/util.c's
+ * ipcperms().
+ *
+ * Return: 0 or -EACCES.
+ */
+int msgbox_permission(struct msgbox *mb, u32 fd_flags)
+{
+	umode_t mode = READ_ONCE(mb->mode);
+	unsigned int want = 0;
+	unsigned int granted;
+
+	if (fd_flags & MSGBOX_FD_RECV)
+		want |= 4;
+	if (fd_flags & MSGBOX_FD_SEND)
+		want |= 2;
+	if (uid_eq(current_euid(), mb->uid))
+		granted = mode >> 6;
+	else if (in_group_p(mb->gid))
+		granted = mode >> 3;
+	else
+		granted = mode;
+	if (!(want & ~granted & 7) ||
+	    ns_capable(mb->ns->user_ns, CAP_IPC_OWNER))
+		return 0;
+	return -EACCES;
+}
+
+/*
+ * The owner, or CAP_SYS_ADMIN in the mailbox's namespace (as for IPC_RMID):
+ * who may destroy @mb or change its attributes.
+ */
+bool msgbox_is_owner(struct msgbox *mb)
+{
+	return uid_eq(current_euid(), mb->uid) ||
+	       ns_capable(mb->ns->user_ns, CAP_SYS_ADMIN);
 }
 
 void msgbox_get(struct msgbox *mb)
@@ -134,12 +234,14 @@ void msgbox_get(struct msgbox *mb)
 	kref_get(&mb->ref);
 }
 
-static void msgbox_free_list(struct list_head *head)
+/* Free every message of a tree no one else can see any more. */
+static void msgbox_free_tree(struct rb_root_cached *root)
 {
 	struct msgbox_message *msg, *next;
 
-	list_for_each_entry_safe(msg, next, head, list)
+	rbtree_postorder_for_each_entry_safe(msg, next, &root->rb_root, node)
 		msgbox_message_free(msg);
+	*root = RB_ROOT_CACHED;
 }
 
 static void msgbox_release(struct kref *ref)
@@ -149,7 +251,10 @@ static void msgbox_release(struct kref *ref)
 	/* No file and no registry entry left: nobody can wait on it. */
 	WARN_ON_ONCE(!list_empty(&mb->recv_waiters) ||
 		     !list_empty(&mb->send_waiters));
-	msgbox_free_list(&mb->msgs);
+	msgbox_free_tree(&mb->msgs);
+	if (mb->charged)
+		msgbox_uncharge(mb->uid, 1, mb->charged_bytes);
+	msgbox_put_ipc_ns(mb->ns);
 	kfree(mb);
 }
 
@@ -159,18 +264,27 @@ void msgbox_put(struct msgbox *mb)
 }
 
 /*
- * Messages are one allocation, header and payload, charged to the sender's
- * memory cgroup.  kvmalloc() falls back to vmalloc for large payloads, so a
- * large message never needs a high-order allocation.
+ * A message is a header from msgbox_msg_cache and a reference-counted
+ * payload, both charged to the sender's memory cgroup.  kvmalloc() falls
+ * back to vmalloc for large payloads, so a large message never needs a
+ * high-order allocation.  The payload is shared by a peeked copy.
  */
 struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority)
 {
 	struct msgbox_message *msg;
 
-	msg = kvmalloc(struct_size(msg, data, len), GFP_KERNEL_ACCOUNT);
+	msg = kmem_cache_alloc(msgbox_msg_cache, GFP_KERNEL);
 	if (!msg)
 		return NULL;
-	INIT_LIST_HEAD(&msg->list);
+	msg->payload = kvmalloc(struct_size(msg->payload, data, len),
+				GFP_KERNEL_ACCOUNT);
+	if (!msg->payload) {
+		kmem_cache_free(msgbox_msg_cache, msg);
+		return NULL;
+	}
+	refcount_set(&msg->payload->ref, 1);
+	msg->payload->len = len;
+	RB_CLEAR_NODE(&msg->node);
 	msg->len = len;
 	msg->id = 0;
 	msg->type = type;
@@ -183,11 +297,35 @@ struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority)
 	return msg;
 }
 
+/* A bare header, for a peeked copy; freed with msgbox_message_header_free(). */
+struct msgbox_message *msgbox_message_header_alloc(void)
+{
+	return kmem_cache_alloc(msgbox_msg_cache, GFP_KERNEL);
+}
+
+void msgbox_message_header_free(struct msgbox_message *msg)
+{
+	kmem_cache_free(msgbox_msg_cache, msg);
+}
+
+/* A second header sharing @msg's payload and metadata, for a peek. */
+static void msgbox_message_clone(struct msgbox_message *copy,
+				 const struct msgbox_message *msg)
+{
+	*copy = *msg;
+	RB_CLEAR_NODE(&copy->node);
+	refcount_inc(&copy->payload->ref);
+	get_pid(copy->tgid);
+	get_pid(copy->tid);
+}
+
 void msgbox_message_free(struct msgbox_message *msg)
 {
+	if (refcount_dec_and_test(&msg->payload->ref))
+		kvfree(msg->payload);
 	put_pid(msg->tgid);
 	put_pid(msg->tid);
-	kvfree(msg);
+	kmem_cache_free(msgbox_msg_cache, msg);
 }
 
 /* Can @len more payload bytes be queued without exceeding a limit? */
@@ -203,24 +341,123 @@ static void msgbox_accept(struct msgbox *mb, struct msgbox_message *msg)
 {
 	lockdep_assert_held(&mb->lock);
 	msg->id = mb->next_id++;
+	msg->queued_ns = ktime_get_ns();
 	mb->sent++;
+	mb->stats.last_send_ns = msg->queued_ns;
+	mb->stats.last_send_pid = pid_nr(msg->tgid);
+}
+
+/* Account a message taken by @receiver, from the queue or handed over. */
+static void msgbox_took(struct msgbox *mb, struct msgbox_message *msg,
+			struct task_struct *receiver)
+{
+	u64 now = ktime_get_ns();
+	u64 lat = now > msg->queued_ns ? now - msg->queued_ns : 0;
+
+	lockdep_assert_held(&mb->lock);
+	mb->received++;
+	mb->stats.lat_hist[min(fls64(lat), MSGBOX_LAT_BUCKETS - 1)]++;
+	mb->stats.last_recv_ns = now;
+	mb->stats.last_recv_pid = task_tgid_nr(receiver);
+}
+
+/* Queue order: higher priority first, then lower id (older) first. */
+static bool msgbox_msg_less(struct rb_node *a, const struct rb_node *b)
+{
+	const struct msgbox_message *ma = rb_entry(a, struct msgbox_message, node);
+	const struct msgbox_message *mb = rb_entry(b, struct msgbox_message, node);
+
+	if (ma->priority != mb->priority)
+		return ma->priority > mb->priority;
+	return ma->id < mb->id;
 }
 
 static void msgbox_enqueue(struct msgbox *mb, struct msgbox_message *msg)
 {
 	lockdep_assert_held(&mb->lock);
-	list_add_tail(&msg->list, &mb->msgs);
+	rb_add_cached(&msg->node, &mb->msgs, msgbox_msg_less);
 	mb->nr_msgs++;
 	mb->nr_bytes += msg->len;
+	mb->stats.hwm_msgs = max(mb->stats.hwm_msgs, mb->nr_msgs);
+	mb->stats.hwm_bytes = max(mb->stats.hwm_bytes, mb->nr_bytes);
 }
 
 static void msgbox_dequeue(struct msgbox *mb, struct msgbox_message *msg)
 {
 	lockdep_assert_held(&mb->lock);
-	list_del_init(&msg->list);
+	rb_erase_cached(&msg->node, &mb->msgs);
+	RB_CLEAR_NODE(&msg->node);
 	mb->nr_msgs--;
 	mb->nr_bytes -= msg->len;
-	mb->received++;
+	msgbox_took(mb, msg, current);
+}
+
+/**
+ * msgbox_recv_args_init() - decode a receive selector.
+ * @args:  filled in; the caller sets the remaining fields.
+ * @type:  the selector of struct msgbox_msg.type.
+ * @flags: MSGBOX_MSG_* of the receive.
+ *
+ * The four SysV modes are decoded once here, as ipc/msg.c's convert_mode()
+ * does, and one predicate, msgbox_selects(), serves both the queue scan and
+ * the direct hand-over, so the two can never disagree.
+ */
+void msgbox_recv_args_init(struct msgbox_recv_args *args, s64 type, u32 flags)
+{
+	memset(args, 0, sizeof(*args));
+	if (!type) {
+		args->mode = MSGBOX_SEL_ANY;
+	} else if (type < 0) {
+		args->mode = MSGBOX_SEL_LESSEQUAL;
+		/* -S64_MIN does not exist; every type is <= S64_MAX. */
+		args->type = type == S64_MIN ? S64_MAX : -type;
+	} else {
+		args->mode = flags & MSGBOX_MSG_EXCEPT ? MSGBOX_SEL_NOTEQUAL :
+							 MSGBOX_SEL_EQUAL;
+		args->type = type;
+	}
+	args->peek = flags & MSGBOX_MSG_PEEK;
+	args->trunc = flags & MSGBOX_MSG_TRUNC;
+}
+
+static bool msgbox_selects(const struct msgbox_recv_args *args,
+			   const struct msgbox_message *msg)
+{
+	switch (args->mode) {
+	case MSGBOX_SEL_EQUAL:
+		return msg->type == args->type;
+	case MSGBOX_SEL_NOTEQUAL:
+		return msg->type != args->type;
+	case MSGBOX_SEL_LESSEQUAL:
+		return msg->type <= args->type;
+	default:
+		return true;
+	}
+}
+
+/* The message a receive with @args takes now, or NULL. */
+static struct msgbox_message *msgbox_find(struct msgbox *mb,
+					  const struct msgbox_recv_args *args)
+{
+	struct msgbox_message *msg, *best = NULL;
+	struct rb_node *n;
+
+	lockdep_assert_held(&mb->lock);
+	n = rb_first_cached(&mb->msgs);
+	if (args->mode == MSGBOX_SEL_ANY || !n)
+		return n ? rb_entry(n, struct msgbox_message, node) : NULL;
+
+	for (; n; n = rb_next(n)) {
+		msg = rb_entry(n, struct msgbox_message, node);
+		if (!msgbox_selects(args, msg))
+			continue;
+		if (args->mode != MSGBOX_SEL_LESSEQUAL)
+			return msg;
+		/* The lowest type wins; among equals, the first in order. */
+		if (!best || msg->type < best->type)
+			best = msg;
+	}
+	return best;
 }
 
 /* Claim @w for completion with @result; see the locking protocol above. */
@@ -255,51 +492,86 @@ static void msgbox_wake_up(struct msgbox_wake_list *wl)
 }
 
 /*
- * After room appeared: move the messages of waiting senders into the queue,
- * oldest sender first, stopping at the first that does not fit so a large
- * message is not starved by smaller ones behind it.
- */
-static void msgbox_admit_senders(struct msgbox *mb, struct msgbox_wake_list *wl)
-{
-	struct msgbox_waiter *w, *next;
-
-	list_for_each_entry_safe(w, next, &mb->send_waiters, list) {
-		if (!msgbox_has_room(mb, w->msg->len))
-			break;
-		msgbox_accept(mb, w->msg);
-		w->id = w->msg->id;
-		msgbox_enqueue(mb, w->msg);
-		mb->nr_send_waiters--;
-		waiter_claim(mb, wl, w, 0);
-	}
-}
-
-/*
- * Offer @msg to the sleeping receivers in arrival order.  A receiver whose
- * buffer is too small is completed with -EMSGSIZE (the message stays for
- * others, as its receive would have found it queued).  A new message is
- * accepted (given its id) before the receiver can see it; a requeued one
- * keeps its id.  Returns true if a receiver took the message.
+ * Offer @msg to the sleeping receivers in arrival order, skipping those
+ * whose selector does not match.  If the message is to be queued when no
+ * receiver takes it (@will_queue), a matching receiver whose buffer is too
+ * small (and did not ask to truncate) is completed with -EMSGSIZE, as its
+ * receive would fail on the queued message, and a peeking receiver is told
+ * to look again; otherwise both are left asleep, since there would be
+ * nothing for them to find.  A new message is accepted (given its id)
+ * before a receiver can see it; a requeued one keeps its id.
+ * Returns true if a receiver took the message.
  */
 static bool msgbox_hand_over(struct msgbox *mb, struct msgbox_message *msg,
-			     bool accept, struct msgbox_wake_list *wl)
+			     bool accept, bool will_queue,
+			     struct msgbox_wake_list *wl)
 {
 	struct msgbox_waiter *w, *next;
 
 	list_for_each_entry_safe(w, next, &mb->recv_waiters, list) {
-		mb->nr_recv_waiters--;
-		if (msg->len > w->size) {
-			waiter_claim(mb, wl, w, -EMSGSIZE);
+		if (!msgbox_selects(w->args, msg))
+			continue;
+		if (w->args->peek ||
+		    (msg->len > w->args->size && !w->args->trunc)) {
+			if (!will_queue)
+				continue;
+			mb->nr_recv_waiters--;
+			waiter_claim(mb, wl, w, w->args->peek ? MSGBOX_RETRY :
+								-EMSGSIZE);
 			continue;
 		}
+		mb->nr_recv_waiters--;
 		if (accept)
 			msgbox_accept(mb, msg);
-		mb->received++;
+		msgbox_took(mb, msg, w->task);
 		w->msg = msg;
 		waiter_claim(mb, wl, w, 0);
 		return true;
 	}
 	return false;
+}
+
+/*
+ * After room appeared: move the messages of waiting senders in, oldest
+ * sender first, straight to a waiting receiver where one selects it.  Stop
+ * at the first that does not fit, so a large message is not starved by
+ * smaller ones behind it.  Returns true if a message was queued.
+ */
+static bool msgbox_admit_senders(struct msgbox *mb, struct msgbox_wake_list *wl)
+{
+	struct msgbox_waiter *w, *next;
+	bool queued = false;
+
+	list_for_each_entry_safe(w, next, &mb->send_waiters, list) {
+		if (!msgbox_has_room(mb, w->msg->len))
+			break;
+		if (!msgbox_hand_over(mb, w->msg, true, true, wl)) {
+			msgbox_accept(mb, w->msg);
+			msgbox_enqueue(mb, w->msg);
+			queued = true;
+		}
+		w->id = w->msg->id;
+		mb->nr_send_waiters--;
+		waiter_claim(mb, wl, w, 0);
+	}
+	return queued;
+}
+
+/*
+ * A receive that finds nothing queued may still match the message of a
+ * sender sleeping on a full mailbox (queued messages of other types fill
+ * it): take that message directly rather than sleep beside it.
+ */
+static struct msgbox_waiter *
+msgbox_find_sender(struct msgbox *mb, const struct msgbox_recv_args *args)
+{
+	struct msgbox_waiter *w;
+
+	lockdep_assert_held(&mb->lock);
+	list_for_each_entry(w, &mb->send_waiters, list)
+		if (msgbox_selects(args, w->msg))
+			return w;
+	return NULL;
 }
 
 /* A claimed waiter waits, briefly, for the waker to publish its result. */
@@ -322,26 +594,26 @@ static int msgbox_wait_claimed(struct msgbox_waiter *w)
 /*
  * Sleep until a waker completes @w, the deadline passes or a signal comes.
  * Entered with mb->lock held, returns with it released.  Returns the
- * waiter's result, -ETIMEDOUT or @sig_err; in the last two cases @w has been
- * unlinked here and the caller still owns whatever it put into @w.
+ * waiter's result, -ETIMEDOUT or @wait->sig_err; in the last two cases @w
+ * has been unlinked here and the caller still owns whatever it put into @w.
  */
 static int msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
-		       u32 *nr_waiters, const ktime_t *deadline, int sig_err)
+		       u32 *nr_waiters, const struct msgbox_wait *wait)
 	__releases(&mb->lock)
 {
-	ktime_t expires = deadline ? *deadline : 0;
+	ktime_t expires = wait->deadline;
 	int timer;
 	int ret;
 
 	for (;;) {
 		__set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&mb->lock);
-		timer = schedule_hrtimeout_range_clock(deadline ? &expires : NULL,
+		timer = schedule_hrtimeout_range_clock(wait->timed ? &expires : NULL,
 						       0, HRTIMER_MODE_ABS,
-						       CLOCK_MONOTONIC);
+						       wait->clock);
 		/* MSGBOX_BARRIER: pairs with msgbox_wake_up(). */
 		ret = smp_load_acquire(&w->state);
-		if (ret <= 0)
+		if (ret != MSGBOX_WAITING && ret != MSGBOX_CLAIMED)
 			return ret;
 
 		spin_lock(&mb->lock);
@@ -352,11 +624,12 @@ static int msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
 			       ret;
 		}
 		if (signal_pending(current)) {
-			ret = sig_err;
+			ret = wait->sig_err;
 			break;
 		}
 		if (timer == 0) {
 			ret = -ETIMEDOUT;
+			mb->stats.timed_out++;
 			break;
 		}
 	}
@@ -372,74 +645,81 @@ static void msgbox_wake_pollers(struct msgbox *mb, __poll_t mask)
 		wake_up_poll(&mb->poll_wq, mask);
 }
 
+/* May the caller sleep? 0, or the error to fail with now. */
+static int msgbox_may_wait(struct msgbox *mb, const struct msgbox_wait *wait)
+{
+	lockdep_assert_held(&mb->lock);
+	if (wait->nonblock)
+		return -EAGAIN;
+	if (wait->timed) {
+		ktime_t now = wait->clock == CLOCK_REALTIME ? ktime_get_real() :
+							      ktime_get();
+
+		if (ktime_compare(wait->deadline, now) <= 0) {
+			mb->stats.timed_out++;
+			return -ETIMEDOUT;
+		}
+	}
+	return 0;
+}
+
 /**
  * msgbox_send() - send @msg; on success the mailbox owns it.
- * @mb:       the mailbox.
- * @msg:      the message, payload already copied in.
- * @nonblock: fail with -EAGAIN instead of sleeping.
- * @deadline: CLOCK_MONOTONIC deadline, or NULL to wait without limit.
- * @sig_err:  error for a signal (-ERESTARTSYS or -EINTR).
- * @idp:      on success, the id the message was given.
+ * @mb:   the mailbox.
+ * @msg:  the message, payload already copied in.
+ * @wait: how to wait while the mailbox is full.
+ * @idp:  on success, the id the message was given.
  *
  * Senders keep arrival order: while one sleeps, a later sender does not
  * overtake it even if its smaller message would fit.
- * Return: 0, or -EIDRM, -EAGAIN, -ETIMEDOUT, @sig_err; on error the caller
- * still owns @msg.
+ * Return: 0, or -EIDRM, -EAGAIN, -ETIMEDOUT, @wait->sig_err; on error the
+ * caller still owns @msg.
  */
-int msgbox_send(struct msgbox *mb, struct msgbox_message *msg, bool nonblock,
-		const ktime_t *deadline, int sig_err, u64 *idp)
+int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
+		const struct msgbox_wait *wait, u64 *idp)
 {
 	struct msgbox_waiter w;
 	struct msgbox_wake_list wl;
 	__poll_t wake = 0;
+	bool can_queue;
 	int ret = 0;
 
-again:
 	msgbox_wake_list_init(&wl);
 	spin_lock(&mb->lock);
 	if (mb->dead) {
 		ret = -EIDRM;
 		goto out_unlock;
 	}
-	if (list_empty(&mb->send_waiters)) {
-		/* Receivers sleep only on an empty queue: hand over directly. */
-		if (msgbox_hand_over(mb, msg, true, &wl)) {
-			*idp = msg->id;
-			goto out_unlock;
-		}
-		if (msgbox_has_room(mb, msg->len)) {
-			msgbox_accept(mb, msg);
-			*idp = msg->id;
-			msgbox_enqueue(mb, msg);
-			wake = EPOLLIN | EPOLLRDNORM;
-			goto out_unlock;
-		}
-	}
-	if (nonblock) {
-		ret = -EAGAIN;
+	can_queue = list_empty(&mb->send_waiters) &&
+		    msgbox_has_room(mb, msg->len);
+	if (msgbox_hand_over(mb, msg, true, can_queue, &wl)) {
+		*idp = msg->id;
 		goto out_unlock;
 	}
-	if (unlikely(wl.first)) {
-		/*
-		 * Receivers turned away with -EMSGSIZE wait for this task to
-		 * publish their result: never sleep before doing so.  (Not
-		 * expected: receivers sleep only on an empty queue, which
-		 * always has room.)
-		 */
-		spin_unlock(&mb->lock);
-		msgbox_wake_up(&wl);
-		goto again;
+	if (can_queue) {
+		msgbox_accept(mb, msg);
+		*idp = msg->id;
+		msgbox_enqueue(mb, msg);
+		wake = EPOLLIN | EPOLLRDNORM;
+		goto out_unlock;
 	}
+	ret = msgbox_may_wait(mb, wait);
+	if (ret) {
+		if (ret == -EAGAIN)
+			mb->stats.rejected++;
+		goto out_unlock;
+	}
+	/* Without can_queue, msgbox_hand_over() claimed no one. */
 
 	w.task = current;
 	w.msg = msg;
-	w.size = 0;
+	w.args = NULL;
 	w.id = 0;
 	w.state = MSGBOX_WAITING;
 	list_add_tail(&w.list, &mb->send_waiters);
 	mb->nr_send_waiters++;
 	/* A sender is admitted by a receiver, which wakes the pollers. */
-	ret = msgbox_wait(mb, &w, &mb->nr_send_waiters, deadline, sig_err);
+	ret = msgbox_wait(mb, &w, &mb->nr_send_waiters, wait);
 	if (ret == 0)
 		*idp = w.id;
 	return ret;
@@ -453,58 +733,88 @@ out_unlock:
 }
 
 /**
- * msgbox_recv() - take the first message.
- * @mb:       the mailbox.
- * @size:     the caller's buffer size; a larger message stays queued.
- * @nonblock: fail with -EAGAIN instead of sleeping.
- * @deadline: CLOCK_MONOTONIC deadline, or NULL.
- * @sig_err:  error for a signal.
- * @msgp:     on success, the message, now owned by the caller.
+ * msgbox_recv() - take (or peek at) the first message @args selects.
+ * @mb:   the mailbox.
+ * @args: buffer size, selector, peek and truncate.
+ * @wait: how to wait while nothing matches.
+ * @copy: for a peek, a header allocated by the caller, filled in as a copy
+ *        sharing the payload; otherwise unused.
+ * @msgp: on success, the message (or @copy), now owned by the caller.
  *
- * Return: 0, or -EIDRM, -EMSGSIZE, -EAGAIN, -ETIMEDOUT, @sig_err.
+ * Return: 0, or -EIDRM, -EMSGSIZE, -EAGAIN, -ETIMEDOUT, @wait->sig_err.
  */
-int msgbox_recv(struct msgbox *mb, size_t size, bool nonblock,
-		const ktime_t *deadline, int sig_err,
+int msgbox_recv(struct msgbox *mb, const struct msgbox_recv_args *args,
+		const struct msgbox_wait *wait, struct msgbox_message *copy,
 		struct msgbox_message **msgp)
 {
+	struct msgbox_wake_list wl;
 	struct msgbox_message *msg;
 	struct msgbox_waiter w;
-	struct msgbox_wake_list wl;
-	int ret = 0;
+	bool queued;
+	int ret;
 
+again:
 	msgbox_wake_list_init(&wl);
 	spin_lock(&mb->lock);
 	if (mb->dead) {
 		ret = -EIDRM;
 		goto out_unlock;
 	}
-	msg = list_first_entry_or_null(&mb->msgs, struct msgbox_message, list);
+	msg = msgbox_find(mb, args);
 	if (msg) {
-		if (msg->len > size) {
+		if (msg->len > args->size && !args->trunc) {
 			ret = -EMSGSIZE;
 			goto out_unlock;
 		}
+		if (args->peek) {
+			msgbox_message_clone(copy, msg);
+			*msgp = copy;
+			ret = 0;
+			goto out_unlock;
+		}
 		msgbox_dequeue(mb, msg);
-		msgbox_admit_senders(mb, &wl);
+		queued = msgbox_admit_senders(mb, &wl);
 		spin_unlock(&mb->lock);
 		msgbox_wake_up(&wl);
-		msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM);
+		msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM |
+				    (queued ? EPOLLIN | EPOLLRDNORM : 0));
 		*msgp = msg;
 		return 0;
 	}
-	if (nonblock) {
-		ret = -EAGAIN;
-		goto out_unlock;
+	if (!args->peek) {
+		struct msgbox_waiter *sender = msgbox_find_sender(mb, args);
+
+		if (sender) {
+			msg = sender->msg;
+			if (msg->len > args->size && !args->trunc) {
+				ret = -EMSGSIZE;
+				goto out_unlock;
+			}
+			msgbox_accept(mb, msg);
+			msgbox_took(mb, msg, current);
+			sender->id = msg->id;
+			mb->nr_send_waiters--;
+			waiter_claim(mb, &wl, sender, 0);
+			spin_unlock(&mb->lock);
+			msgbox_wake_up(&wl);
+			*msgp = msg;
+			return 0;
+		}
 	}
+	ret = msgbox_may_wait(mb, wait);
+	if (ret)
+		goto out_unlock;
 
 	w.task = current;
 	w.msg = NULL;
-	w.size = size;
+	w.args = args;
 	w.id = 0;
 	w.state = MSGBOX_WAITING;
 	list_add_tail(&w.list, &mb->recv_waiters);
 	mb->nr_recv_waiters++;
-	ret = msgbox_wait(mb, &w, &mb->nr_recv_waiters, deadline, sig_err);
+	ret = msgbox_wait(mb, &w, &mb->nr_recv_waiters, wait);
+	if (ret == MSGBOX_RETRY)
+		goto again;
 	if (ret == 0)
 		*msgp = w.msg;
 	return ret;
@@ -519,10 +829,11 @@ out_unlock:
  * @mb:  the mailbox it was received from.
  * @msg: the message, owned by the caller until now.
  *
- * It returns to the head of the queue (it was the oldest when taken) or to
- * a receiver already waiting, so a fault in the receiver's buffer loses
- * nothing.  This may exceed the capacity by the messages being requeued,
- * one per receiver in flight: bounded, and gone as they are received.
+ * It returns to exactly its old place in the queue (its id keeps it there)
+ * or to a receiver already waiting, so a fault in the receiver's buffer
+ * loses nothing.  This may exceed the capacity by the messages being
+ * requeued, one per receiver in flight: bounded, and gone as they are
+ * received.
  */
 void msgbox_requeue(struct msgbox *mb, struct msgbox_message *msg)
 {
@@ -533,12 +844,10 @@ void msgbox_requeue(struct msgbox *mb, struct msgbox_message *msg)
 	spin_lock(&mb->lock);
 	dead = mb->dead;
 	if (!dead) {
+		/* Not received after all (its latency sample stays). */
 		mb->received--;
-		if (!msgbox_hand_over(mb, msg, false, &wl)) {
-			list_add(&msg->list, &mb->msgs);
-			mb->nr_msgs++;
-			mb->nr_bytes += msg->len;
-		}
+		if (!msgbox_hand_over(mb, msg, false, true, &wl))
+			msgbox_enqueue(mb, msg);
 	}
 	spin_unlock(&mb->lock);
 	msgbox_wake_up(&wl);
@@ -557,13 +866,14 @@ void msgbox_requeue(struct msgbox *mb, struct msgbox_message *msg)
 void msgbox_kill(struct msgbox *mb)
 {
 	struct msgbox_waiter *w, *next;
+	struct rb_root_cached dropped;
 	struct msgbox_wake_list wl;
-	LIST_HEAD(dropped);
 
 	msgbox_wake_list_init(&wl);
 	spin_lock(&mb->lock);
 	mb->dead = true;
-	list_splice_init(&mb->msgs, &dropped);
+	dropped = mb->msgs;
+	mb->msgs = RB_ROOT_CACHED;
 	mb->nr_msgs = 0;
 	mb->nr_bytes = 0;
 	list_for_each_entry_safe(w, next, &mb->recv_waiters, list)
@@ -576,7 +886,7 @@ void msgbox_kill(struct msgbox *mb)
 
 	msgbox_wake_up(&wl);
 	msgbox_wake_pollers(mb, EPOLLHUP | EPOLLERR | EPOLLIN | EPOLLOUT);
-	msgbox_free_list(&dropped);
+	msgbox_free_tree(&dropped);
 }
 
 /**
@@ -607,6 +917,58 @@ __poll_t msgbox_poll_mask(struct msgbox *mb)
 	return mask;
 }
 
+/* The bucket upper bound below which @permille of the receives fell. */
+static u64 msgbox_lat_percentile(const u64 *hist, u64 total, u64 permille)
+{
+	u64 want = div_u64(total * permille + 999, 1000);
+	u64 seen = 0;
+	int i;
+
+	for (i = 0; i < MSGBOX_LAT_BUCKETS; i++) {
+		seen += hist[i];
+		if (seen >= want)
+			return i ? 1ULL << i : 1;
+	}
+	return 1ULL << (MSGBOX_LAT_BUCKETS - 1);
+}
+
+/* Monotonic to realtime nanoseconds, with the current offset; 0 stays 0. */
+static u64 msgbox_mono_to_real(u64 mono)
+{
+	return mono ? ktime_to_ns(ktime_mono_to_real(ns_to_ktime(mono))) : 0;
+}
+
+/* Called under mb->lock; pids are translated into the caller's namespace. */
+static void msgbox_fill_stats(const struct msgbox_stats *st,
+			      struct msgbox_info *info)
+{
+	u64 total = 0;
+	int i;
+
+	info->hwm_msgs = st->hwm_msgs;
+	info->hwm_bytes = st->hwm_bytes;
+	info->timed_out = st->timed_out;
+	info->rejected = st->rejected;
+	info->ctime_ns = msgbox_mono_to_real(st->ctime_ns);
+	info->last_send_ns = msgbox_mono_to_real(st->last_send_ns);
+	info->last_recv_ns = msgbox_mono_to_real(st->last_recv_ns);
+	rcu_read_lock();
+	info->last_send_pid = st->last_send_pid ?
+		pid_vnr(find_pid_ns(st->last_send_pid, &init_pid_ns)) : 0;
+	info->last_recv_pid = st->last_recv_pid ?
+		pid_vnr(find_pid_ns(st->last_recv_pid, &init_pid_ns)) : 0;
+	rcu_read_unlock();
+	for (i = 0; i < MSGBOX_LAT_BUCKETS; i++) {
+		info->lat_hist[i] = st->lat_hist[i];
+		total += st->lat_hist[i];
+	}
+	if (total) {
+		info->lat_p50_ns = msgbox_lat_percentile(st->lat_hist, total, 500);
+		info->lat_p90_ns = msgbox_lat_percentile(st->lat_hist, total, 900);
+		info->lat_p99_ns = msgbox_lat_percentile(st->lat_hist, total, 990);
+	}
+}
+
 /* Return: 0, or -EIDRM once the mailbox is destroyed (info still filled). */
 int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info)
 {
@@ -621,10 +983,77 @@ int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info)
 	info->received = mb->received;
 	info->recv_waiters = mb->nr_recv_waiters;
 	info->send_waiters = mb->nr_send_waiters;
-	spin_unlock(&mb->lock);
 	info->max_msgs = mb->max_msgs;
 	info->max_msg_size = mb->max_msg_size;
 	info->max_bytes = mb->max_bytes;
+	info->mode = mb->mode;
+	msgbox_fill_stats(&mb->stats, info);
+	spin_unlock(&mb->lock);
+	info->owner_uid = from_kuid_munged(current_user_ns(), mb->uid);
+	info->owner_gid = from_kgid_munged(current_user_ns(), mb->gid);
+	info->flags = mb->flags;
 	strscpy(info->name, mb->name, sizeof(info->name));
+	return ret;
+}
+
+/**
+ * msgbox_set_attr() - MSGBOX_IOC_SETATTR, fields already validated.
+ * @mb: the mailbox.
+ * @sa: what to change.
+ *
+ * Raised limits may let sleeping senders in, so they are admitted here.
+ *
+ * Return: 0, -EIDRM or -EPERM.
+ */
+int msgbox_set_attr(struct msgbox *mb, const struct msgbox_setattr *sa)
+{
+	static DEFINE_MUTEX(msgbox_setattr_lock);
+	struct msgbox_wake_list wl;
+	bool queued = false;
+	u64 old = 0;
+	int ret = 0;
+
+	if (!msgbox_is_owner(mb))
+		return -EPERM;
+	/* Serialises quota changes of concurrent SETATTRs. */
+	mutex_lock(&msgbox_setattr_lock);
+	if (sa->mask & MSGBOX_SETATTR_LIMITS) {
+		old = mb->charged_bytes;
+		if (sa->max_bytes > old)
+			ret = msgbox_charge(mb->uid, 0, sa->max_bytes - old);
+		if (ret)
+			goto out_mutex;
+	}
+	msgbox_wake_list_init(&wl);
+	spin_lock(&mb->lock);
+	if (mb->dead) {
+		ret = -EIDRM;
+		goto out_unlock;
+	}
+	if (sa->mask & MSGBOX_SETATTR_MODE)
+		WRITE_ONCE(mb->mode, sa->mode);
+	if (sa->mask & MSGBOX_SETATTR_LIMITS) {
+		WRITE_ONCE(mb->max_msgs, sa->max_msgs);
+		WRITE_ONCE(mb->max_msg_size, sa->max_msg_size);
+		WRITE_ONCE(mb->max_bytes, sa->max_bytes);
+		queued = msgbox_admit_senders(mb, &wl);
+	}
+out_unlock:
+	spin_unlock(&mb->lock);
+	if (sa->mask & MSGBOX_SETATTR_LIMITS) {
+		/* Keep the charge that matches the limit in force. */
+		u64 keep = ret ? old : sa->max_bytes;
+
+		if (sa->max_bytes > old && ret)
+			msgbox_uncharge(mb->uid, 0, sa->max_bytes - old);
+		else if (keep < old)
+			msgbox_uncharge(mb->uid, 0, old - keep);
+		mb->charged_bytes = keep;
+	}
+	msgbox_wake_up(&wl);
+	if (queued)
+		msgbox_wake_pollers(mb, EPOLLIN | EPOLLRDNORM);
+out_mutex:
+	mutex_unlock(&msgbox_setattr_lock);
 	return ret;
 }

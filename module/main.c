@@ -16,6 +16,9 @@ unsigned int msgbox_max_mailboxes = 1024;
 unsigned int msgbox_max_msgs = 65536;
 unsigned int msgbox_max_msg_size = 4 << 20;
 unsigned long msgbox_max_mailbox_bytes = 64 << 20;
+unsigned long msgbox_max_total_bytes = 1UL << 30;
+unsigned int msgbox_user_max_mailboxes = 256;
+unsigned long msgbox_user_max_bytes = 256 << 20;
 
 /* Bounded setters: a limit of 0 would make every create fail. */
 static int msgbox_param_set_uint(const char *val, const struct kernel_param *kp)
@@ -48,13 +51,19 @@ static const struct kernel_param_ops msgbox_ulong_ops = {
 };
 
 module_param_cb(max_mailboxes, &msgbox_uint_ops, &msgbox_max_mailboxes, 0644);
-MODULE_PARM_DESC(max_mailboxes, "Maximum number of named mailboxes (default 1024)");
+MODULE_PARM_DESC(max_mailboxes, "Maximum number of mailboxes, system-wide (default 1024; ENOSPC)");
 module_param_cb(max_msgs, &msgbox_uint_ops, &msgbox_max_msgs, 0644);
 MODULE_PARM_DESC(max_msgs, "Largest max_msgs a mailbox may ask for (default 65536)");
 module_param_cb(max_msg_size, &msgbox_uint_ops, &msgbox_max_msg_size, 0644);
 MODULE_PARM_DESC(max_msg_size, "Largest max_msg_size a mailbox may ask for, bytes (default 4 MiB)");
 module_param_cb(max_mailbox_bytes, &msgbox_ulong_ops, &msgbox_max_mailbox_bytes, 0644);
 MODULE_PARM_DESC(max_mailbox_bytes, "Largest max_bytes a mailbox may ask for (default 64 MiB)");
+module_param_cb(max_total_bytes, &msgbox_ulong_ops, &msgbox_max_total_bytes, 0644);
+MODULE_PARM_DESC(max_total_bytes, "Sum of max_bytes over all mailboxes, system-wide (default 1 GiB; ENOSPC)");
+module_param_cb(user_max_mailboxes, &msgbox_uint_ops, &msgbox_user_max_mailboxes, 0644);
+MODULE_PARM_DESC(user_max_mailboxes, "Mailboxes one user may own (default 256; EDQUOT)");
+module_param_cb(user_max_bytes, &msgbox_ulong_ops, &msgbox_user_max_bytes, 0644);
+MODULE_PARM_DESC(user_max_bytes, "Sum of max_bytes of one user's mailboxes (default 256 MiB; EDQUOT)");
 
 static const struct file_operations msgbox_ctl_fops = {
 	.owner		= THIS_MODULE,
@@ -72,18 +81,37 @@ static struct miscdevice msgbox_misc = {
 
 static int __init msgbox_init(void)
 {
+	int ret;
+
 	/* The first published sizes are ABI: they must never change. */
 	BUILD_BUG_ON(sizeof(struct msgbox_create) != MSGBOX_CREATE_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct msgbox_open) != MSGBOX_OPEN_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct msgbox_msg) != MSGBOX_MSG_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct msgbox_info) != MSGBOX_INFO_SIZE_VER0);
-	return misc_register(&msgbox_misc);
+
+	ret = msgbox_mailbox_init();
+	if (ret)
+		return ret;
+	ret = msgbox_registry_init();
+	if (ret)
+		goto out_mailbox_exit;
+	ret = misc_register(&msgbox_misc);
+	if (ret)
+		goto out_registry_exit;
+	return 0;
+
+out_registry_exit:
+	msgbox_registry_exit();
+out_mailbox_exit:
+	msgbox_mailbox_exit();
+	return ret;
 }
 
 static void __exit msgbox_exit(void)
 {
 	misc_deregister(&msgbox_misc);
 	msgbox_registry_exit();
+	msgbox_mailbox_exit();
 }
 
 module_init(msgbox_init);

@@ -17,6 +17,8 @@
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/rbtree.h>
+#include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -24,6 +26,7 @@
 #include <linux/msgbox.h>
 
 struct file;
+struct ipc_namespace;
 struct pid;
 
 /* Module parameters (main.c): system-wide bounds on what a mailbox asks. */
@@ -31,47 +34,135 @@ extern unsigned int msgbox_max_mailboxes;
 extern unsigned int msgbox_max_msgs;
 extern unsigned int msgbox_max_msg_size;
 extern unsigned long msgbox_max_mailbox_bytes;
+extern unsigned long msgbox_max_total_bytes;
+extern unsigned int msgbox_user_max_mailboxes;
+extern unsigned long msgbox_user_max_bytes;
 
 /**
- * struct msgbox_message - one queued message
- * @list:      link in msgbox.msgs (under msgbox.lock) while queued.
+ * struct msgbox_payload - the bytes of a message
+ * @ref:  references: one per message header pointing here (a peeked copy
+ *        shares the payload of the queued message).
+ * @len:  length of @data.
+ * @data: the payload.
+ */
+struct msgbox_payload {
+	refcount_t ref;
+	size_t len;
+	char data[];
+};
+
+/**
+ * struct msgbox_message - one message
+ * @node:      link in msgbox.msgs (under msgbox.lock) while queued.
  * @len:       payload length in bytes.
  * @id:        per-mailbox id, assigned when the mailbox accepts it.
  * @type:      message type (>= 1).
- * @priority:  message priority.
+ * @priority:  0 to MSGBOX_PRIO_MAX.
  * @send_time_ns: CLOCK_REALTIME at send.
+ * @queued_ns: CLOCK_MONOTONIC when the mailbox accepted it (statistics).
  * @tgid:      sender's thread group (pid reference, translated on receive).
  * @tid:       sender's thread (pid reference).
  * @uid:       sender's effective uid at send.
  * @gid:       sender's effective gid at send.
- * @data:      the payload.
+ * @payload:   the bytes.
  */
 struct msgbox_message {
-	struct list_head list;
+	struct rb_node node;
 	size_t len;
 	u64 id;
 	s64 type;
 	u32 priority;
 	u64 send_time_ns;
+	u64 queued_ns;
 	struct pid *tgid;
 	struct pid *tid;
 	kuid_t uid;
 	kgid_t gid;
-	char data[];
+	struct msgbox_payload *payload;
+};
+
+/* Receive selectors, decoded once from struct msgbox_msg.type and flags. */
+enum msgbox_sel_mode {
+	MSGBOX_SEL_ANY,		/* type 0 */
+	MSGBOX_SEL_EQUAL,	/* type T > 0 */
+	MSGBOX_SEL_NOTEQUAL,	/* type T > 0 with MSGBOX_MSG_EXCEPT */
+	MSGBOX_SEL_LESSEQUAL,	/* type -T < 0: lowest type <= T */
+};
+
+/**
+ * struct msgbox_recv_args - what a receive asks for
+ * @size:  the caller's buffer size.
+ * @mode:  enum msgbox_sel_mode.
+ * @type:  the type @mode compares with.
+ * @peek:  leave the message queued.
+ * @trunc: take a message larger than @size.
+ */
+struct msgbox_recv_args {
+	size_t size;
+	enum msgbox_sel_mode mode;
+	s64 type;
+	bool peek;
+	bool trunc;
+};
+
+/**
+ * struct msgbox_wait - how an operation may wait
+ * @nonblock: fail with -EAGAIN instead of sleeping.
+ * @timed:    @deadline applies.
+ * @deadline: absolute time on @clock.
+ * @clock:    CLOCK_MONOTONIC or CLOCK_REALTIME.
+ * @sig_err:  the error for a signal: -ERESTARTSYS for untimed waits (so
+ *            SA_RESTART restarts them), -EINTR for timed ones.
+ */
+struct msgbox_wait {
+	bool nonblock;
+	bool timed;
+	ktime_t deadline;
+	clockid_t clock;
+	int sig_err;
+};
+
+/**
+ * struct msgbox_stats - a mailbox's statistics, under msgbox.lock
+ * @hwm_msgs:      most messages queued at once.
+ * @hwm_bytes:     most payload bytes queued at once.
+ * @timed_out:     operations that ended in -ETIMEDOUT.
+ * @rejected:      non-blocking sends refused for want of room.
+ * @ctime_ns:      CLOCK_MONOTONIC at creation.
+ * @last_send_ns:  CLOCK_MONOTONIC of the last accepted message.
+ * @last_recv_ns:  CLOCK_MONOTONIC of the last receive.
+ * @last_send_pid: global tgid of the last sender (translated on read).
+ * @last_recv_pid: global tgid of the last receiver.
+ * @lat_hist:      queueing latency histogram, see struct msgbox_info.
+ */
+struct msgbox_stats {
+	u32 hwm_msgs;
+	u64 hwm_bytes;
+	u64 timed_out;
+	u64 rejected;
+	u64 ctime_ns;
+	u64 last_send_ns;
+	u64 last_recv_ns;
+	pid_t last_send_pid;
+	pid_t last_recv_pid;
+	u64 lat_hist[MSGBOX_LAT_BUCKETS];
 };
 
 /**
  * struct msgbox - one mailbox
  *
- * Locking: @lock protects every field from @msgs to @dead.  It is never
- * held while sleeping or copying to or from userspace; tasks are woken only
- * after it is dropped (wake_q), see mailbox.c for the protocol.  The limits
- * and @name are set before the mailbox is published and never change.
- * @hnode is protected by the registry mutex (registry.c).
+ * Locking: @lock protects every field from @msgs to @max_bytes.  It is
+ * never held while sleeping or copying to or from userspace; tasks are
+ * woken only after it is dropped, see mailbox.c for the protocol.  Limits
+ * and @mode change only by MSGBOX_IOC_SETATTR, under @lock; the lockless
+ * readers (a size check before allocating, a permission check at open) use
+ * READ_ONCE and tolerate a value just replaced.  @uid, @gid, @flags and
+ * @name are set before the mailbox is published and never change.
+ * @hnode and @nr_files are protected by the registry mutex (registry.c).
  *
  * @ref:          kref; see the top of this file.
  * @lock:         protects the queue, waiters and counters below.
- * @msgs:         queued messages, oldest first.
+ * @msgs:         queued messages in receive order (see mailbox.c).
  * @recv_waiters: struct msgbox_waiter of sleeping receivers, in arrival order.
  * @send_waiters: struct msgbox_waiter of sleeping senders, in arrival order.
  * @nr_msgs:      number of messages in @msgs.
@@ -82,17 +173,29 @@ struct msgbox_message {
  * @sent:         messages accepted.
  * @received:     messages taken.
  * @dead:         set once by destroy; no message is accepted afterwards.
- * @poll_wq:      poll/epoll waiters (has its own lock).
+ * @stats:        counters for MSGBOX_IOC_INFO, kept under @lock (no atomics
+ *                on the data path).
  * @max_msgs:     capacity in messages.
  * @max_msg_size: largest payload.
  * @max_bytes:    capacity in payload bytes.
+ * @mode:         permission bits.
+ * @poll_wq:      poll/epoll waiters (has its own lock).
+ * @uid:          owner.
+ * @gid:          owner's group.
+ * @flags:        MSGBOX_CREATE_* (ANON implies EPHEMERAL).
+ * @charged_bytes: max_bytes charged to @uid (quota.c), changed only under
+ *                msgbox_setattr_lock; 0 with !@charged.
+ * @charged:      the mailbox is charged to @uid.
+ * @ns:           the IPC namespace of its creator (a reference): names are
+ *                looked up only there, see registry.c.
+ * @nr_files:     open descriptors of an EPHEMERAL mailbox.
  * @hnode:        link in the registry's name hash.
- * @name:         NUL-terminated name.
+ * @name:         NUL-terminated name, empty if anonymous.
  */
 struct msgbox {
 	struct kref ref;
 	spinlock_t lock;		/* see the comment above */
-	struct list_head msgs;
+	struct rb_root_cached msgs;
 	struct list_head recv_waiters;
 	struct list_head send_waiters;
 	u32 nr_msgs;
@@ -103,18 +206,28 @@ struct msgbox {
 	u64 sent;
 	u64 received;
 	bool dead;
-
-	wait_queue_head_t poll_wq;
-
+	struct msgbox_stats stats;
 	u32 max_msgs;
 	u32 max_msg_size;
 	u64 max_bytes;
+	umode_t mode;
 
+	wait_queue_head_t poll_wq;
+	kuid_t uid;
+	kgid_t gid;
+	u32 flags;
+	u64 charged_bytes;
+	bool charged;
+
+	struct ipc_namespace *ns;
+	unsigned int nr_files;
 	struct hlist_node hnode;
 	char name[MSGBOX_NAME_MAX];
 };
 
 /* mailbox.c */
+int msgbox_mailbox_init(void);
+void msgbox_mailbox_exit(void);
 struct msgbox *msgbox_alloc(const struct msgbox_create *args);
 void msgbox_get(struct msgbox *mb);
 void msgbox_put(struct msgbox *mb);
@@ -122,22 +235,37 @@ void msgbox_kill(struct msgbox *mb);
 
 struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority);
 void msgbox_message_free(struct msgbox_message *msg);
+struct msgbox_message *msgbox_message_header_alloc(void);
+void msgbox_message_header_free(struct msgbox_message *msg);
 
-int msgbox_send(struct msgbox *mb, struct msgbox_message *msg, bool nonblock,
-		const ktime_t *deadline, int sig_err, u64 *idp);
-int msgbox_recv(struct msgbox *mb, size_t size, bool nonblock,
-		const ktime_t *deadline, int sig_err,
+void msgbox_recv_args_init(struct msgbox_recv_args *args, s64 type, u32 flags);
+int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
+		const struct msgbox_wait *wait, u64 *idp);
+int msgbox_recv(struct msgbox *mb, const struct msgbox_recv_args *args,
+		const struct msgbox_wait *wait, struct msgbox_message *copy,
 		struct msgbox_message **msgp);
 void msgbox_requeue(struct msgbox *mb, struct msgbox_message *msg);
 __poll_t msgbox_poll_mask(struct msgbox *mb);
 int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info);
 
+int msgbox_set_attr(struct msgbox *mb, const struct msgbox_setattr *sa);
+int msgbox_permission(struct msgbox *mb, u32 fd_flags);
+bool msgbox_is_owner(struct msgbox *mb);
+int msgbox_limits_check(u32 max_msgs, u32 max_msg_size, u64 max_bytes);
+
+/* quota.c */
+int msgbox_charge(kuid_t uid, unsigned int mailboxes, u64 bytes);
+void msgbox_uncharge(kuid_t uid, unsigned int mailboxes, u64 bytes);
+
 /* registry.c */
 int msgbox_name_check(const char *name);
 int msgbox_register(struct msgbox *mb);
-struct msgbox *msgbox_lookup(const char *name);
+struct msgbox *msgbox_lookup_open(const char *name);
 int msgbox_unregister(const char *name);
+void msgbox_file_closed(struct msgbox *mb);
+int msgbox_registry_init(void);
 void msgbox_registry_exit(void);
+bool msgbox_visible(struct msgbox *mb);
 
 /* file.c */
 int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, struct file **filep);

@@ -1,18 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * msgbox: the name registry.
+ * msgbox: the name registry, and its listing in /proc/msgbox.
+ *
+ * Names are per IPC namespace, as for POSIX and SysV queues: a mailbox is
+ * found only from the IPC namespace of its creator (unshare -i gives a
+ * process a namespace of its own).  A module cannot hook into the
+ * namespace's lifetime the way ipc/ does, so each mailbox holds a
+ * reference on its namespace instead: named mailboxes left in a namespace
+ * keep it alive until they are destroyed (or the module is unloaded).
+ * EPHEMERAL mailboxes, gone with their last descriptor, are the right
+ * choice inside containers.
  *
  * Named mailboxes live in a hash table keyed by name.  The registry holds one
  * reference on each, taken over from the creator at msgbox_register() and
  * dropped at msgbox_unregister() (destroy) or module exit.
  *
+ * An EPHEMERAL mailbox counts its descriptors in msgbox.nr_files, under the
+ * registry mutex, so that an open by name cannot race with the close of the
+ * last descriptor: whichever takes the mutex first decides.
+ *
  * Locking: msgbox_registry_lock (a mutex: lookups are rare, next to the
- * message path) protects the table, every msgbox.hnode and
- * msgbox_nr_mailboxes.  It nests outside msgbox.lock.
+ * message path) protects the table, every msgbox.hnode and msgbox.nr_files.
+ * It nests outside msgbox.lock.
  */
 #include <linux/ctype.h>
 #include <linux/hashtable.h>
 #include <linux/mutex.h>
+#include <linux/nsproxy.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/cred.h>
+#include <linux/ipc_namespace.h>
+#include <linux/user_namespace.h>
 #include <linux/string.h>
 #include <linux/stringhash.h>
 
@@ -22,7 +41,6 @@
 
 static DEFINE_MUTEX(msgbox_registry_lock);
 static DEFINE_HASHTABLE(msgbox_names, MSGBOX_HASH_BITS);
-static unsigned int msgbox_nr_mailboxes;
 
 /**
  * msgbox_name_check() - validate a name field of MSGBOX_NAME_MAX bytes.
@@ -49,18 +67,26 @@ int msgbox_name_check(const char *name)
 	return 0;
 }
 
-static u32 msgbox_name_hash(const char *name)
+static struct ipc_namespace *msgbox_current_ns(void)
 {
-	return full_name_hash(NULL, name, strlen(name));
+	return current->nsproxy->ipc_ns;
 }
 
+static u32 msgbox_name_hash(const struct ipc_namespace *ns, const char *name)
+{
+	return full_name_hash(ns, name, strlen(name));
+}
+
+/* The mailbox called @name in the caller's IPC namespace, or NULL. */
 static struct msgbox *msgbox_find_locked(const char *name)
 {
+	struct ipc_namespace *ns = msgbox_current_ns();
 	struct msgbox *mb;
 
 	lockdep_assert_held(&msgbox_registry_lock);
-	hash_for_each_possible(msgbox_names, mb, hnode, msgbox_name_hash(name))
-		if (!strcmp(mb->name, name))
+	hash_for_each_possible(msgbox_names, mb, hnode,
+			       msgbox_name_hash(ns, name))
+		if (mb->ns == ns && !strcmp(mb->name, name))
 			return mb;
 	return NULL;
 }
@@ -70,8 +96,7 @@ static struct msgbox *msgbox_find_locked(const char *name)
  * @mb: the mailbox; the registry takes over the caller's reference on
  *      success.
  *
- * Return: 0, -EEXIST if the name is taken, -ENOSPC if max_mailboxes
- * mailboxes exist already.
+ * Return: 0, or -EEXIST if the name is taken.
  */
 int msgbox_register(struct msgbox *mb)
 {
@@ -82,57 +107,140 @@ int msgbox_register(struct msgbox *mb)
 		ret = -EEXIST;
 		goto out_unlock;
 	}
-	if (msgbox_nr_mailboxes >= READ_ONCE(msgbox_max_mailboxes)) {
-		ret = -ENOSPC;
-		goto out_unlock;
-	}
-	hash_add(msgbox_names, &mb->hnode, msgbox_name_hash(mb->name));
-	msgbox_nr_mailboxes++;
+	hash_add(msgbox_names, &mb->hnode, msgbox_name_hash(mb->ns, mb->name));
 out_unlock:
 	mutex_unlock(&msgbox_registry_lock);
 	return ret;
 }
 
 /**
- * msgbox_lookup() - find a mailbox by name.
+ * msgbox_lookup_open() - find a mailbox by name, for a new descriptor.
  * @name: a validated name.
+ *
+ * The caller opens a descriptor on it or, failing, calls
+ * msgbox_file_closed() as if one had been closed.
  *
  * Return: the mailbox with a new reference, or NULL.
  */
-struct msgbox *msgbox_lookup(const char *name)
-{
-	struct msgbox *mb;
-
-	mutex_lock(&msgbox_registry_lock);
-	mb = msgbox_find_locked(name);
-	if (mb)
-		msgbox_get(mb);
-	mutex_unlock(&msgbox_registry_lock);
-	return mb;
-}
-
-/**
- * msgbox_unregister() - destroy a mailbox by name.
- * @name: a validated name.
- *
- * Return: 0, or -ENOENT.
- */
-int msgbox_unregister(const char *name)
+struct msgbox *msgbox_lookup_open(const char *name)
 {
 	struct msgbox *mb;
 
 	mutex_lock(&msgbox_registry_lock);
 	mb = msgbox_find_locked(name);
 	if (mb) {
-		hash_del(&mb->hnode);
-		msgbox_nr_mailboxes--;
+		msgbox_get(mb);
+		if (mb->flags & MSGBOX_CREATE_EPHEMERAL)
+			mb->nr_files++;
 	}
 	mutex_unlock(&msgbox_registry_lock);
+	return mb;
+}
+
+/* Unpublish @mb if it is still registered; true if this call did. */
+static bool msgbox_unhash_locked(struct msgbox *mb)
+{
+	lockdep_assert_held(&msgbox_registry_lock);
+	if (hlist_unhashed(&mb->hnode))
+		return false;
+	hash_del(&mb->hnode);
+	return true;
+}
+
+/**
+ * msgbox_file_closed() - a descriptor of @mb went away.
+ * @mb: the mailbox.
+ *
+ * The last descriptor of an EPHEMERAL mailbox destroys it.
+ */
+void msgbox_file_closed(struct msgbox *mb)
+{
+	bool last = false;
+
+	if (!(mb->flags & MSGBOX_CREATE_EPHEMERAL))
+		return;
+	mutex_lock(&msgbox_registry_lock);
+	if (!--mb->nr_files)
+		last = msgbox_unhash_locked(mb);
+	mutex_unlock(&msgbox_registry_lock);
+	if (last) {
+		msgbox_kill(mb);
+		msgbox_put(mb);
+	}
+}
+
+/**
+ * msgbox_unregister() - destroy a mailbox by name.
+ * @name: a validated name.
+ *
+ * Return: 0, -ENOENT, or -EPERM if the caller does not own it.
+ */
+int msgbox_unregister(const char *name)
+{
+	struct msgbox *mb;
+	int ret = 0;
+
+	mutex_lock(&msgbox_registry_lock);
+	mb = msgbox_find_locked(name);
 	if (!mb)
-		return -ENOENT;
+		ret = -ENOENT;
+	else if (!msgbox_is_owner(mb))
+		ret = -EPERM;
+	else
+		msgbox_unhash_locked(mb);
+	mutex_unlock(&msgbox_registry_lock);
+	if (ret)
+		return ret;
 
 	msgbox_kill(mb);
 	msgbox_put(mb);
+	return 0;
+}
+
+/* May the reader see @mb in listings?  Its owner, or anyone who may open it. */
+bool msgbox_visible(struct msgbox *mb)
+{
+	return mb->ns == msgbox_current_ns() &&
+	       (uid_eq(current_euid(), mb->uid) ||
+		!msgbox_permission(mb, MSGBOX_FD_RECV) ||
+		!msgbox_permission(mb, MSGBOX_FD_SEND));
+}
+
+/*
+ * /proc/msgbox: one line per named mailbox of the reader's IPC namespace
+ * that the reader may see, like /proc/sysvipc/msg.  The columns are stable
+ * (new ones are only ever appended):
+ *   name uid gid mode(octal) msgs max_msgs bytes max_bytes max_msg_size
+ *   sent received flags(hex)
+ */
+static int msgbox_proc_show(struct seq_file *m, void *v)
+{
+	struct user_namespace *uns = seq_user_ns(m);
+	struct msgbox_info info;
+	struct msgbox *mb;
+	int bkt;
+
+	seq_puts(m, "name uid gid mode msgs max_msgs bytes max_bytes max_msg_size sent received flags\n");
+	mutex_lock(&msgbox_registry_lock);
+	hash_for_each(msgbox_names, bkt, mb, hnode) {
+		if (!msgbox_visible(mb))
+			continue;
+		msgbox_fill_info(mb, &info);
+		seq_printf(m, "%s %u %u %04o %u %u %llu %llu %u %llu %llu %x\n",
+			   mb->name, from_kuid_munged(uns, mb->uid),
+			   from_kgid_munged(uns, mb->gid), info.mode,
+			   info.nr_msgs, info.max_msgs, info.nr_bytes,
+			   info.max_bytes, info.max_msg_size, info.sent,
+			   info.received, info.flags);
+	}
+	mutex_unlock(&msgbox_registry_lock);
+	return 0;
+}
+
+int msgbox_registry_init(void)
+{
+	if (!proc_create_single("msgbox", 0444, NULL, msgbox_proc_show))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -143,10 +251,10 @@ void msgbox_registry_exit(void)
 	struct msgbox *mb;
 	int bkt;
 
+	remove_proc_entry("msgbox", NULL);
 	mutex_lock(&msgbox_registry_lock);
 	hash_for_each_safe(msgbox_names, bkt, tmp, mb, hnode) {
-		hash_del(&mb->hnode);
-		msgbox_nr_mailboxes--;
+		msgbox_unhash_locked(mb);
 		msgbox_kill(mb);
 		msgbox_put(mb);
 	}

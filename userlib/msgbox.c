@@ -56,6 +56,8 @@ MSGBOX_API void msgbox_attr_init(struct msgbox_attr *attr)
 	attr->max_msgs = MSGBOX_DEFAULT_MAX_MSGS;
 	attr->max_msg_size = MSGBOX_DEFAULT_MAX_MSG_SIZE;
 	attr->max_bytes = MSGBOX_DEFAULT_MAX_BYTES;
+	attr->mode = MSGBOX_DEFAULT_MODE;
+	attr->flags = 0;
 }
 
 MSGBOX_API int msgbox_create(const char *name, const struct msgbox_attr *attr,
@@ -74,8 +76,23 @@ MSGBOX_API int msgbox_create(const char *name, const struct msgbox_attr *attr,
 	c.max_msgs = attr->max_msgs;
 	c.max_msg_size = attr->max_msg_size;
 	c.max_bytes = attr->max_bytes;
+	c.mode = attr->mode;
+	c.flags = attr->flags;
 	c.fd_flags = fd_flags;
 	return msgbox_ctl(MSGBOX_IOC_CREATE, &c);
+}
+
+MSGBOX_API int msgbox_create_anon(const struct msgbox_attr *attr,
+				  unsigned int fd_flags)
+{
+	struct msgbox_attr a;
+
+	if (attr)
+		a = *attr;
+	else
+		msgbox_attr_init(&a);
+	a.flags |= MSGBOX_CREATE_ANON;
+	return msgbox_create("", &a, fd_flags);
 }
 
 MSGBOX_API int msgbox_open(const char *name, unsigned int fd_flags)
@@ -165,6 +182,11 @@ MSGBOX_API ssize_t msgbox_recv_timeout(int fd, void *buf, size_t size,
 MSGBOX_API int msgbox_info(int fd, struct msgbox_info *info)
 {
 	return ioctl(fd, MSGBOX_IOC_INFO, info);
+}
+
+MSGBOX_API int msgbox_setattr(int fd, const struct msgbox_setattr *sa)
+{
+	return ioctl(fd, MSGBOX_IOC_SETATTR, sa);
 }
 
 MSGBOX_API int msgbox_abi_version(void)

@@ -28,20 +28,29 @@ extern "C" {
 #define MSGBOX_DEFAULT_MAX_MSG_SIZE	8192
 #define MSGBOX_DEFAULT_MAX_BYTES	(1024 * 1024)
 
+/* Default permission bits: the owner sends and receives, nobody else. */
+#define MSGBOX_DEFAULT_MODE		0600
+
 /**
- * struct msgbox_attr - limits of a new mailbox
+ * struct msgbox_attr - limits and properties of a new mailbox
  * @max_msgs:     capacity in messages.
  * @max_msg_size: largest payload in bytes.
  * @max_bytes:    capacity in payload bytes (at least @max_msg_size).
+ * @mode:         permission bits (masked by the umask); read allows
+ *                receiving, write sending.
+ * @flags:        MSGBOX_CREATE_EPHEMERAL and/or MSGBOX_CREATE_ANON.
  */
 struct msgbox_attr {
 	unsigned int max_msgs;
 	unsigned int max_msg_size;
 	unsigned long long max_bytes;
+	unsigned int mode;
+	unsigned int flags;
 };
 
 /**
- * msgbox_attr_init() - fill @attr with the library defaults.
+ * msgbox_attr_init() - fill @attr with the library defaults: the limits
+ * above, mode 0600, no flags.
  */
 void msgbox_attr_init(struct msgbox_attr *attr);
 
@@ -59,9 +68,21 @@ int msgbox_create(const char *name, const struct msgbox_attr *attr,
 		  unsigned int fd_flags);
 
 /**
+ * msgbox_create_anon() - create a mailbox with no name.
+ * @attr:     limits, or NULL for the defaults (its flags gain
+ *            MSGBOX_CREATE_ANON).
+ * @fd_flags: MSGBOX_FD_*.
+ *
+ * The mailbox lives as long as a descriptor of it does: share it by fork(2)
+ * or pass it over a Unix socket.  Returns a descriptor, or -1 with errno.
+ */
+int msgbox_create_anon(const struct msgbox_attr *attr, unsigned int fd_flags);
+
+/**
  * msgbox_open() - open an existing mailbox by name.
  *
- * Returns a mailbox descriptor, or -1 with errno ENOENT if there is none.
+ * Returns a mailbox descriptor, or -1 with errno ENOENT if there is none,
+ * EACCES if its mode denies the access asked for.
  */
 int msgbox_open(const char *name, unsigned int fd_flags);
 
@@ -70,7 +91,7 @@ int msgbox_open(const char *name, unsigned int fd_flags);
  *
  * Sleepers on it wake with EIDRM, queued messages are dropped, and
  * descriptors still open on it fail with EIDRM from then on.
- * Returns 0, or -1 with errno ENOENT.
+ * Returns 0, or -1 with errno ENOENT, or EPERM if the caller does not own it.
  */
 int msgbox_destroy(const char *name);
 
@@ -122,6 +143,15 @@ int msgbox_recvmsg(int fd, struct msgbox_msg *msg);
  * Returns 0, or -1 with errno.
  */
 int msgbox_info(int fd, struct msgbox_info *info);
+
+/**
+ * msgbox_setattr() - change a mailbox's mode and/or limits (owner only).
+ * @fd: a descriptor of the mailbox.
+ * @sa: struct msgbox_setattr from <linux/msgbox.h>; sa->mask says what.
+ *
+ * Returns 0, or -1 with errno (EPERM if not the owner, EINVAL).
+ */
+int msgbox_setattr(int fd, const struct msgbox_setattr *sa);
 
 /**
  * msgbox_abi_version() - MSGBOX_ABI_VERSION of the loaded module, or -1.

@@ -34,6 +34,10 @@
  *              receive: the buffer is smaller than the next message, which
  *              stays queued (nothing is lost).
  *   EBADF      the descriptor was not opened for that direction.
+ *   EACCES     the mailbox's mode denies the access asked for.
+ *   EPERM      only the owner (or CAP_SYS_ADMIN) may do that.
+ *   EDQUOT     the owner's quota of mailboxes or bytes would be exceeded.
+ *   ENOSPC     a system-wide limit would be exceeded.
  */
 #ifndef _UAPI_LINUX_MSGBOX_H
 #define _UAPI_LINUX_MSGBOX_H
@@ -77,13 +81,27 @@
  * @max_bytes:    capacity in payload bytes, @max_msg_size to the module's
  *                max_mailbox_bytes parameter.
  * @fd_flags:     MSGBOX_FD_* for the descriptor returned.
- * @flags:        creation flags; none are defined yet, must be 0.
+ * @flags:        MSGBOX_CREATE_*.
+ * @mode:         permission bits, 0 to 0777, masked by the caller's umask.
+ *                As for a file: read permission allows opening for receive,
+ *                write permission for send; the owner bits apply to the
+ *                owner (the creator's effective uid), the group bits to
+ *                members of the creator's effective gid.  CAP_IPC_OWNER
+ *                overrides them, as it does for SysV message queues.
  * @__pad:        must be zero.
- * @name:         the mailbox name (see MSGBOX_NAME_MAX).
+ * @name:         the mailbox name (see MSGBOX_NAME_MAX); must be empty (all
+ *                zero) with MSGBOX_CREATE_ANON.
  *
- * Returns a new mailbox descriptor.  EEXIST if the name is taken, ENOSPC if
- * the module's max_mailboxes limit is reached, EINVAL for a limit out of
- * range (ERANGE is not used: every field error is EINVAL).
+ * Returns a new mailbox descriptor.  EEXIST if the name is taken; EINVAL
+ * for a limit out of range or an unknown flag (every field error is
+ * EINVAL).  The creator's descriptor is not checked against @mode.
+ *
+ * Quotas: a mailbox is charged to its owner and to the system as one
+ * mailbox and @max_bytes bytes from creation until it is freed (destroyed
+ * and its last descriptor closed).  ENOSPC: a system-wide limit (module
+ * parameters max_mailboxes, max_total_bytes) would be exceeded.  EDQUOT:
+ * the owner's quota (user_max_mailboxes, user_max_bytes) would be;
+ * CAP_SYS_RESOURCE lifts the per-user quotas.
  */
 struct msgbox_create {
 	__u32 max_msgs;
@@ -91,9 +109,23 @@ struct msgbox_create {
 	__u64 max_bytes;
 	__u32 fd_flags;
 	__u32 flags;
-	__u64 __pad;
+	__u32 mode;
+	__u32 __pad;
 	char name[MSGBOX_NAME_MAX];
 };
+
+/*
+ * Creation flags.
+ *   EPHEMERAL  the mailbox is destroyed when its last descriptor is closed
+ *              (by close(2), exit or SIGKILL alike): no stale mailboxes
+ *              after a crash.
+ *   ANON       the mailbox has no name: it is reachable only through the
+ *              descriptor returned, shared by fork(2) or passed over a Unix
+ *              socket (SCM_RIGHTS), like an eventfd.  Implies EPHEMERAL.
+ */
+#define MSGBOX_CREATE_EPHEMERAL	(1U << 0)
+#define MSGBOX_CREATE_ANON	(1U << 1)
+#define MSGBOX_CREATE_ALL	(MSGBOX_CREATE_EPHEMERAL | MSGBOX_CREATE_ANON)
 
 #define MSGBOX_CREATE_SIZE_VER0	96
 
@@ -103,10 +135,12 @@ struct msgbox_create {
  * @flags:    none defined yet, must be 0.
  * @name:     the mailbox name.
  *
- * OPEN returns a new descriptor on an existing mailbox (ENOENT if none has
- * that name).  DESTROY removes the name at once, wakes every sleeper with
- * EIDRM, drops the queued messages and returns 0; the memory goes when the
- * last descriptor is closed.
+ * OPEN returns a new descriptor on an existing mailbox: ENOENT if none has
+ * that name, EACCES if its mode denies the access asked for.
+ * DESTROY removes the name at once, wakes every sleeper with EIDRM, drops
+ * the queued messages and returns 0; the memory goes when the last
+ * descriptor is closed.  Only the owner may destroy (EPERM for others);
+ * CAP_SYS_ADMIN overrides that, as for IPC_RMID on a SysV queue.
  */
 struct msgbox_open {
 	__u32 fd_flags;
@@ -116,29 +150,62 @@ struct msgbox_open {
 
 #define MSGBOX_OPEN_SIZE_VER0	72
 
-/* Per-operation flags in struct msgbox_msg.flags. */
-#define MSGBOX_MSG_NONBLOCK	(1U << 0)	/* EAGAIN instead of sleeping */
-#define MSGBOX_MSG_TIMEOUT	(1U << 1)	/* timeout_ns is a relative timeout */
-#define MSGBOX_MSG_ALL		(MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_TIMEOUT)
+/*
+ * Per-operation flags in struct msgbox_msg.flags.  A flag that does not
+ * apply to the operation fails with EINVAL.
+ *
+ *   NONBLOCK  fail with EAGAIN instead of sleeping.
+ *   TIMEOUT   timeout_ns bounds the wait (see struct msgbox_msg).
+ *   ABSTIME   timeout_ns is a deadline, on CLOCK_MONOTONIC ...
+ *   REALTIME  ... or on CLOCK_REALTIME (only with ABSTIME).
+ *   PEEK      recv: copy the message out but leave it queued.
+ *   TRUNC     recv: take a message larger than the buffer, copying what
+ *             fits; len reports the full length.
+ *   EXCEPT    recv: a type T > 0 selects any type but T.
+ */
+#define MSGBOX_MSG_NONBLOCK	(1U << 0)
+#define MSGBOX_MSG_TIMEOUT	(1U << 1)
+#define MSGBOX_MSG_ABSTIME	(1U << 2)
+#define MSGBOX_MSG_REALTIME	(1U << 3)
+#define MSGBOX_MSG_PEEK		(1U << 4)
+#define MSGBOX_MSG_TRUNC	(1U << 5)
+#define MSGBOX_MSG_EXCEPT	(1U << 6)
+#define MSGBOX_MSG_SEND_FLAGS	(MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_TIMEOUT | \
+				 MSGBOX_MSG_ABSTIME | MSGBOX_MSG_REALTIME)
+#define MSGBOX_MSG_RECV_FLAGS	(MSGBOX_MSG_SEND_FLAGS | MSGBOX_MSG_PEEK | \
+				 MSGBOX_MSG_TRUNC | MSGBOX_MSG_EXCEPT)
 
 /* Message types are positive; write(2) sends MSGBOX_TYPE_DEFAULT. */
 #define MSGBOX_TYPE_DEFAULT	1
+
+/* Priorities run from 0 to MSGBOX_PRIO_MAX; higher is received first. */
+#define MSGBOX_PRIO_MAX		32767
 
 /**
  * struct msgbox_msg - argument of MSGBOX_IOC_SEND and MSGBOX_IOC_RECV
  * @data:         user address of the payload (send) or of the buffer (recv).
  * @len:          send: payload length in bytes (0 is a valid, empty message).
- *                recv: in, size of the buffer; out, length of the message.
- * @type:         send: message type, >= 1.  recv in: selector, 0 takes the
- *                first message of any type (other selectors are reserved and
- *                fail with EINVAL); recv out: the message's type.
- * @priority:     send: must be 0 for now (priorities are reserved).
- *                recv out: the message's priority.
+ *                recv: in, size of the buffer; out, length of the message
+ *                (larger than the buffer only with MSGBOX_MSG_TRUNC, and
+ *                then only the buffer's size was copied).
+ * @type:         send: message type, >= 1.  recv in: the selector, SysV
+ *                msgrcv(2) style:
+ *                  0      the first message of any type;
+ *                  T > 0  the first message of type T, or with
+ *                         MSGBOX_MSG_EXCEPT the first of any other type;
+ *                  T < 0  the first message of the lowest type <= |T|.
+ *                "First" is highest priority first, then oldest first.
+ *                recv out: the message's type.
+ * @priority:     send: 0 to MSGBOX_PRIO_MAX.  recv out: the priority.
  * @flags:        in: MSGBOX_MSG_*.  The descriptor's O_NONBLOCK also applies.
- * @timeout_ns:   with MSGBOX_MSG_TIMEOUT, longest wait in nanoseconds; 0
- *                means try once (EAGAIN if it would block, not ETIMEDOUT).
+ * @timeout_ns:   with MSGBOX_MSG_TIMEOUT: the longest wait in nanoseconds,
+ *                or with MSGBOX_MSG_ABSTIME the deadline on CLOCK_MONOTONIC
+ *                (CLOCK_REALTIME with MSGBOX_MSG_REALTIME).  A relative 0
+ *                tries once (EAGAIN); an expired deadline tries once and
+ *                then fails with ETIMEDOUT.  Must be 0 without
+ *                MSGBOX_MSG_TIMEOUT.
  * @id:           out: the message's id, unique in the mailbox, increasing in
- *                send order.
+ *                the order messages are accepted.
  * @send_time_ns: recv out: CLOCK_REALTIME of the send, in nanoseconds.
  * @sender_pid:   recv out: thread-group id of the sender, in the receiver's
  *                pid namespace (0 if not visible there).
@@ -149,6 +216,7 @@ struct msgbox_open {
  * @__reserved:   must be zero on input; zero on output.
  *
  * SEND returns 0 and writes @id back; RECV returns 0 and fills the out fields.
+ * Fields documented as out-only are ignored on input.
  */
 struct msgbox_msg {
 	__u64 data;
@@ -168,6 +236,9 @@ struct msgbox_msg {
 
 #define MSGBOX_MSG_SIZE_VER0	88
 
+/* Buckets of struct msgbox_info.lat_hist. */
+#define MSGBOX_LAT_BUCKETS	32
+
 /**
  * struct msgbox_info - result of MSGBOX_IOC_INFO on a mailbox descriptor
  * @max_msgs:     capacity in messages.
@@ -179,7 +250,33 @@ struct msgbox_msg {
  * @received:     messages taken since creation.
  * @recv_waiters: tasks sleeping in receive now.
  * @send_waiters: tasks sleeping in send now.
- * @name:         the mailbox name.
+ * @name:         the mailbox name ("" if anonymous).
+ * @owner_uid:    owner, in the caller's user namespace.
+ * @owner_gid:    owner's group, in the caller's user namespace.
+ * @mode:         permission bits.
+ * @flags:        MSGBOX_CREATE_* it was created with (ANON implies
+ *                EPHEMERAL, so both are reported).
+ * @hwm_msgs:     most messages ever queued at once.
+ * @last_send_pid: thread-group id, in the caller's pid namespace, of the
+ *                last sender (0 if none, or no longer visible).
+ * @hwm_bytes:    most payload bytes ever queued at once.
+ * @timed_out:    sends and receives that ended in ETIMEDOUT.
+ * @rejected:     non-blocking sends refused for want of room (EAGAIN).
+ *                Invalid sends (EMSGSIZE, EINVAL...) change nothing, not
+ *                even this counter.
+ * @ctime_ns:     creation time, CLOCK_REALTIME nanoseconds.
+ * @last_send_ns: time of the last accepted message (0 if none), ditto.
+ * @last_recv_ns: time of the last receive (0 if none), ditto.
+ * @last_recv_pid: thread-group id of the last receiver, as @last_send_pid.
+ * @__pad2:       zero.
+ * @lat_p50_ns:   queueing latency (send accepted to message taken): the
+ * @lat_p90_ns:   upper bounds of the @lat_hist buckets holding the 50th,
+ * @lat_p99_ns:   90th and 99th percentiles; 0 before the first receive.
+ * @lat_hist:     log2 histogram of queueing latency: bucket 0 counts
+ *                latencies under 1 ns (direct hand-over to a sleeping
+ *                receiver counts there or just above), bucket i >= 1 those
+ *                in [2^(i-1), 2^i) ns, and the last bucket everything from
+ *                2^(MSGBOX_LAT_BUCKETS-2) ns (about 1 s) up.
  */
 struct msgbox_info {
 	__u32 max_msgs;
@@ -193,9 +290,53 @@ struct msgbox_info {
 	__u32 recv_waiters;
 	__u32 send_waiters;
 	char name[MSGBOX_NAME_MAX];
+	__u32 owner_uid;
+	__u32 owner_gid;
+	__u32 mode;
+	__u32 flags;
+	__u32 hwm_msgs;
+	__s32 last_send_pid;
+	__u64 hwm_bytes;
+	__u64 timed_out;
+	__u64 rejected;
+	__u64 ctime_ns;
+	__u64 last_send_ns;
+	__u64 last_recv_ns;
+	__s32 last_recv_pid;
+	__u32 __pad2;
+	__u64 lat_p50_ns;
+	__u64 lat_p90_ns;
+	__u64 lat_p99_ns;
+	__u64 lat_hist[MSGBOX_LAT_BUCKETS];
 };
 
-#define MSGBOX_INFO_SIZE_VER0	120
+#define MSGBOX_INFO_SIZE_VER0	480
+
+/**
+ * struct msgbox_setattr - argument of MSGBOX_IOC_SETATTR
+ * @mask:         MSGBOX_SETATTR_* saying which of the fields below apply.
+ * @mode:         new permission bits (MSGBOX_SETATTR_MODE), 0 to 0777.
+ * @max_msgs:     new limits (MSGBOX_SETATTR_LIMITS), within the same bounds
+ * @max_msg_size: as at creation.  They apply to later sends: messages
+ * @max_bytes:    already queued stay, even above a lowered limit.
+ *
+ * Only the owner, or a caller with CAP_SYS_ADMIN, may change attributes
+ * (EPERM otherwise).  Nothing changes unless every field is valid.  A
+ * larger @max_bytes is charged like a creation (EDQUOT, ENOSPC).
+ */
+struct msgbox_setattr {
+	__u32 mask;
+	__u32 mode;
+	__u32 max_msgs;
+	__u32 max_msg_size;
+	__u64 max_bytes;
+};
+
+#define MSGBOX_SETATTR_SIZE_VER0	24
+
+#define MSGBOX_SETATTR_MODE	(1U << 0)
+#define MSGBOX_SETATTR_LIMITS	(1U << 1)
+#define MSGBOX_SETATTR_ALL	(MSGBOX_SETATTR_MODE | MSGBOX_SETATTR_LIMITS)
 
 #define MSGBOX_IOC_MAGIC	0xB9
 
@@ -209,5 +350,6 @@ struct msgbox_info {
 #define MSGBOX_IOC_SEND		_IOWR(MSGBOX_IOC_MAGIC, 0x20, struct msgbox_msg)
 #define MSGBOX_IOC_RECV		_IOWR(MSGBOX_IOC_MAGIC, 0x21, struct msgbox_msg)
 #define MSGBOX_IOC_INFO		_IOR(MSGBOX_IOC_MAGIC, 0x22, struct msgbox_info)
+#define MSGBOX_IOC_SETATTR	_IOW(MSGBOX_IOC_MAGIC, 0x23, struct msgbox_setattr)
 
 #endif /* _UAPI_LINUX_MSGBOX_H */
