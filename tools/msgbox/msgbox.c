@@ -2,11 +2,14 @@
 /*
  * msgbox: command-line access to mailboxes.
  *
- *   msgbox create NAME [-m MAX_MSGS] [-s MAX_MSG_SIZE] [-b MAX_BYTES]
+ *   msgbox create NAME [-m MAX_MSGS] [-s MAX_MSG_SIZE] [-b MAX_BYTES] [-M MODE] [-e]
  *   msgbox destroy NAME
- *   msgbox send NAME [-n] [-t TIMEOUT_MS] [MESSAGE...]   (stdin if no MESSAGE)
- *   msgbox recv NAME [-n] [-t TIMEOUT_MS] [-c COUNT] [-v]
+ *   msgbox send NAME [-n] [-t TIMEOUT_MS] [-T TYPE] [-p PRIO] [MESSAGE...]
+ *                                                      (stdin if no MESSAGE)
+ *   msgbox recv NAME [-n] [-t TIMEOUT_MS] [-T SELECTOR] [-x] [-P] [-c COUNT] [-v]
  *   msgbox info NAME
+ *   msgbox chmod NAME MODE
+ *   msgbox list
  *
  * Exit status: 0 on success, 1 on an error (message on stderr), 2 on usage.
  */
@@ -23,11 +26,13 @@ static const char *prog = "msgbox";
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: %s create NAME [-m MAX_MSGS] [-s MAX_MSG_SIZE] [-b MAX_BYTES]\n"
+		"usage: %s create NAME [-m MAX_MSGS] [-s MAX_MSG_SIZE] [-b MAX_BYTES] [-M MODE] [-e]\n"
 		"       %s destroy NAME\n"
-		"       %s send NAME [-n] [-t TIMEOUT_MS] [MESSAGE...]\n"
-		"       %s recv NAME [-n] [-t TIMEOUT_MS] [-c COUNT] [-v]\n"
-		"       %s info NAME\n", prog, prog, prog, prog, prog);
+		"       %s send NAME [-n] [-t TIMEOUT_MS] [-T TYPE] [-p PRIO] [MESSAGE...]\n"
+		"       %s recv NAME [-n] [-t TIMEOUT_MS] [-T SELECTOR] [-x] [-P] [-c COUNT] [-v]\n"
+		"       %s info NAME\n"
+		"       %s chmod NAME MODE\n"
+		"       %s list\n", prog, prog, prog, prog, prog, prog, prog);
 	exit(2);
 }
 
@@ -57,11 +62,13 @@ static int cmd_create(int argc, char **argv)
 	int opt, fd;
 
 	msgbox_attr_init(&attr);
-	while ((opt = getopt(argc, argv, "m:s:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "m:s:b:M:e")) != -1) {
 		switch (opt) {
 		case 'm': attr.max_msgs = number(optarg); break;
 		case 's': attr.max_msg_size = number(optarg); break;
 		case 'b': attr.max_bytes = number(optarg); break;
+		case 'M': attr.mode = strtoul(optarg, NULL, 8); break;
+		case 'e': attr.flags |= MSGBOX_CREATE_EPHEMERAL; break;
 		default: usage();
 		}
 	}
@@ -79,16 +86,18 @@ static int cmd_create(int argc, char **argv)
 static int cmd_send(int argc, char **argv)
 {
 	struct msgbox_msg m;
-	long long timeout = -1;
-	unsigned int flags = 0;
+	long long timeout = -1, type = MSGBOX_TYPE_DEFAULT;
+	unsigned int flags = 0, prio = 0;
 	char *buf = NULL;
 	size_t len = 0;
 	int opt, fd;
 
-	while ((opt = getopt(argc, argv, "+nt:")) != -1) {
+	while ((opt = getopt(argc, argv, "+nt:T:p:")) != -1) {
 		switch (opt) {
 		case 'n': flags |= MSGBOX_MSG_NONBLOCK; break;
 		case 't': timeout = number(optarg); break;
+		case 'T': type = strtoll(optarg, NULL, 0); break;
+		case 'p': prio = number(optarg); break;
 		default: usage();
 		}
 	}
@@ -121,7 +130,8 @@ static int cmd_send(int argc, char **argv)
 	memset(&m, 0, sizeof(m));
 	m.data = (unsigned long)buf;
 	m.len = len;
-	m.type = MSGBOX_TYPE_DEFAULT;
+	m.type = type;
+	m.priority = prio;
 	m.flags = flags;
 	if (timeout >= 0) {
 		m.flags |= MSGBOX_MSG_TIMEOUT;
@@ -138,15 +148,18 @@ static int cmd_recv(int argc, char **argv)
 {
 	unsigned long long count = 1;
 	struct msgbox_info info;
-	long long timeout = -1;
+	long long timeout = -1, sel = 0;
 	unsigned int flags = 0;
 	int opt, fd, verbose = 0;
 	char *buf;
 
-	while ((opt = getopt(argc, argv, "nt:c:v")) != -1) {
+	while ((opt = getopt(argc, argv, "nt:T:xPc:v")) != -1) {
 		switch (opt) {
 		case 'n': flags |= MSGBOX_MSG_NONBLOCK; break;
 		case 't': timeout = number(optarg); break;
+		case 'T': sel = strtoll(optarg, NULL, 0); break;
+		case 'x': flags |= MSGBOX_MSG_EXCEPT; break;
+		case 'P': flags |= MSGBOX_MSG_PEEK; break;
 		case 'c': count = number(optarg); break;
 		case 'v': verbose = 1; break;
 		default: usage();
@@ -168,6 +181,7 @@ static int cmd_recv(int argc, char **argv)
 		memset(&m, 0, sizeof(m));
 		m.data = (unsigned long)buf;
 		m.len = info.max_msg_size;
+		m.type = sel;
 		m.flags = flags;
 		if (timeout >= 0) {
 			m.flags |= MSGBOX_MSG_TIMEOUT;
@@ -210,12 +224,59 @@ static int cmd_info(int argc, char **argv)
 	printf("received:      %llu\n", (unsigned long long)i.received);
 	printf("waiting:       %u receivers, %u senders\n", i.recv_waiters,
 	       i.send_waiters);
+	printf("owner:         uid %u gid %u mode %04o%s\n", i.owner_uid,
+	       i.owner_gid, i.mode,
+	       i.flags & MSGBOX_CREATE_EPHEMERAL ? " ephemeral" : "");
+	printf("high water:    %u messages, %llu bytes\n", i.hwm_msgs,
+	       (unsigned long long)i.hwm_bytes);
+	printf("rejected:      %llu (full)\n", (unsigned long long)i.rejected);
+	printf("timed out:     %llu\n", (unsigned long long)i.timed_out);
+	printf("last send:     pid %d\n", i.last_send_pid);
+	printf("last receive:  pid %d\n", i.last_recv_pid);
+	printf("latency:       p50 <= %llu ns, p90 <= %llu ns, p99 <= %llu ns\n",
+	       (unsigned long long)i.lat_p50_ns, (unsigned long long)i.lat_p90_ns,
+	       (unsigned long long)i.lat_p99_ns);
 	close(fd);
+	return 0;
+}
+
+static int cmd_chmod(int argc, char **argv)
+{
+	struct msgbox_setattr sa = { .mask = MSGBOX_SETATTR_MODE };
+	int fd;
+
+	if (argc != 3)
+		usage();
+	sa.mode = strtoul(argv[2], NULL, 8);
+	fd = msgbox_open(argv[1], MSGBOX_FD_RECV);
+	if (fd < 0)
+		fd = msgbox_open(argv[1], MSGBOX_FD_SEND);
+	if (fd < 0)
+		return fail("open", argv[1]);
+	if (msgbox_setattr(fd, &sa))
+		return fail("chmod", argv[1]);
+	close(fd);
+	return 0;
+}
+
+/* The kernel's listing, which shows only what the caller may see. */
+static int cmd_list(void)
+{
+	FILE *f = fopen("/proc/msgbox", "r");
+	char line[512];
+
+	if (!f)
+		return fail("open", "/proc/msgbox");
+	while (fgets(line, sizeof(line), f))
+		fputs(line, stdout);
+	fclose(f);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "list"))
+		return cmd_list();
 	if (argc < 3)
 		usage();
 	argc--;
@@ -230,6 +291,8 @@ int main(int argc, char **argv)
 		return cmd_recv(argc, argv);
 	if (!strcmp(argv[0], "info"))
 		return cmd_info(argc, argv);
+	if (!strcmp(argv[0], "chmod"))
+		return cmd_chmod(argc, argv);
 	usage();
 	return 2;
 }
