@@ -116,7 +116,7 @@ static ssize_t msgbox_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		goto out_free;
 	}
 	msgbox_rw_wait(iocb, &wait);
-	ret = msgbox_send(mb, msg, &wait, &id);
+	ret = msgbox_send(mb, msg, &wait, false, &id);
 	if (ret)
 		goto out_free;
 	return len;
@@ -205,7 +205,7 @@ static long msgbox_ioc_send(struct file *file, unsigned int cmd,
 		ret = -EFAULT;
 		goto out_free;
 	}
-	ret = msgbox_send(mb, msg, &wait, &m.id);
+	ret = msgbox_send(mb, msg, &wait, m.flags & MSGBOX_MSG_SYNC, &m.id);
 	if (ret)
 		goto out_free;
 	/*

@@ -89,9 +89,18 @@
 #define MSGBOX_CLAIMED	2
 #define MSGBOX_RETRY	3
 
+/* What a waiter waits for, and so which list it is on. */
+enum msgbox_waiter_kind {
+	MSGBOX_W_RECV,		/* a message: msgbox.recv_waiters */
+	MSGBOX_W_SEND,		/* room for its message: msgbox.send_waiters */
+	MSGBOX_W_SYNC,		/* its queued message to be taken: sync_waiters */
+};
+
 /**
  * struct msgbox_waiter - a task sleeping in send or receive
- * @list:  link in msgbox.recv_waiters or msgbox.send_waiters.
+ * @list:  link in the list of its @kind.
+ * @kind:  enum msgbox_waiter_kind, changed only under msgbox.lock.
+ * @sync:  sender: wait until a receiver takes the message (rendezvous).
  * @task:  the sleeping task.
  * @msg:   receiver: the message handed over; sender: the message to send.
  * @args:  receiver: what it asked for (buffer size, selector, peek...).
@@ -103,6 +112,8 @@
  */
 struct msgbox_waiter {
 	struct list_head list;
+	enum msgbox_waiter_kind kind;
+	bool sync;
 	struct task_struct *task;
 	struct msgbox_message *msg;
 	const struct msgbox_recv_args *args;
@@ -149,6 +160,7 @@ struct msgbox *msgbox_alloc(const struct msgbox_create *args)
 	mb->msgs = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&mb->recv_waiters);
 	INIT_LIST_HEAD(&mb->send_waiters);
+	INIT_LIST_HEAD(&mb->sync_waiters);
 	init_waitqueue_head(&mb->poll_wq);
 	INIT_HLIST_NODE(&mb->hnode);
 	mb->next_id = 1;
@@ -169,15 +181,21 @@ struct msgbox *msgbox_alloc(const struct msgbox_create *args)
 
 /**
  * msgbox_limits_check() - are these limits within the module's bounds?
- * @max_msgs:     capacity in messages.
+ * @max_msgs:     capacity in messages; 0 for a rendezvous channel.
  * @max_msg_size: largest payload.
- * @max_bytes:    capacity in bytes, at least @max_msg_size.
+ * @max_bytes:    capacity in bytes, at least @max_msg_size (0 if
+ *                @max_msgs is 0).
  *
  * Return: 0 or -EINVAL.
  */
 int msgbox_limits_check(u32 max_msgs, u32 max_msg_size, u64 max_bytes)
 {
-	if (!max_msgs || max_msgs > READ_ONCE(msgbox_max_msgs) ||
+	/* Capacity 0: a rendezvous channel, which queues no bytes. */
+	if (!max_msgs)
+		return !max_msg_size ||
+		       max_msg_size > READ_ONCE(msgbox_max_msg_size) ||
+		       max_bytes ? -EINVAL : 0;
+	if (max_msgs > READ_ONCE(msgbox_max_msgs) ||
 	    !max_msg_size || max_msg_size > READ_ONCE(msgbox_max_msg_size) ||
 	    max_bytes < max_msg_size ||
 	    max_bytes > READ_ONCE(msgbox_max_mailbox_bytes))
@@ -250,7 +268,8 @@ static void msgbox_release(struct kref *ref)
 
 	/* No file and no registry entry left: nobody can wait on it. */
 	WARN_ON_ONCE(!list_empty(&mb->recv_waiters) ||
-		     !list_empty(&mb->send_waiters));
+		     !list_empty(&mb->send_waiters) ||
+		     !list_empty(&mb->sync_waiters));
 	msgbox_free_tree(&mb->msgs);
 	if (mb->charged)
 		msgbox_uncharge(mb->uid, 1, mb->charged_bytes);
@@ -284,6 +303,7 @@ struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority)
 	}
 	refcount_set(&msg->payload->ref, 1);
 	msg->payload->len = len;
+	msg->sync = NULL;
 	RB_CLEAR_NODE(&msg->node);
 	msg->len = len;
 	msg->id = 0;
@@ -314,6 +334,7 @@ static void msgbox_message_clone(struct msgbox_message *copy,
 {
 	*copy = *msg;
 	RB_CLEAR_NODE(&copy->node);
+	copy->sync = NULL;
 	refcount_inc(&copy->payload->ref);
 	get_pid(copy->tgid);
 	get_pid(copy->tid);
@@ -347,9 +368,16 @@ static void msgbox_accept(struct msgbox *mb, struct msgbox_message *msg)
 	mb->stats.last_send_pid = pid_nr(msg->tgid);
 }
 
-/* Account a message taken by @receiver, from the queue or handed over. */
+static void waiter_claim(struct msgbox *mb, struct msgbox_wake_list *wl,
+			 struct msgbox_waiter *w, int result);
+
+/*
+ * Account a message taken by @receiver, from the queue or handed over, and
+ * complete its sender if that one waits for the take (rendezvous).
+ */
 static void msgbox_took(struct msgbox *mb, struct msgbox_message *msg,
-			struct task_struct *receiver)
+			struct task_struct *receiver,
+			struct msgbox_wake_list *wl)
 {
 	u64 now = ktime_get_ns();
 	u64 lat = now > msg->queued_ns ? now - msg->queued_ns : 0;
@@ -359,6 +387,11 @@ static void msgbox_took(struct msgbox *mb, struct msgbox_message *msg,
 	mb->stats.lat_hist[min(fls64(lat), MSGBOX_LAT_BUCKETS - 1)]++;
 	mb->stats.last_recv_ns = now;
 	mb->stats.last_recv_pid = task_tgid_nr(receiver);
+	if (msg->sync) {
+		mb->nr_sync_waiters--;
+		waiter_claim(mb, wl, msg->sync, 0);
+		msg->sync = NULL;
+	}
 }
 
 /* Queue order: higher priority first, then lower id (older) first. */
@@ -382,14 +415,14 @@ static void msgbox_enqueue(struct msgbox *mb, struct msgbox_message *msg)
 	mb->stats.hwm_bytes = max(mb->stats.hwm_bytes, mb->nr_bytes);
 }
 
-static void msgbox_dequeue(struct msgbox *mb, struct msgbox_message *msg)
+/* Take @msg out of the queue (received, or withdrawn by its sender). */
+static void msgbox_unqueue(struct msgbox *mb, struct msgbox_message *msg)
 {
 	lockdep_assert_held(&mb->lock);
 	rb_erase_cached(&msg->node, &mb->msgs);
 	RB_CLEAR_NODE(&msg->node);
 	mb->nr_msgs--;
 	mb->nr_bytes -= msg->len;
-	msgbox_took(mb, msg, current);
 }
 
 /**
@@ -523,12 +556,22 @@ static bool msgbox_hand_over(struct msgbox *mb, struct msgbox_message *msg,
 		mb->nr_recv_waiters--;
 		if (accept)
 			msgbox_accept(mb, msg);
-		msgbox_took(mb, msg, w->task);
+		msgbox_took(mb, msg, w->task, wl);
 		w->msg = msg;
 		waiter_claim(mb, wl, w, 0);
 		return true;
 	}
 	return false;
+}
+
+/* @w's message is queued: from now on @w waits for a receiver to take it. */
+static void msgbox_wait_for_take(struct msgbox *mb, struct msgbox_waiter *w)
+{
+	lockdep_assert_held(&mb->lock);
+	list_move_tail(&w->list, &mb->sync_waiters);
+	w->kind = MSGBOX_W_SYNC;
+	w->msg->sync = w;
+	mb->nr_sync_waiters++;
 }
 
 /*
@@ -545,14 +588,20 @@ static bool msgbox_admit_senders(struct msgbox *mb, struct msgbox_wake_list *wl)
 	list_for_each_entry_safe(w, next, &mb->send_waiters, list) {
 		if (!msgbox_has_room(mb, w->msg->len))
 			break;
-		if (!msgbox_hand_over(mb, w->msg, true, true, wl)) {
-			msgbox_accept(mb, w->msg);
-			msgbox_enqueue(mb, w->msg);
-			queued = true;
-		}
-		w->id = w->msg->id;
 		mb->nr_send_waiters--;
-		waiter_claim(mb, wl, w, 0);
+		if (msgbox_hand_over(mb, w->msg, true, true, wl)) {
+			w->id = w->msg->id;
+			waiter_claim(mb, wl, w, 0);
+			continue;
+		}
+		msgbox_accept(mb, w->msg);
+		w->id = w->msg->id;
+		msgbox_enqueue(mb, w->msg);
+		queued = true;
+		if (w->sync)
+			msgbox_wait_for_take(mb, w);
+		else
+			waiter_claim(mb, wl, w, 0);
 	}
 	return queued;
 }
@@ -592,25 +641,62 @@ static int msgbox_wait_claimed(struct msgbox_waiter *w)
 }
 
 /*
+ * A waiter gives up (timeout, signal): unlink it.  A rendezvous sender's
+ * message, still queued since nobody claimed the waiter, is withdrawn: the
+ * caller gets it back, as if it had never been sent.
+ */
+static void msgbox_waiter_abort(struct msgbox *mb, struct msgbox_waiter *w)
+{
+	lockdep_assert_held(&mb->lock);
+	list_del(&w->list);
+	switch (w->kind) {
+	case MSGBOX_W_RECV:
+		mb->nr_recv_waiters--;
+		break;
+	case MSGBOX_W_SEND:
+		mb->nr_send_waiters--;
+		break;
+	case MSGBOX_W_SYNC:
+		mb->nr_sync_waiters--;
+		msgbox_unqueue(mb, w->msg);
+		w->msg->sync = NULL;
+		break;
+	}
+}
+
+static void msgbox_wake_pollers(struct msgbox *mb, __poll_t mask);
+
+/*
  * Sleep until a waker completes @w, the deadline passes or a signal comes.
- * Entered with mb->lock held, returns with it released.  Returns the
- * waiter's result, -ETIMEDOUT or @wait->sig_err; in the last two cases @w
- * has been unlinked here and the caller still owns whatever it put into @w.
+ * Entered with mb->lock held and @w queued, returns with the lock released.
+ * @wake: poll events this wait makes true (a receiver waiting makes a
+ * rendezvous send possible), announced to pollers before sleeping.
+ * Returns the waiter's result, -ETIMEDOUT or @wait->sig_err; in the last
+ * two cases @w has been unlinked here and the caller still owns whatever
+ * it put into @w.
  */
 static int msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
-		       u32 *nr_waiters, const struct msgbox_wait *wait)
+		       const struct msgbox_wait *wait, __poll_t wake)
 	__releases(&mb->lock)
 {
 	ktime_t expires = wait->deadline;
-	int timer;
+	int timer = -EINTR;
 	int ret;
 
 	for (;;) {
-		__set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock(&mb->lock);
-		timer = schedule_hrtimeout_range_clock(wait->timed ? &expires : NULL,
-						       0, HRTIMER_MODE_ABS,
-						       wait->clock);
+		if (wake) {
+			msgbox_wake_pollers(mb, wake);
+			wake = 0;
+		}
+		/* Pairs with msgbox_wake_up(): state store, then wake-up. */
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (READ_ONCE(w->state) == MSGBOX_WAITING)
+			timer = schedule_hrtimeout_range_clock(wait->timed ?
+							       &expires : NULL,
+							       0, HRTIMER_MODE_ABS,
+							       wait->clock);
+		__set_current_state(TASK_RUNNING);
 		/* MSGBOX_BARRIER: pairs with msgbox_wake_up(). */
 		ret = smp_load_acquire(&w->state);
 		if (ret != MSGBOX_WAITING && ret != MSGBOX_CLAIMED)
@@ -633,8 +719,7 @@ static int msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
 			break;
 		}
 	}
-	list_del(&w->list);
-	(*nr_waiters)--;
+	msgbox_waiter_abort(mb, w);
 	spin_unlock(&mb->lock);
 	return ret;
 }
@@ -668,19 +753,21 @@ static int msgbox_may_wait(struct msgbox *mb, const struct msgbox_wait *wait)
  * @mb:   the mailbox.
  * @msg:  the message, payload already copied in.
  * @wait: how to wait while the mailbox is full.
+ * @sync: rendezvous: return only once a receiver has taken the message.
  * @idp:  on success, the id the message was given.
  *
  * Senders keep arrival order: while one sleeps, a later sender does not
- * overtake it even if its smaller message would fit.
+ * overtake it even if its smaller message would fit.  A rendezvous send
+ * that fails (timeout, signal, destroy) withdraws its message: it was
+ * never received, and the caller owns it again.
  * Return: 0, or -EIDRM, -EAGAIN, -ETIMEDOUT, @wait->sig_err; on error the
  * caller still owns @msg.
  */
 int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
-		const struct msgbox_wait *wait, u64 *idp)
+		const struct msgbox_wait *wait, bool sync, u64 *idp)
 {
-	struct msgbox_waiter w;
 	struct msgbox_wake_list wl;
-	__poll_t wake = 0;
+	struct msgbox_waiter w;
 	bool can_queue;
 	int ret = 0;
 
@@ -690,18 +777,40 @@ int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
 		ret = -EIDRM;
 		goto out_unlock;
 	}
+	/* A rendezvous send that may not sleep can only hand over. */
 	can_queue = list_empty(&mb->send_waiters) &&
-		    msgbox_has_room(mb, msg->len);
+		    msgbox_has_room(mb, msg->len) && !(sync && wait->nonblock);
 	if (msgbox_hand_over(mb, msg, true, can_queue, &wl)) {
 		*idp = msg->id;
 		goto out_unlock;
 	}
+
+	w.task = current;
+	w.msg = msg;
+	w.args = NULL;
+	w.id = 0;
+	w.sync = sync;
+	w.state = MSGBOX_WAITING;
 	if (can_queue) {
 		msgbox_accept(mb, msg);
 		*idp = msg->id;
 		msgbox_enqueue(mb, msg);
-		wake = EPOLLIN | EPOLLRDNORM;
-		goto out_unlock;
+		if (!sync) {
+			spin_unlock(&mb->lock);
+			msgbox_wake_up(&wl);
+			msgbox_wake_pollers(mb, EPOLLIN | EPOLLRDNORM);
+			return 0;
+		}
+		/* Rendezvous: wait until a receiver takes this message. */
+		INIT_LIST_HEAD(&w.list);
+		msgbox_wait_for_take(mb, &w);
+		if (wl.first) {
+			/* Never sleep on waiters claimed above. */
+			spin_unlock(&mb->lock);
+			msgbox_wake_up(&wl);
+			spin_lock(&mb->lock);
+		}
+		return msgbox_wait(mb, &w, wait, EPOLLIN | EPOLLRDNORM);
 	}
 	ret = msgbox_may_wait(mb, wait);
 	if (ret) {
@@ -710,16 +819,11 @@ int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
 		goto out_unlock;
 	}
 	/* Without can_queue, msgbox_hand_over() claimed no one. */
-
-	w.task = current;
-	w.msg = msg;
-	w.args = NULL;
-	w.id = 0;
-	w.state = MSGBOX_WAITING;
+	w.kind = MSGBOX_W_SEND;
 	list_add_tail(&w.list, &mb->send_waiters);
 	mb->nr_send_waiters++;
-	/* A sender is admitted by a receiver, which wakes the pollers. */
-	ret = msgbox_wait(mb, &w, &mb->nr_send_waiters, wait);
+	/* A receive can now take this message: tell pollers so. */
+	ret = msgbox_wait(mb, &w, wait, EPOLLIN | EPOLLRDNORM);
 	if (ret == 0)
 		*idp = w.id;
 	return ret;
@@ -727,8 +831,6 @@ int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
 out_unlock:
 	spin_unlock(&mb->lock);
 	msgbox_wake_up(&wl);
-	if (wake)
-		msgbox_wake_pollers(mb, wake);
 	return ret;
 }
 
@@ -772,7 +874,8 @@ again:
 			ret = 0;
 			goto out_unlock;
 		}
-		msgbox_dequeue(mb, msg);
+		msgbox_unqueue(mb, msg);
+		msgbox_took(mb, msg, current, &wl);
 		queued = msgbox_admit_senders(mb, &wl);
 		spin_unlock(&mb->lock);
 		msgbox_wake_up(&wl);
@@ -791,7 +894,7 @@ again:
 				goto out_unlock;
 			}
 			msgbox_accept(mb, msg);
-			msgbox_took(mb, msg, current);
+			msgbox_took(mb, msg, current, &wl);
 			sender->id = msg->id;
 			mb->nr_send_waiters--;
 			waiter_claim(mb, &wl, sender, 0);
@@ -809,10 +912,13 @@ again:
 	w.msg = NULL;
 	w.args = args;
 	w.id = 0;
+	w.sync = false;
+	w.kind = MSGBOX_W_RECV;
 	w.state = MSGBOX_WAITING;
 	list_add_tail(&w.list, &mb->recv_waiters);
 	mb->nr_recv_waiters++;
-	ret = msgbox_wait(mb, &w, &mb->nr_recv_waiters, wait);
+	/* A rendezvous send can now complete: tell pollers so. */
+	ret = msgbox_wait(mb, &w, wait, EPOLLOUT | EPOLLWRNORM);
 	if (ret == MSGBOX_RETRY)
 		goto again;
 	if (ret == 0)
@@ -872,6 +978,13 @@ void msgbox_kill(struct msgbox *mb)
 	msgbox_wake_list_init(&wl);
 	spin_lock(&mb->lock);
 	mb->dead = true;
+	/* Rendezvous senders get their queued messages back. */
+	list_for_each_entry_safe(w, next, &mb->sync_waiters, list) {
+		msgbox_unqueue(mb, w->msg);
+		w->msg->sync = NULL;
+		waiter_claim(mb, &wl, w, -EIDRM);
+	}
+	mb->nr_sync_waiters = 0;
 	dropped = mb->msgs;
 	mb->msgs = RB_ROOT_CACHED;
 	mb->nr_msgs = 0;
@@ -907,10 +1020,13 @@ __poll_t msgbox_poll_mask(struct msgbox *mb)
 	if (mb->dead) {
 		mask = EPOLLHUP | EPOLLERR;
 	} else {
-		if (mb->nr_msgs)
+		/* A sleeping sender's message can be taken directly. */
+		if (mb->nr_msgs || mb->nr_send_waiters)
 			mask |= EPOLLIN | EPOLLRDNORM;
-		if (list_empty(&mb->send_waiters) &&
-		    msgbox_has_room(mb, mb->max_msg_size))
+		/* A rendezvous channel is writable while a receiver waits. */
+		if ((list_empty(&mb->send_waiters) &&
+		     msgbox_has_room(mb, mb->max_msg_size)) ||
+		    (!mb->max_msgs && mb->nr_recv_waiters))
 			mask |= EPOLLOUT | EPOLLWRNORM;
 	}
 	spin_unlock(&mb->lock);
@@ -982,7 +1098,7 @@ int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info)
 	info->sent = mb->sent;
 	info->received = mb->received;
 	info->recv_waiters = mb->nr_recv_waiters;
-	info->send_waiters = mb->nr_send_waiters;
+	info->send_waiters = mb->nr_send_waiters + mb->nr_sync_waiters;
 	info->max_msgs = mb->max_msgs;
 	info->max_msg_size = mb->max_msg_size;
 	info->max_bytes = mb->max_bytes;

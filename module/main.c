@@ -65,6 +65,12 @@ MODULE_PARM_DESC(user_max_mailboxes, "Mailboxes one user may own (default 256; E
 module_param_cb(user_max_bytes, &msgbox_ulong_ops, &msgbox_user_max_bytes, 0644);
 MODULE_PARM_DESC(user_max_bytes, "Sum of max_bytes of one user's mailboxes (default 256 MiB; EDQUOT)");
 
+/* What is charged now (quota.c), for administrators and tests. */
+module_param_named(total_mailboxes, msgbox_total_mailboxes, uint, 0444);
+MODULE_PARM_DESC(total_mailboxes, "Mailboxes that exist now (read-only)");
+module_param_named(total_bytes, msgbox_total_bytes, ulong, 0444);
+MODULE_PARM_DESC(total_bytes, "Sum of max_bytes of the mailboxes that exist now (read-only)");
+
 static const struct file_operations msgbox_ctl_fops = {
 	.owner		= THIS_MODULE,
 	.unlocked_ioctl	= msgbox_ctl_ioctl,

@@ -27,6 +27,7 @@
 
 struct file;
 struct ipc_namespace;
+struct msgbox_waiter;
 struct pid;
 
 /* Module parameters (main.c): system-wide bounds on what a mailbox asks. */
@@ -37,6 +38,8 @@ extern unsigned long msgbox_max_mailbox_bytes;
 extern unsigned long msgbox_max_total_bytes;
 extern unsigned int msgbox_user_max_mailboxes;
 extern unsigned long msgbox_user_max_bytes;
+extern unsigned int msgbox_total_mailboxes;
+extern unsigned long msgbox_total_bytes;
 
 /**
  * struct msgbox_payload - the bytes of a message
@@ -64,6 +67,8 @@ struct msgbox_payload {
  * @tid:       sender's thread (pid reference).
  * @uid:       sender's effective uid at send.
  * @gid:       sender's effective gid at send.
+ * @sync:      while queued: the waiter of a rendezvous sender to complete
+ *             when a receiver takes it (under msgbox.lock), else NULL.
  * @payload:   the bytes.
  */
 struct msgbox_message {
@@ -78,6 +83,7 @@ struct msgbox_message {
 	struct pid *tid;
 	kuid_t uid;
 	kgid_t gid;
+	struct msgbox_waiter *sync;
 	struct msgbox_payload *payload;
 };
 
@@ -165,10 +171,13 @@ struct msgbox_stats {
  * @msgs:         queued messages in receive order (see mailbox.c).
  * @recv_waiters: struct msgbox_waiter of sleeping receivers, in arrival order.
  * @send_waiters: struct msgbox_waiter of sleeping senders, in arrival order.
+ * @sync_waiters: rendezvous senders whose message is queued, waiting for a
+ *                receiver to take it.
  * @nr_msgs:      number of messages in @msgs.
  * @nr_bytes:     payload bytes in @msgs.
  * @nr_recv_waiters: length of @recv_waiters.
  * @nr_send_waiters: length of @send_waiters.
+ * @nr_sync_waiters: length of @sync_waiters.
  * @next_id:      id of the next accepted message.
  * @sent:         messages accepted.
  * @received:     messages taken.
@@ -198,10 +207,12 @@ struct msgbox {
 	struct rb_root_cached msgs;
 	struct list_head recv_waiters;
 	struct list_head send_waiters;
+	struct list_head sync_waiters;
 	u32 nr_msgs;
 	u64 nr_bytes;
 	u32 nr_recv_waiters;
 	u32 nr_send_waiters;
+	u32 nr_sync_waiters;
 	u64 next_id;
 	u64 sent;
 	u64 received;
@@ -240,7 +251,7 @@ void msgbox_message_header_free(struct msgbox_message *msg);
 
 void msgbox_recv_args_init(struct msgbox_recv_args *args, s64 type, u32 flags);
 int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
-		const struct msgbox_wait *wait, u64 *idp);
+		const struct msgbox_wait *wait, bool sync, u64 *idp);
 int msgbox_recv(struct msgbox *mb, const struct msgbox_recv_args *args,
 		const struct msgbox_wait *wait, struct msgbox_message *copy,
 		struct msgbox_message **msgp);

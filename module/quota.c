@@ -46,8 +46,9 @@ struct msgbox_user {
 
 static DEFINE_SPINLOCK(msgbox_quota_lock);
 static DEFINE_HASHTABLE(msgbox_users, MSGBOX_USER_HASH_BITS);
-static unsigned int msgbox_total_mailboxes;
-static u64 msgbox_total_bytes;
+/* Read locklessly as the read-only parameters total_mailboxes, total_bytes. */
+unsigned int msgbox_total_mailboxes;
+unsigned long msgbox_total_bytes;
 
 static struct msgbox_user *msgbox_user_find(kuid_t uid)
 {
@@ -100,8 +101,8 @@ int msgbox_charge(kuid_t uid, unsigned int mailboxes, u64 bytes)
 	}
 	u->mailboxes += mailboxes;
 	u->bytes += bytes;
-	msgbox_total_mailboxes += mailboxes;
-	msgbox_total_bytes += bytes;
+	WRITE_ONCE(msgbox_total_mailboxes, msgbox_total_mailboxes + mailboxes);
+	WRITE_ONCE(msgbox_total_bytes, msgbox_total_bytes + bytes);
 out_unlock:
 	spin_unlock(&msgbox_quota_lock);
 	kfree(spare);
@@ -123,8 +124,9 @@ void msgbox_uncharge(kuid_t uid, unsigned int mailboxes, u64 bytes)
 	if (!WARN_ON_ONCE(!u || u->mailboxes < mailboxes || u->bytes < bytes)) {
 		u->mailboxes -= mailboxes;
 		u->bytes -= bytes;
-		msgbox_total_mailboxes -= mailboxes;
-		msgbox_total_bytes -= bytes;
+		WRITE_ONCE(msgbox_total_mailboxes,
+			   msgbox_total_mailboxes - mailboxes);
+		WRITE_ONCE(msgbox_total_bytes, msgbox_total_bytes - bytes);
 		if (!u->mailboxes && !u->bytes) {
 			hash_del(&u->node);
 			kfree(u);

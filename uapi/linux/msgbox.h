@@ -75,11 +75,14 @@
 
 /**
  * struct msgbox_create - argument of MSGBOX_IOC_CREATE
- * @max_msgs:     capacity in messages, 1 to the module's max_msgs parameter.
+ * @max_msgs:     capacity in messages, 1 to the module's max_msgs parameter;
+ *                or 0 for a rendezvous channel (an unbuffered channel, as
+ *                in Go): a send completes only by handing its message to
+ *                a receiver, and @max_bytes must then be 0.
  * @max_msg_size: largest payload in bytes, 1 to the module's max_msg_size
  *                parameter.
  * @max_bytes:    capacity in payload bytes, @max_msg_size to the module's
- *                max_mailbox_bytes parameter.
+ *                max_mailbox_bytes parameter (0 with @max_msgs 0).
  * @fd_flags:     MSGBOX_FD_* for the descriptor returned.
  * @flags:        MSGBOX_CREATE_*.
  * @mode:         permission bits, 0 to 0777, masked by the caller's umask.
@@ -162,6 +165,10 @@ struct msgbox_open {
  *   TRUNC     recv: take a message larger than the buffer, copying what
  *             fits; len reports the full length.
  *   EXCEPT    recv: a type T > 0 selects any type but T.
+ *   SYNC      send: rendezvous; return only once a receiver has taken
+ *             this message.  If the send fails instead (ETIMEDOUT,
+ *             EINTR, EIDRM, or EAGAIN with NONBLOCK when no receiver is
+ *             waiting), the message is withdrawn: no receiver ever sees it.
  */
 #define MSGBOX_MSG_NONBLOCK	(1U << 0)
 #define MSGBOX_MSG_TIMEOUT	(1U << 1)
@@ -170,10 +177,13 @@ struct msgbox_open {
 #define MSGBOX_MSG_PEEK		(1U << 4)
 #define MSGBOX_MSG_TRUNC	(1U << 5)
 #define MSGBOX_MSG_EXCEPT	(1U << 6)
-#define MSGBOX_MSG_SEND_FLAGS	(MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_TIMEOUT | \
+#define MSGBOX_MSG_SYNC		(1U << 7)
+#define MSGBOX_MSG_WAIT_FLAGS	(MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_TIMEOUT | \
 				 MSGBOX_MSG_ABSTIME | MSGBOX_MSG_REALTIME)
-#define MSGBOX_MSG_RECV_FLAGS	(MSGBOX_MSG_SEND_FLAGS | MSGBOX_MSG_PEEK | \
+#define MSGBOX_MSG_SEND_FLAGS	(MSGBOX_MSG_WAIT_FLAGS | MSGBOX_MSG_SYNC)
+#define MSGBOX_MSG_RECV_FLAGS	(MSGBOX_MSG_WAIT_FLAGS | MSGBOX_MSG_PEEK | \
 				 MSGBOX_MSG_TRUNC | MSGBOX_MSG_EXCEPT)
+#define MSGBOX_MSG_ALL		(MSGBOX_MSG_SEND_FLAGS | MSGBOX_MSG_RECV_FLAGS)
 
 /* Message types are positive; write(2) sends MSGBOX_TYPE_DEFAULT. */
 #define MSGBOX_TYPE_DEFAULT	1
@@ -249,7 +259,8 @@ struct msgbox_msg {
  * @sent:         messages accepted since creation.
  * @received:     messages taken since creation.
  * @recv_waiters: tasks sleeping in receive now.
- * @send_waiters: tasks sleeping in send now.
+ * @send_waiters: tasks sleeping in send now (for room, or for a receiver
+ *                to take a rendezvous message).
  * @name:         the mailbox name ("" if anonymous).
  * @owner_uid:    owner, in the caller's user namespace.
  * @owner_gid:    owner's group, in the caller's user namespace.
