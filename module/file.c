@@ -3,8 +3,9 @@
  * msgbox: the descriptors.  /dev/msgbox's ioctls (create, open, destroy)
  * and the mailbox file: read_iter/write_iter, poll, ioctls, fdinfo.
  *
- * A mailbox file holds one reference on its mailbox (file->private_data),
- * dropped in ->release.  The fops' .owner pins the module while any mailbox
+ * A mailbox file's private_data is a struct msgbox_file: one reference on
+ * its mailbox, dropped in ->release, and the calls received through this
+ * file that await a reply (reply.c).  The fops' .owner pins the module while any mailbox
  * file is open, so rmmod refuses with EBUSY until the last one is closed.
  */
 #include <linux/anon_inodes.h>
@@ -17,6 +18,8 @@
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/xarray.h>
+#include <linux/slab.h>
 
 #include "msgbox.h"
 
@@ -59,9 +62,39 @@ static int msgbox_copy_result(unsigned long arg, unsigned int cmd,
 	return 0;
 }
 
-static struct msgbox *msgbox_file_box(struct file *file)
+/**
+ * struct msgbox_file - what one open mailbox file holds
+ * @mb:    the mailbox (a reference).
+ * @calls: requests received through this file, by reply token: each entry
+ *         a struct msgbox_pending_call reference.  The xarray's own lock
+ *         serialises them; a token is handed out once and taken back by
+ *         the one REPLY (or the release) that erases it.
+ */
+struct msgbox_file {
+	struct msgbox *mb;
+	struct xarray calls;
+};
+
+static struct msgbox_file *msgbox_file_of(struct file *file)
 {
 	return file->private_data;
+}
+
+static struct msgbox *msgbox_file_box(struct file *file)
+{
+	return msgbox_file_of(file)->mb;
+}
+
+/*
+ * A request taken by a receive: true if it is to be discarded because its
+ * caller gave up while it was queued (the receive then looks again).
+ */
+static bool msgbox_discard_abandoned(struct msgbox_message *msg)
+{
+	if (!msg->call || !msgbox_call_abandoned(msg->call))
+		return false;
+	msgbox_message_free(msg);
+	return true;
 }
 
 /* Blocking mode of read(2)/write(2): the descriptor's O_NONBLOCK only. */
@@ -85,14 +118,19 @@ static ssize_t msgbox_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	msgbox_recv_args_init(&args, 0, 0);
 	args.size = iov_iter_count(to);
 	msgbox_rw_wait(iocb, &wait);
-	ret = msgbox_recv(mb, &args, &wait, NULL, &msg);
-	if (ret)
-		return ret;
+	do {
+		ret = msgbox_recv(mb, &args, &wait, NULL, &msg);
+		if (ret)
+			return ret;
+	} while (msgbox_discard_abandoned(msg));
 	len = msg->len;
 	if (copy_to_iter(msg->payload->data, len, to) != len) {
 		msgbox_requeue(mb, msg);
 		return -EFAULT;
 	}
+	/* read(2) has no way to hand out a reply token. */
+	if (msg->call)
+		msgbox_call_fail(msg->call, -ECONNRESET);
 	msgbox_message_free(msg);
 	return len;
 }
@@ -190,7 +228,7 @@ static long msgbox_ioc_send(struct file *file, unsigned int cmd,
 	ret = msgbox_msg_check(file, &m, MSGBOX_MSG_SEND_FLAGS, &wait);
 	if (ret)
 		return ret;
-	if (m.type < 1 || m.priority > MSGBOX_PRIO_MAX)
+	if (m.type < 1 || m.priority > MSGBOX_PRIO_MAX || m.token)
 		return -EINVAL;
 	if (m.len > READ_ONCE(mb->max_msg_size))
 		return -EMSGSIZE;
@@ -246,12 +284,14 @@ static bool msgbox_copy_msg_out(unsigned long arg, unsigned int cmd,
 static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
-	struct msgbox *mb = msgbox_file_box(file);
+	struct msgbox_file *mf = msgbox_file_of(file);
 	struct msgbox_message *copy = NULL;
+	struct msgbox *mb = mf->mb;
 	struct msgbox_recv_args args;
 	struct msgbox_message *msg;
 	struct msgbox_wait wait;
 	struct msgbox_msg m;
+	u32 token = 0;
 	int ret;
 
 	if (!(file->f_mode & FMODE_READ))
@@ -272,13 +312,28 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 			return -ENOMEM;
 	}
 
-	ret = msgbox_recv(mb, &args, &wait, copy, &msg);
-	if (ret) {
-		if (copy)
-			msgbox_message_header_free(copy);
-		return ret;
+	do {
+		ret = msgbox_recv(mb, &args, &wait, copy, &msg);
+		if (ret) {
+			if (copy)
+				msgbox_message_header_free(copy);
+			return ret;
+		}
+	} while (!args.peek && msgbox_discard_abandoned(msg));
+
+	/* A request: this file keeps the call until it replies. */
+	if (msg->call) {
+		ret = xa_alloc(&mf->calls, &token, msg->call, xa_limit_32b,
+			       GFP_KERNEL_ACCOUNT);
+		if (ret) {
+			msgbox_requeue(mb, msg);
+			return ret;
+		}
 	}
+	m.token = token;
 	if (!msgbox_copy_msg_out(arg, cmd, &m, msg)) {
+		if (token)
+			xa_erase(&mf->calls, token);
 		/* A peeked copy is simply dropped: the original stays queued. */
 		if (args.peek)
 			msgbox_message_free(msg);
@@ -286,8 +341,137 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 			msgbox_requeue(mb, msg);
 		return -EFAULT;
 	}
+	if (token)
+		msg->call = NULL;	/* the reference now lives in mf->calls */
 	msgbox_message_free(msg);
 	return 0;
+}
+
+static long msgbox_ioc_call(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct msgbox *mb = msgbox_file_box(file);
+	struct msgbox_pending_call *call;
+	struct msgbox_message *msg, *reply;
+	struct msgbox_wait wait;
+	struct msgbox_call c;
+	size_t reply_size;
+	int ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	ret = msgbox_copy_arg(&c, sizeof(c), MSGBOX_CALL_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	ret = msgbox_msg_check(file, &c.request, MSGBOX_MSG_WAIT_FLAGS &
+			       ~MSGBOX_MSG_NONBLOCK, &wait);
+	if (ret)
+		return ret;
+	if (c.request.type < 1 || c.request.priority > MSGBOX_PRIO_MAX ||
+	    c.request.token)
+		return -EINVAL;
+	if (c.reply.flags || c.reply.token || c.reply.__reserved[0] ||
+	    c.reply.__reserved[1])
+		return -EINVAL;
+	if (c.request.len > READ_ONCE(mb->max_msg_size))
+		return -EMSGSIZE;
+	/* A call always waits for its reply; O_NONBLOCK does not apply. */
+	wait.nonblock = false;
+	wait.sig_err = -EINTR;
+	reply_size = min_t(u64, c.reply.len, READ_ONCE(mb->max_msg_size));
+
+	call = msgbox_call_alloc(reply_size);
+	if (!call)
+		return -ENOMEM;
+	msg = msgbox_message_alloc(c.request.len, c.request.type,
+				   c.request.priority);
+	if (!msg) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+	if (copy_from_user(msg->payload->data,
+			   u64_to_user_ptr(c.request.data), c.request.len)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	msg->call = msgbox_call_get(call);
+	ret = msgbox_send(mb, msg, &wait, false, &c.request.id);
+	if (ret) {
+		msgbox_call_fail(call, ret);
+		goto out_free;
+	}
+
+	ret = msgbox_call_wait(call, &wait, &reply);
+	if (ret)
+		goto out_put;
+	c.reply.len = reply->len;
+	c.reply.type = reply->type;
+	c.reply.priority = reply->priority;
+	c.reply.id = 0;
+	c.reply.send_time_ns = reply->send_time_ns;
+	c.reply.sender_pid = pid_vnr(reply->tgid);
+	c.reply.sender_tid = pid_vnr(reply->tid);
+	c.reply.sender_uid = from_kuid_munged(current_user_ns(), reply->uid);
+	c.reply.sender_gid = from_kgid_munged(current_user_ns(), reply->gid);
+	if (copy_to_user(u64_to_user_ptr(c.reply.data), reply->payload->data,
+			 reply->len) ||
+	    msgbox_copy_result(arg, cmd, &c, sizeof(c)))
+		ret = -EFAULT;
+	msgbox_message_free(reply);
+	goto out_put;
+
+out_free:
+	msgbox_message_free(msg);
+out_put:
+	msgbox_call_put(call);
+	return ret;
+}
+
+static long msgbox_ioc_reply(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct msgbox_file *mf = msgbox_file_of(file);
+	struct msgbox_pending_call *call;
+	struct msgbox_message *msg;
+	struct msgbox_msg m;
+	int ret;
+
+	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	if (m.flags || m.timeout_ns || m.__reserved[0] || m.__reserved[1] ||
+	    m.type < 1 || m.priority > MSGBOX_PRIO_MAX)
+		return -EINVAL;
+	if (!m.token || m.token > U32_MAX)
+		return -ENOENT;
+	/* The entry can only be erased by this file's REPLY or release. */
+	call = xa_load(&mf->calls, m.token);
+	if (!call)
+		return -ENOENT;
+	if (m.len > msgbox_call_reply_size(call))
+		return -EMSGSIZE;
+
+	msg = msgbox_message_alloc(m.len, m.type, m.priority);
+	if (!msg)
+		return -ENOMEM;
+	if (copy_from_user(msg->payload->data, u64_to_user_ptr(m.data), m.len)) {
+		ret = -EFAULT;
+		goto out_free;
+	}
+	call = xa_erase(&mf->calls, m.token);
+	if (!call) {
+		ret = -ENOENT;	/* a concurrent REPLY won */
+		goto out_free;
+	}
+	ret = msgbox_call_complete(call, msg);
+	msgbox_call_put(call);
+	if (ret)
+		goto out_free;
+	return 0;
+
+out_free:
+	msgbox_message_free(msg);
+	return ret;
 }
 
 static long msgbox_ioc_info(struct file *file, unsigned int cmd,
@@ -345,6 +529,10 @@ static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
 		return msgbox_ioc_info(file, cmd, arg);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_SETATTR):
 		return msgbox_ioc_setattr(file, cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_CALL):
+		return msgbox_ioc_call(file, cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_REPLY):
+		return msgbox_ioc_reply(file, cmd, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -367,10 +555,19 @@ static __poll_t msgbox_file_poll(struct file *file, poll_table *wait)
 
 static int msgbox_file_release(struct inode *inode, struct file *file)
 {
-	struct msgbox *mb = msgbox_file_box(file);
+	struct msgbox_file *mf = msgbox_file_of(file);
+	struct msgbox_pending_call *call;
+	unsigned long token;
 
-	msgbox_file_closed(mb);
-	msgbox_put(mb);
+	/* Requests received here and never answered: their callers learn. */
+	xa_for_each(&mf->calls, token, call) {
+		msgbox_call_fail(call, -ECONNRESET);
+		msgbox_call_put(call);
+	}
+	xa_destroy(&mf->calls);
+	msgbox_file_closed(mf->mb);
+	msgbox_put(mf->mb);
+	kfree(mf);
 	return 0;
 }
 
@@ -411,6 +608,7 @@ static const struct file_operations msgbox_file_fops = {
  */
 int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, struct file **filep)
 {
+	struct msgbox_file *mf;
 	int oflags = O_RDWR;
 	struct file *file;
 	int fd;
@@ -422,12 +620,20 @@ int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, struct file **filep)
 	if (fd_flags & MSGBOX_FD_NONBLOCK)
 		oflags |= O_NONBLOCK;
 
+	mf = kzalloc(sizeof(*mf), GFP_KERNEL_ACCOUNT);
+	if (!mf)
+		return -ENOMEM;
+	mf->mb = mb;
+	xa_init_flags(&mf->calls, XA_FLAGS_ALLOC1);
 	fd = get_unused_fd_flags(fd_flags & MSGBOX_FD_CLOEXEC ? O_CLOEXEC : 0);
-	if (fd < 0)
+	if (fd < 0) {
+		kfree(mf);
 		return fd;
-	file = anon_inode_getfile("[msgbox]", &msgbox_file_fops, mb, oflags);
+	}
+	file = anon_inode_getfile("[msgbox]", &msgbox_file_fops, mf, oflags);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
+		kfree(mf);
 		return PTR_ERR(file);
 	}
 	msgbox_get(mb);

@@ -304,6 +304,7 @@ struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority)
 	refcount_set(&msg->payload->ref, 1);
 	msg->payload->len = len;
 	msg->sync = NULL;
+	msg->call = NULL;
 	RB_CLEAR_NODE(&msg->node);
 	msg->len = len;
 	msg->id = 0;
@@ -335,13 +336,23 @@ static void msgbox_message_clone(struct msgbox_message *copy,
 	*copy = *msg;
 	RB_CLEAR_NODE(&copy->node);
 	copy->sync = NULL;
+	copy->call = NULL;
 	refcount_inc(&copy->payload->ref);
 	get_pid(copy->tgid);
 	get_pid(copy->tid);
 }
 
+/*
+ * A request still carrying its call when freed was never received: its
+ * mailbox is being destroyed (or its sender failed to queue it, and then
+ * the call has been abandoned already).
+ */
 void msgbox_message_free(struct msgbox_message *msg)
 {
+	if (msg->call) {
+		msgbox_call_fail(msg->call, -EIDRM);
+		msgbox_call_put(msg->call);
+	}
 	if (refcount_dec_and_test(&msg->payload->ref))
 		kvfree(msg->payload);
 	put_pid(msg->tgid);

@@ -28,6 +28,7 @@
 struct file;
 struct ipc_namespace;
 struct msgbox_waiter;
+struct msgbox_pending_call;
 struct pid;
 
 /* Module parameters (main.c): system-wide bounds on what a mailbox asks. */
@@ -69,6 +70,8 @@ struct msgbox_payload {
  * @gid:       sender's effective gid at send.
  * @sync:      while queued: the waiter of a rendezvous sender to complete
  *             when a receiver takes it (under msgbox.lock), else NULL.
+ * @call:      a request sent by MSGBOX_IOC_CALL: the pending call (a
+ *             reference), else NULL.
  * @payload:   the bytes.
  */
 struct msgbox_message {
@@ -84,6 +87,7 @@ struct msgbox_message {
 	kuid_t uid;
 	kgid_t gid;
 	struct msgbox_waiter *sync;
+	struct msgbox_pending_call *call;
 	struct msgbox_payload *payload;
 };
 
@@ -267,6 +271,19 @@ int msgbox_limits_check(u32 max_msgs, u32 max_msg_size, u64 max_bytes);
 /* quota.c */
 int msgbox_charge(kuid_t uid, unsigned int mailboxes, u64 bytes);
 void msgbox_uncharge(kuid_t uid, unsigned int mailboxes, u64 bytes);
+
+/* reply.c */
+struct msgbox_pending_call *msgbox_call_alloc(size_t reply_size);
+struct msgbox_pending_call *msgbox_call_get(struct msgbox_pending_call *call);
+void msgbox_call_put(struct msgbox_pending_call *call);
+size_t msgbox_call_reply_size(const struct msgbox_pending_call *call);
+void msgbox_call_fail(struct msgbox_pending_call *call, int err);
+bool msgbox_call_abandoned(struct msgbox_pending_call *call);
+int msgbox_call_complete(struct msgbox_pending_call *call,
+			 struct msgbox_message *reply);
+int msgbox_call_wait(struct msgbox_pending_call *call,
+		     const struct msgbox_wait *wait,
+		     struct msgbox_message **replyp);
 
 /* registry.c */
 int msgbox_name_check(const char *name);

@@ -184,6 +184,48 @@ MSGBOX_API int msgbox_info(int fd, struct msgbox_info *info)
 	return ioctl(fd, MSGBOX_IOC_INFO, info);
 }
 
+MSGBOX_API int msgbox_callmsg(int fd, struct msgbox_call *call)
+{
+	return ioctl(fd, MSGBOX_IOC_CALL, call);
+}
+
+MSGBOX_API ssize_t msgbox_call(int fd, const void *req, size_t req_len,
+			       void *rep, size_t rep_size,
+			       unsigned long long timeout_ns)
+{
+	struct msgbox_call c;
+
+	memset(&c, 0, sizeof(c));
+	c.request.data = (uint64_t)(uintptr_t)req;
+	c.request.len = req_len;
+	c.request.type = MSGBOX_TYPE_DEFAULT;
+	if (timeout_ns != MSGBOX_FOREVER) {
+		c.request.flags = MSGBOX_MSG_TIMEOUT;
+		c.request.timeout_ns = timeout_ns;
+	}
+	c.reply.data = (uint64_t)(uintptr_t)rep;
+	c.reply.len = rep_size;
+	if (msgbox_callmsg(fd, &c))
+		return -1;
+	return (ssize_t)c.reply.len;
+}
+
+MSGBOX_API int msgbox_replymsg(int fd, struct msgbox_msg *msg)
+{
+	return ioctl(fd, MSGBOX_IOC_REPLY, msg);
+}
+
+MSGBOX_API int msgbox_reply(int fd, unsigned long long token, const void *buf,
+			    size_t len)
+{
+	struct msgbox_msg m;
+
+	msgbox_msg_init(&m, buf, len, 0);
+	m.type = MSGBOX_TYPE_DEFAULT;
+	m.token = token;
+	return msgbox_replymsg(fd, &m);
+}
+
 MSGBOX_API int msgbox_setattr(int fd, const struct msgbox_setattr *sa)
 {
 	return ioctl(fd, MSGBOX_IOC_SETATTR, sa);

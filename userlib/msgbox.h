@@ -145,6 +145,53 @@ int msgbox_recvmsg(int fd, struct msgbox_msg *msg);
 int msgbox_info(int fd, struct msgbox_info *info);
 
 /**
+ * msgbox_call() - request/reply: send @req and wait for its reply.
+ * @fd:         mailbox descriptor opened with MSGBOX_FD_SEND.
+ * @req:        the request, @req_len bytes, sent as type MSGBOX_TYPE_DEFAULT.
+ * @rep:        buffer for the reply, @rep_size bytes.
+ * @timeout_ns: longest wait for the whole call, or MSGBOX_FOREVER.
+ *
+ * The reply comes to this thread only, from the server that received the
+ * request.  Returns the reply's length, or -1 with errno: ETIMEDOUT,
+ * EINTR, ECONNRESET (the server went away without replying), EIDRM, ...
+ *
+ * Example, a client:
+ *	char out[64];
+ *	ssize_t n = msgbox_call(fd, "time?", 5, out, sizeof(out), MSGBOX_FOREVER);
+ * and its server:
+ *	struct msgbox_msg m = { .data = (uintptr_t)buf, .len = sizeof(buf) };
+ *	msgbox_recvmsg(fd, &m);              // m.token != 0: a request
+ *	msgbox_reply(fd, m.token, "noon", 4);
+ */
+#define MSGBOX_FOREVER	(~0ULL)
+ssize_t msgbox_call(int fd, const void *req, size_t req_len, void *rep,
+		    size_t rep_size, unsigned long long timeout_ns);
+
+/**
+ * msgbox_callmsg() - MSGBOX_IOC_CALL with full control (struct msgbox_call
+ * of <linux/msgbox.h>).  Returns 0, or -1 with errno.
+ */
+int msgbox_callmsg(int fd, struct msgbox_call *call);
+
+/**
+ * msgbox_reply() - answer the request a receive on @fd returned @token for.
+ * @fd:    the descriptor the request was received on.
+ * @token: struct msgbox_msg.token of that receive.
+ * @buf:   the reply, @len bytes, sent as type MSGBOX_TYPE_DEFAULT.
+ *
+ * Returns 0, or -1 with errno: ENOENT (no such token here, or answered
+ * already), EPIPE (the caller gave up), EMSGSIZE (too large for the
+ * caller; the token stays valid).
+ */
+int msgbox_reply(int fd, unsigned long long token, const void *buf, size_t len);
+
+/**
+ * msgbox_replymsg() - MSGBOX_IOC_REPLY with full control: @msg carries the
+ * token, data, len, type and priority.  Returns 0, or -1 with errno.
+ */
+int msgbox_replymsg(int fd, struct msgbox_msg *msg);
+
+/**
  * msgbox_setattr() - change a mailbox's mode and/or limits (owner only).
  * @fd: a descriptor of the mailbox.
  * @sa: struct msgbox_setattr from <linux/msgbox.h>; sa->mask says what.

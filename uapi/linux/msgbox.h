@@ -38,6 +38,8 @@
  *   EPERM      only the owner (or CAP_SYS_ADMIN) may do that.
  *   EDQUOT     the owner's quota of mailboxes or bytes would be exceeded.
  *   ENOSPC     a system-wide limit would be exceeded.
+ *   ECONNRESET a call's server went away without replying.
+ *   EPIPE      a reply's caller went away.
  */
 #ifndef _UAPI_LINUX_MSGBOX_H
 #define _UAPI_LINUX_MSGBOX_H
@@ -224,6 +226,11 @@ struct msgbox_open {
  *                namespace.  Stamped by the kernel: a sender cannot forge it.
  * @sender_gid:   recv out: effective gid of the sender, as @sender_uid.
  * @__reserved:   must be zero on input; zero on output.
+ * @token:        recv out: non-zero if the message is a request sent by
+ *                MSGBOX_IOC_CALL: pass it to MSGBOX_IOC_REPLY on this same
+ *                open file (descriptors duplicated by dup(2) or fork(2)
+ *                share it) to answer exactly that caller.  send: must be
+ *                0.  REPLY in: the token being answered.
  *
  * SEND returns 0 and writes @id back; RECV returns 0 and fills the out fields.
  * Fields documented as out-only are ignored on input.
@@ -242,9 +249,39 @@ struct msgbox_msg {
 	__u32 sender_uid;
 	__u32 sender_gid;
 	__u64 __reserved[2];
+	__u64 token;
 };
 
-#define MSGBOX_MSG_SIZE_VER0	88
+#define MSGBOX_MSG_SIZE_VER0	96
+
+/**
+ * struct msgbox_call - argument of MSGBOX_IOC_CALL (request/reply)
+ * @request: in: data, len, type, priority, and flags among TIMEOUT,
+ *           ABSTIME, REALTIME with timeout_ns, which bound the whole call
+ *           (queueing and waiting for the reply); NONBLOCK and SYNC are
+ *           refused (EINVAL) and the descriptor's O_NONBLOCK does not
+ *           apply: a call is a blocking operation.  out: id.
+ * @reply:   in: data and len (the buffer for the reply; replies are
+ *           limited to the smaller of len and the mailbox's max_msg_size);
+ *           flags, token and __reserved must be 0.  out: len, type,
+ *           priority, id (0), send_time_ns and the replier's credentials.
+ *
+ * Sends the request and sleeps until a server that received it answers
+ * with MSGBOX_IOC_REPLY; the reply goes to this calling thread only, never
+ * into the mailbox.  Returns 0, or: ETIMEDOUT, EINTR (never restarted: a
+ * restart would send the request again); ECONNRESET if the server's
+ * descriptor was closed (or the server exited) without replying, or the
+ * request was taken with read(2), which cannot reply; EIDRM if the mailbox
+ * was destroyed while the request was queued; the errors of SEND.  A
+ * caller that gives up leaves its request to be discarded unseen if still
+ * queued, and the server's later REPLY fails with EPIPE.
+ */
+struct msgbox_call {
+	struct msgbox_msg request;
+	struct msgbox_msg reply;
+};
+
+#define MSGBOX_CALL_SIZE_VER0	192
 
 /* Buckets of struct msgbox_info.lat_hist. */
 #define MSGBOX_LAT_BUCKETS	32
@@ -362,5 +399,14 @@ struct msgbox_setattr {
 #define MSGBOX_IOC_RECV		_IOWR(MSGBOX_IOC_MAGIC, 0x21, struct msgbox_msg)
 #define MSGBOX_IOC_INFO		_IOR(MSGBOX_IOC_MAGIC, 0x22, struct msgbox_info)
 #define MSGBOX_IOC_SETATTR	_IOW(MSGBOX_IOC_MAGIC, 0x23, struct msgbox_setattr)
+#define MSGBOX_IOC_CALL		_IOWR(MSGBOX_IOC_MAGIC, 0x24, struct msgbox_call)
+/*
+ * MSGBOX_IOC_REPLY: answer the request whose token a MSGBOX_IOC_RECV on this
+ * descriptor returned, with data, len, type and priority (flags must be 0).
+ * Returns 0, or ENOENT (no such token here: unknown, or already answered),
+ * EPIPE (the caller gave up or exited; the token is gone), EMSGSIZE (larger
+ * than the caller accepts; the token stays valid for a smaller reply).
+ */
+#define MSGBOX_IOC_REPLY	_IOW(MSGBOX_IOC_MAGIC, 0x25, struct msgbox_msg)
 
 #endif /* _UAPI_LINUX_MSGBOX_H */

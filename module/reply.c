@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgbox: request/reply.
+ *
+ * MSGBOX_IOC_CALL sends a request message carrying a struct msgbox_call
+ * (the pending call) and sleeps on the call, not on the mailbox.  The
+ * server's MSGBOX_IOC_RECV moves the call from the message into the
+ * receiving file's table (struct msgbox_file.calls) and hands back its
+ * index there as the reply token; MSGBOX_IOC_REPLY on that file takes it out
+ * again and completes the call with the reply.  The reply thus reaches the
+ * calling thread and nobody else, whatever else reads the mailbox.
+ *
+ * The call's state settles exactly once, under call->lock:
+ *   PENDING    -> 0           replied (call->reply holds the message);
+ *   PENDING    -> -errno      failed: the server's file was released
+ *                             (-ECONNRESET) or the queued request freed
+ *                             with its mailbox (-EIDRM);
+ *   PENDING    -> ABANDONED   the caller gave up; a later reply fails with
+ *                             -EPIPE and a queued request is discarded by
+ *                             the receive that reaches it.
+ *
+ * References: the caller holds one, and the request message or the
+ * server's file table holds the other, whichever has the call now.
+ *
+ * Locking: call->lock is a leaf lock, never held across anything else;
+ * the caller sleeps on call->wq, woken after the state is set.
+ */
+#include <linux/hrtimer.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+
+#include "msgbox.h"
+
+#define MSGBOX_CALL_PENDING	1
+#define MSGBOX_CALL_ABANDONED	2
+
+/**
+ * struct msgbox_pending_call - a request waiting for its reply
+ * @ref:        see the references paragraph above.
+ * @lock:       protects @state and @reply.
+ * @state:      see the state paragraph above.
+ * @reply_size: largest reply the caller accepts.
+ * @reply:      the reply once @state is 0, until the caller takes it.
+ * @wq:         the caller sleeps here.
+ */
+struct msgbox_pending_call {
+	refcount_t ref;
+	spinlock_t lock;		/* protects @state and @reply */
+	int state;
+	size_t reply_size;
+	struct msgbox_message *reply;
+	wait_queue_head_t wq;
+};
+
+struct msgbox_pending_call *msgbox_call_alloc(size_t reply_size)
+{
+	struct msgbox_pending_call *call;
+
+	call = kzalloc(sizeof(*call), GFP_KERNEL_ACCOUNT);
+	if (!call)
+		return NULL;
+	refcount_set(&call->ref, 1);
+	spin_lock_init(&call->lock);
+	call->state = MSGBOX_CALL_PENDING;
+	call->reply_size = reply_size;
+	init_waitqueue_head(&call->wq);
+	return call;
+}
+
+struct msgbox_pending_call *msgbox_call_get(struct msgbox_pending_call *call)
+{
+	refcount_inc(&call->ref);
+	return call;
+}
+
+void msgbox_call_put(struct msgbox_pending_call *call)
+{
+	if (!refcount_dec_and_test(&call->ref))
+		return;
+	if (call->reply)
+		msgbox_message_free(call->reply);
+	kfree(call);
+}
+
+size_t msgbox_call_reply_size(const struct msgbox_pending_call *call)
+{
+	return call->reply_size;
+}
+
+/* Settle a pending call with @err; no effect on a settled one. */
+void msgbox_call_fail(struct msgbox_pending_call *call, int err)
+{
+	bool woke = false;
+
+	spin_lock(&call->lock);
+	if (call->state == MSGBOX_CALL_PENDING) {
+		call->state = err;
+		woke = true;
+	}
+	spin_unlock(&call->lock);
+	if (woke)
+		wake_up(&call->wq);
+}
+
+/* Has the caller given up?  Its queued request is then discarded. */
+bool msgbox_call_abandoned(struct msgbox_pending_call *call)
+{
+	return READ_ONCE(call->state) == MSGBOX_CALL_ABANDONED;
+}
+
+/**
+ * msgbox_call_complete() - deliver @reply to the caller.
+ * @call:  the call, taken out of the server's table.
+ * @reply: the reply message; the call owns it on success.
+ *
+ * Return: 0, or -EPIPE if the caller is gone (the caller of this keeps
+ * @reply).
+ */
+int msgbox_call_complete(struct msgbox_pending_call *call,
+			 struct msgbox_message *reply)
+{
+	int ret = -EPIPE;
+
+	spin_lock(&call->lock);
+	if (call->state == MSGBOX_CALL_PENDING) {
+		call->reply = reply;
+		call->state = 0;
+		ret = 0;
+	}
+	spin_unlock(&call->lock);
+	if (!ret)
+		wake_up(&call->wq);
+	return ret;
+}
+
+/**
+ * msgbox_call_wait() - the caller sleeps until the call settles.
+ * @call:   the call.
+ * @wait:   deadline and clock (non-blocking is not used for calls).
+ * @replyp: on success, the reply, now owned by the caller.
+ *
+ * A caller that stops waiting (deadline, signal) abandons the call, unless
+ * it settled meanwhile, in which case that outcome is returned.
+ *
+ * Return: 0, -ETIMEDOUT, -EINTR, or the error the call failed with.
+ */
+int msgbox_call_wait(struct msgbox_pending_call *call,
+		     const struct msgbox_wait *wait,
+		     struct msgbox_message **replyp)
+{
+	ktime_t expires = wait->deadline;
+	DEFINE_WAIT(entry);
+	int err = 0;
+	int ret;
+
+	for (;;) {
+		prepare_to_wait(&call->wq, &entry, TASK_INTERRUPTIBLE);
+		if (READ_ONCE(call->state) != MSGBOX_CALL_PENDING)
+			break;
+		if (signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+		if (!schedule_hrtimeout_range_clock(wait->timed ? &expires : NULL,
+						    0, HRTIMER_MODE_ABS,
+						    wait->clock)) {
+			err = -ETIMEDOUT;
+			break;
+		}
+	}
+	finish_wait(&call->wq, &entry);
+
+	spin_lock(&call->lock);
+	if (call->state == MSGBOX_CALL_PENDING)
+		call->state = MSGBOX_CALL_ABANDONED;
+	ret = call->state == MSGBOX_CALL_ABANDONED ? err : call->state;
+	if (!ret) {
+		*replyp = call->reply;
+		call->reply = NULL;
+	}
+	spin_unlock(&call->lock);
+	return ret;
+}

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgbox selftests: request/reply.  A call's reply reaches exactly its
+ * calling thread, with many callers and many servers at once; a server
+ * that goes away without replying wakes its caller with ECONNRESET; a
+ * caller that gives up makes the server's reply fail with EPIPE; tokens
+ * are per descriptor and single-use.
+ */
+#include <pthread.h>
+#include "msgbox_test.h"
+
+FIXTURE(rr) {
+	char name[32];		/* unique to this test */
+	int fd;			/* RECV|SEND descriptor on it */
+};
+
+FIXTURE_SETUP(rr)
+{
+	self->fd = -1;
+	mb_make_name(self->name, sizeof(self->name), "rr");
+	if (!mb_have_device())
+		SKIP(return, MSGBOX_DEVICE " missing: msgbox module not loaded");
+	self->fd = mb_create(self->name, 16, 64, 1024, MB_RW);
+	ASSERT_LE(0, self->fd) TH_LOG("create %s: %s", self->name, strerror(errno));
+}
+
+FIXTURE_TEARDOWN_PARENT(rr)
+{
+	EXPECT_EQ(0, mb_destroy_quiet(self->name));
+}
+
+/* Receive one request into @buf; its length, or -1.  *@token gets the token. */
+static ssize_t serve_recv(int fd, char *buf, size_t size, __u64 *token,
+			  __u32 flags)
+{
+	struct msgbox_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.data = (uintptr_t)buf;
+	m.len = size;
+	m.flags = flags;
+	if (msgbox_recvmsg(fd, &m))
+		return -1;
+	*token = m.token;
+	return m.len;
+}
+
+/* A server: answer @n requests "x" with "x!" then exit. */
+static void server(int fd, int n)
+{
+	char buf[64], out[80];
+	__u64 token;
+	ssize_t len;
+
+	while (n--) {
+		len = serve_recv(fd, buf, sizeof(buf), &token, 0);
+		CHILD_CHECK(len >= 0, 10);
+		CHILD_CHECK(token != 0, 11);
+		memcpy(out, buf, len);
+		out[len] = '!';
+		CHILD_CHECK(msgbox_reply(fd, token, out, len + 1) == 0, 12);
+	}
+	_exit(0);
+}
+
+TEST_F(rr, call_gets_the_reply_of_the_server_that_took_it)
+{
+	struct msgbox_call c;
+	char rep[64];
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		server(self->fd, 1);
+	memset(&c, 0, sizeof(c));
+	c.request.data = (uintptr_t)"ping";
+	c.request.len = 4;
+	c.request.type = 1;
+	c.reply.data = (uintptr_t)rep;
+	c.reply.len = sizeof(rep);
+	ASSERT_EQ(0, msgbox_callmsg(self->fd, &c)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(5, c.reply.len);
+	EXPECT_EQ(0, memcmp(rep, "ping!", 5));
+	EXPECT_EQ(pid, c.reply.sender_pid);
+	EXPECT_NE(0, c.request.id);
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	/* The reply never went through the mailbox. */
+	EXPECT_EQ(-1, msgbox_recv(self->fd, rep, sizeof(rep), MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+#define CALLERS		4
+#define CALLS_EACH	25
+#define SERVERS		2
+
+TEST_F(rr, concurrent_callers_each_get_their_own_replies)
+{
+	pid_t callers[CALLERS], servers[SERVERS];
+	int i;
+
+	for (i = 0; i < SERVERS; i++) {
+		servers[i] = fork();
+		ASSERT_LE(0, servers[i]);
+		if (servers[i] == 0)
+			server(self->fd, CALLERS * CALLS_EACH);	/* killed when done */
+	}
+	for (i = 0; i < CALLERS; i++) {
+		callers[i] = fork();
+		ASSERT_LE(0, callers[i]);
+		if (callers[i] == 0) {
+			char req[32], rep[64];
+			ssize_t n;
+			int j;
+
+			for (j = 0; j < CALLS_EACH; j++) {
+				int len = snprintf(req, sizeof(req), "c%d-%d-%d",
+						   i, getpid(), j);
+
+				n = msgbox_call(self->fd, req, len, rep,
+						sizeof(rep), MSGBOX_FOREVER);
+				CHILD_CHECK(n == len + 1, 2);
+				CHILD_CHECK(!memcmp(rep, req, len) &&
+					    rep[len] == '!', 3);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < CALLERS; i++)
+		EXPECT_EQ(0, mb_reap(callers[i], 60000));
+	for (i = 0; i < SERVERS; i++) {
+		kill(servers[i], SIGKILL);
+		mb_reap(servers[i], MB_WAIT_MS);
+	}
+}
+
+TEST_F(rr, server_closing_without_reply_wakes_caller_with_ECONNRESET)
+{
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* Its own open file: a forked copy of self->fd would be shared. */
+		int s = msgbox_open(self->name, MB_RW);
+		char buf[64];
+		__u64 token;
+
+		CHILD_CHECK(s >= 0, 4);
+		CHILD_CHECK(serve_recv(s, buf, sizeof(buf), &token, 0) == 3, 2);
+		_exit(0);	/* never replies: its descriptor goes with it */
+	}
+	EXPECT_EQ(-1, msgbox_call(self->fd, "req", 3, (char[8]){ 0 }, 8,
+				  MSGBOX_FOREVER));
+	EXPECT_EQ(ECONNRESET, errno);
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+TEST_F(rr, server_killed_mid_request_wakes_caller_with_ECONNRESET)
+{
+	int got[2];
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(got));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int s = msgbox_open(self->name, MB_RW);
+		char buf[64];
+		__u64 token;
+
+		CHILD_CHECK(s >= 0, 5);
+		CHILD_CHECK(serve_recv(s, buf, sizeof(buf), &token, 0) == 3, 2);
+		CHILD_CHECK(write(got[1], "g", 1) == 1, 3);
+		pause();
+		_exit(4);
+	}
+	pid_t killer = fork();
+
+	ASSERT_LE(0, killer);
+	if (killer == 0) {
+		CHILD_CHECK(read(got[0], &c, 1) == 1, 2);
+		kill(pid, SIGKILL);
+		_exit(0);
+	}
+	EXPECT_EQ(-1, msgbox_call(self->fd, "req", 3, (char[8]){ 0 }, 8,
+				  MSGBOX_FOREVER));
+	EXPECT_EQ(ECONNRESET, errno);
+	EXPECT_EQ(128 + SIGKILL, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(0, mb_reap(killer, MB_WAIT_MS));
+}
+
+TEST_F(rr, reply_after_the_caller_timed_out_fails_with_EPIPE)
+{
+	char buf[64];
+	__u64 token;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char rep[8];
+
+		CHILD_CHECK(msgbox_call(self->fd, "late", 4, rep, sizeof(rep),
+					100000000) == -1, 2);
+		CHILD_CHECK(errno == ETIMEDOUT, 3);
+		_exit(0);
+	}
+	ASSERT_EQ(4, serve_recv(self->fd, buf, sizeof(buf), &token, 0));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(-1, msgbox_reply(self->fd, token, "too late", 8));
+	EXPECT_EQ(EPIPE, errno);
+	/* The token is gone with it. */
+	EXPECT_EQ(-1, msgbox_reply(self->fd, token, "x", 1));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+TEST_F(rr, reply_after_the_caller_was_killed_fails_with_EPIPE)
+{
+	char buf[64];
+	__u64 token;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char rep[8];
+
+		msgbox_call(self->fd, "dies", 4, rep, sizeof(rep), MSGBOX_FOREVER);
+		_exit(2);
+	}
+	ASSERT_EQ(4, serve_recv(self->fd, buf, sizeof(buf), &token, 0));
+	kill(pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(-1, msgbox_reply(self->fd, token, "nobody", 6));
+	EXPECT_EQ(EPIPE, errno);
+}
+
+TEST_F(rr, abandoned_queued_request_is_discarded_unseen)
+{
+	struct msgbox_info info;
+	char buf[64];
+	__u64 token;
+
+	/* Nobody serves: the call times out with its request queued. */
+	EXPECT_EQ(-1, msgbox_call(self->fd, "gone", 4, buf, sizeof(buf), 50000000));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	ASSERT_EQ(0, msgbox_send(self->fd, "plain", 5, 0));
+	ASSERT_EQ(0, msgbox_info(self->fd, &info));
+	EXPECT_EQ(2, info.nr_msgs);
+	/* A server never sees it: the next message is the plain one. */
+	EXPECT_EQ(5, serve_recv(self->fd, buf, sizeof(buf), &token, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(0, token);
+	EXPECT_EQ(-1, serve_recv(self->fd, buf, sizeof(buf), &token, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+TEST_F(rr, tokens_are_single_use_and_belong_to_the_receiving_descriptor)
+{
+	char buf[64];
+	__u64 token;
+	pid_t pid;
+	int other;
+
+	other = msgbox_open(self->name, MB_RW);
+	ASSERT_LE(0, other);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char rep[8];
+
+		CHILD_CHECK(msgbox_call(self->fd, "tok", 3, rep, sizeof(rep),
+					MSGBOX_FOREVER) == 2, 2);
+		_exit(0);
+	}
+	ASSERT_EQ(3, serve_recv(self->fd, buf, sizeof(buf), &token, 0));
+	EXPECT_EQ(-1, msgbox_reply(other, token, "no", 2));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, msgbox_reply(self->fd, token + 1000, "no", 2));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, msgbox_reply(self->fd, 0, "no", 2));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(0, msgbox_reply(self->fd, token, "ok", 2));
+	EXPECT_EQ(-1, msgbox_reply(self->fd, token, "ok", 2));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	close(other);
+}
+
+TEST_F(rr, reply_larger_than_the_callers_buffer_gives_EMSGSIZE_and_keeps_token)
+{
+	char buf[64];
+	__u64 token;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char rep[4];
+
+		CHILD_CHECK(msgbox_call(self->fd, "small", 5, rep, sizeof(rep),
+					MSGBOX_FOREVER) == 4, 2);
+		CHILD_CHECK(memcmp(rep, "fits", 4) == 0, 3);
+		_exit(0);
+	}
+	ASSERT_EQ(5, serve_recv(self->fd, buf, sizeof(buf), &token, 0));
+	EXPECT_EQ(-1, msgbox_reply(self->fd, token, "too long", 8));
+	EXPECT_EQ(EMSGSIZE, errno);
+	EXPECT_EQ(0, msgbox_reply(self->fd, token, "fits", 4));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+TEST_F(rr, destroy_with_the_request_queued_gives_the_caller_EIDRM)
+{
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char rep[8];
+
+		CHILD_CHECK(msgbox_call(self->fd, "q", 1, rep, sizeof(rep),
+					MSGBOX_FOREVER) == -1, 2);
+		CHILD_CHECK(errno == EIDRM, 3);
+		_exit(0);
+	}
+	for (int i = 0; i < MB_WAIT_MS; i++) {
+		struct msgbox_info info;
+
+		ASSERT_EQ(0, msgbox_info(self->fd, &info));
+		if (info.nr_msgs)
+			break;
+		mb_sleep_ms(1);
+	}
+	ASSERT_EQ(0, msgbox_destroy(self->name));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+TEST_F(rr, request_taken_by_read_cannot_be_answered_and_caller_learns)
+{
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char rep[8];
+
+		CHILD_CHECK(msgbox_call(self->fd, "rd", 2, rep, sizeof(rep),
+					MSGBOX_FOREVER) == -1, 2);
+		CHILD_CHECK(errno == ECONNRESET, 3);
+		_exit(0);
+	}
+	char buf[8];
+
+	EXPECT_EQ(2, read(self->fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+/* Waits for a type-7 message; the reply below is type 7 too. */
+static void *reader_thread(void *arg)
+{
+	int fd = *(int *)arg;
+	struct msgbox_msg m;
+	char buf[64];
+
+	memset(&m, 0, sizeof(m));
+	m.data = (uintptr_t)buf;
+	m.len = sizeof(buf);
+	m.type = 7;
+	m.flags = MSGBOX_MSG_TIMEOUT;
+	m.timeout_ns = 300000000;
+	/* Must time out: the reply is for the calling thread only. */
+	return (void *)(long)(msgbox_recvmsg(fd, &m) ? -errno : 0);
+}
+
+TEST_F(rr, reply_goes_to_the_calling_thread_not_to_other_readers)
+{
+	struct msgbox_call c;
+	pthread_t t;
+	char rep[64];
+	void *res;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct msgbox_msg r;
+		char buf[64];
+		__u64 token;
+
+		CHILD_CHECK(serve_recv(self->fd, buf, sizeof(buf), &token, 0) == 3, 2);
+		memset(&r, 0, sizeof(r));
+		r.data = (uintptr_t)"mine";
+		r.len = 4;
+		r.type = 7;
+		r.token = token;
+		CHILD_CHECK(msgbox_replymsg(self->fd, &r) == 0, 3);
+		_exit(0);
+	}
+	ASSERT_EQ(0, pthread_create(&t, NULL, reader_thread, &self->fd));
+	memset(&c, 0, sizeof(c));
+	c.request.data = (uintptr_t)"who";
+	c.request.len = 3;
+	c.request.type = 1;
+	c.reply.data = (uintptr_t)rep;
+	c.reply.len = sizeof(rep);
+	ASSERT_EQ(0, msgbox_callmsg(self->fd, &c));
+	EXPECT_EQ(7, c.reply.type);
+	EXPECT_EQ(4, c.reply.len);
+	ASSERT_EQ(0, pthread_join(t, &res));
+	EXPECT_EQ(-ETIMEDOUT, (long)res);
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+TEST_F(rr, call_arguments_are_validated)
+{
+	struct msgbox_call c;
+	char rep[8];
+
+	memset(&c, 0, sizeof(c));
+	c.request.data = (uintptr_t)"v";
+	c.request.len = 1;
+	c.request.type = 1;
+	c.reply.data = (uintptr_t)rep;
+	c.reply.len = sizeof(rep);
+	c.request.flags = MSGBOX_MSG_NONBLOCK;
+	EXPECT_EQ(-1, msgbox_callmsg(self->fd, &c));
+	EXPECT_EQ(EINVAL, errno);
+	c.request.flags = MSGBOX_MSG_SYNC;
+	EXPECT_EQ(-1, msgbox_callmsg(self->fd, &c));
+	EXPECT_EQ(EINVAL, errno);
+	c.request.flags = 0;
+	c.reply.flags = MSGBOX_MSG_PEEK;
+	EXPECT_EQ(-1, msgbox_callmsg(self->fd, &c));
+	EXPECT_EQ(EINVAL, errno);
+	c.reply.flags = 0;
+	c.request.type = 0;
+	EXPECT_EQ(-1, msgbox_callmsg(self->fd, &c));
+	EXPECT_EQ(EINVAL, errno);
+	/* A plain send may not carry a token. */
+	struct msgbox_msg m = { .data = (uintptr_t)"t", .len = 1, .type = 1, .token = 5 };
+
+	EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, msgbox_info(self->fd, &(struct msgbox_info){ 0 }));
+}
+
+TEST_HARNESS_MAIN
