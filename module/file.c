@@ -115,6 +115,8 @@ static ssize_t msgbox_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	size_t len;
 	int ret;
 
+	if (mb->topic)
+		return -EOPNOTSUPP;
 	msgbox_recv_args_init(&args, 0, 0);
 	args.size = iov_iter_count(to);
 	msgbox_rw_wait(iocb, &wait);
@@ -154,7 +156,10 @@ static ssize_t msgbox_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		goto out_free;
 	}
 	msgbox_rw_wait(iocb, &wait);
-	ret = msgbox_send(mb, msg, &wait, false, &id);
+	if (mb->topic)
+		ret = msgbox_publish(mb, msg, &wait, &id);
+	else
+		ret = msgbox_send(mb, msg, &wait, false, &id);
 	if (ret)
 		goto out_free;
 	return len;
@@ -230,6 +235,9 @@ static long msgbox_ioc_send(struct file *file, unsigned int cmd,
 		return ret;
 	if (m.type < 1 || m.priority > MSGBOX_PRIO_MAX || m.token)
 		return -EINVAL;
+	/* A publication has no single receiver to wait for. */
+	if (mb->topic && (m.flags & MSGBOX_MSG_SYNC))
+		return -EINVAL;
 	if (m.len > READ_ONCE(mb->max_msg_size))
 		return -EMSGSIZE;
 	/* Fail before sending if the id cannot be written back. */
@@ -243,7 +251,11 @@ static long msgbox_ioc_send(struct file *file, unsigned int cmd,
 		ret = -EFAULT;
 		goto out_free;
 	}
-	ret = msgbox_send(mb, msg, &wait, m.flags & MSGBOX_MSG_SYNC, &m.id);
+	if (mb->topic)
+		ret = msgbox_publish(mb, msg, &wait, &m.id);
+	else
+		ret = msgbox_send(mb, msg, &wait, m.flags & MSGBOX_MSG_SYNC,
+				  &m.id);
 	if (ret)
 		goto out_free;
 	/*
@@ -296,6 +308,8 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
+	if (mb->topic)
+		return -EOPNOTSUPP;
 	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
@@ -360,6 +374,8 @@ static long msgbox_ioc_call(struct file *file, unsigned int cmd,
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
+	if (mb->topic)
+		return -EOPNOTSUPP;
 	ret = msgbox_copy_arg(&c, sizeof(c), MSGBOX_CALL_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
@@ -517,6 +533,74 @@ static long msgbox_ioc_setattr(struct file *file, unsigned int cmd,
 	return msgbox_set_attr(msgbox_file_box(file), &sa);
 }
 
+static long msgbox_ioc_subscribe(struct file *file, unsigned int cmd,
+				 unsigned long arg)
+{
+	struct msgbox *topic = msgbox_file_box(file);
+	struct msgbox_subscribe sa;
+	struct msgbox_create c;
+	struct file *sfile;
+	struct msgbox *sub;
+	int ret;
+	int fd;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (!topic->topic)
+		return -EOPNOTSUPP;
+	ret = msgbox_copy_arg(&sa, sizeof(sa), MSGBOX_SUBSCRIBE_SIZE_VER0, cmd,
+			      arg);
+	if (ret)
+		return ret;
+	if ((sa.fd_flags & ~(MSGBOX_FD_RECV | MSGBOX_FD_NONBLOCK |
+			     MSGBOX_FD_CLOEXEC)) ||
+	    !(sa.fd_flags & MSGBOX_FD_RECV) ||
+	    (sa.flags & ~MSGBOX_MSG_EXCEPT) ||
+	    ((sa.flags & MSGBOX_MSG_EXCEPT) && sa.type <= 0) ||
+	    sa.__reserved[0] || sa.__reserved[1])
+		return -EINVAL;
+
+	/* A subscription: an anonymous mailbox with the topic's limits. */
+	memset(&c, 0, sizeof(c));
+	spin_lock(&topic->lock);
+	c.max_msgs = topic->max_msgs;
+	c.max_msg_size = topic->max_msg_size;
+	c.max_bytes = topic->max_bytes;
+	spin_unlock(&topic->lock);
+	c.mode = 0600;
+	c.flags = MSGBOX_CREATE_ANON;
+	sub = msgbox_alloc(&c);
+	if (!sub)
+		return -ENOMEM;
+	msgbox_recv_args_init(&sub->filter, sa.type, sa.flags);
+	msgbox_get(topic);
+	sub->parent = topic;
+	ret = msgbox_charge(sub->uid, 1, sub->max_bytes);
+	if (ret)
+		goto out_put;
+	sub->charged = true;
+	sub->charged_bytes = sub->max_bytes;
+	sub->nr_files = 1;
+	fd = msgbox_install_fd(sub, sa.fd_flags, &sfile);
+	if (fd < 0) {
+		ret = fd;
+		goto out_put;
+	}
+	ret = msgbox_subscribe(topic, sub);
+	if (ret)
+		goto out_fput;
+	msgbox_put(sub);	/* the file and the topic hold theirs */
+	fd_install(fd, sfile);
+	return fd;
+
+out_fput:
+	fput(sfile);
+	put_unused_fd(fd);
+out_put:
+	msgbox_put(sub);
+	return ret;
+}
+
 static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
@@ -533,6 +617,8 @@ static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
 		return msgbox_ioc_call(file, cmd, arg);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_REPLY):
 		return msgbox_ioc_reply(file, cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_SUBSCRIBE):
+		return msgbox_ioc_subscribe(file, cmd, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -664,6 +750,15 @@ static long msgbox_ioc_create(unsigned int cmd, unsigned long arg)
 	if (ret)
 		return ret;
 	if (c.flags & ~MSGBOX_CREATE_ALL || c.__pad || c.mode & ~0777)
+		return -EINVAL;
+	/* A drop policy needs a topic, and only one policy at a time. */
+	if ((c.flags & (MSGBOX_CREATE_DROP_OLDEST | MSGBOX_CREATE_DROP_NEW)) &&
+	    (!(c.flags & MSGBOX_CREATE_TOPIC) ||
+	     (c.flags & MSGBOX_CREATE_DROP_OLDEST &&
+	      c.flags & MSGBOX_CREATE_DROP_NEW)))
+		return -EINVAL;
+	/* Subscriptions take the topic's limits: they need a queue. */
+	if ((c.flags & MSGBOX_CREATE_TOPIC) && !c.max_msgs)
 		return -EINVAL;
 	if (c.flags & MSGBOX_CREATE_ANON)
 		ret = memchr_inv(c.name, 0, sizeof(c.name)) ? -EINVAL : 0;

@@ -163,6 +163,7 @@ struct msgbox *msgbox_alloc(const struct msgbox_create *args)
 	INIT_LIST_HEAD(&mb->sync_waiters);
 	init_waitqueue_head(&mb->poll_wq);
 	INIT_HLIST_NODE(&mb->hnode);
+	INIT_LIST_HEAD(&mb->sub_node);
 	mb->next_id = 1;
 	mb->stats.ctime_ns = ktime_get_ns();
 	mb->max_msgs = args->max_msgs;
@@ -176,6 +177,11 @@ struct msgbox *msgbox_alloc(const struct msgbox_create *args)
 	if (mb->flags & MSGBOX_CREATE_ANON)
 		mb->flags |= MSGBOX_CREATE_EPHEMERAL;
 	strscpy(mb->name, args->name, sizeof(mb->name));
+	if ((mb->flags & MSGBOX_CREATE_TOPIC) && msgbox_topic_init(mb)) {
+		msgbox_put_ipc_ns(mb->ns);
+		kfree(mb);
+		return NULL;
+	}
 	return mb;
 }
 
@@ -273,6 +279,10 @@ static void msgbox_release(struct kref *ref)
 	msgbox_free_tree(&mb->msgs);
 	if (mb->charged)
 		msgbox_uncharge(mb->uid, 1, mb->charged_bytes);
+	if (mb->topic)
+		msgbox_topic_free(mb);
+	if (mb->parent)
+		msgbox_put(mb->parent);
 	msgbox_put_ipc_ns(mb->ns);
 	kfree(mb);
 }
@@ -347,6 +357,16 @@ static void msgbox_message_clone(struct msgbox_message *copy,
  * mailbox is being destroyed (or its sender failed to queue it, and then
  * the call has been abandoned already).
  */
+/* A new header sharing @msg's payload and sender (a publication's copy). */
+struct msgbox_message *msgbox_message_copy(const struct msgbox_message *msg)
+{
+	struct msgbox_message *copy = msgbox_message_header_alloc();
+
+	if (copy)
+		msgbox_message_clone(copy, msg);
+	return copy;
+}
+
 void msgbox_message_free(struct msgbox_message *msg)
 {
 	if (msg->call) {
@@ -464,8 +484,8 @@ void msgbox_recv_args_init(struct msgbox_recv_args *args, s64 type, u32 flags)
 	args->trunc = flags & MSGBOX_MSG_TRUNC;
 }
 
-static bool msgbox_selects(const struct msgbox_recv_args *args,
-			   const struct msgbox_message *msg)
+bool msgbox_selects(const struct msgbox_recv_args *args,
+		    const struct msgbox_message *msg)
 {
 	switch (args->mode) {
 	case MSGBOX_SEL_EQUAL:
@@ -986,6 +1006,8 @@ void msgbox_kill(struct msgbox *mb)
 	struct rb_root_cached dropped;
 	struct msgbox_wake_list wl;
 
+	if (mb->topic)
+		msgbox_topic_kill(mb);
 	msgbox_wake_list_init(&wl);
 	spin_lock(&mb->lock);
 	mb->dead = true;
@@ -1089,6 +1111,7 @@ static void msgbox_fill_stats(const struct msgbox_stats *st,
 		info->lat_hist[i] = st->lat_hist[i];
 		total += st->lat_hist[i];
 	}
+	info->dropped = st->dropped;
 	if (total) {
 		info->lat_p50_ns = msgbox_lat_percentile(st->lat_hist, total, 500);
 		info->lat_p90_ns = msgbox_lat_percentile(st->lat_hist, total, 900);
@@ -1119,6 +1142,7 @@ int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info)
 	info->owner_uid = from_kuid_munged(current_user_ns(), mb->uid);
 	info->owner_gid = from_kgid_munged(current_user_ns(), mb->gid);
 	info->flags = mb->flags;
+	info->subscribers = msgbox_topic_subscribers(mb);
 	strscpy(info->name, mb->name, sizeof(info->name));
 	return ret;
 }
@@ -1183,4 +1207,121 @@ out_unlock:
 out_mutex:
 	mutex_unlock(&msgbox_setattr_lock);
 	return ret;
+}
+
+/**
+ * msgbox_wait_room() - wait until @len bytes could be sent to @mb now.
+ * @mb:   a subscription.
+ * @len:  the payload length.
+ * @wait: how to wait.
+ *
+ * Waits on the pollers' queue, which every receive wakes.  Only the
+ * topic's (serialised) publishes add to a subscription, so room found here
+ * stays until the caller delivers.
+ *
+ * Return: 0, -EIDRM, -EAGAIN, -ETIMEDOUT or @wait->sig_err.
+ */
+int msgbox_wait_room(struct msgbox *mb, size_t len,
+		     const struct msgbox_wait *wait)
+{
+	ktime_t expires = wait->deadline;
+	DEFINE_WAIT(entry);
+	int ret;
+
+	for (;;) {
+		prepare_to_wait(&mb->poll_wq, &entry, TASK_INTERRUPTIBLE);
+		spin_lock(&mb->lock);
+		ret = mb->dead ? -EIDRM : 0;
+		if (!ret && !msgbox_has_room(mb, len)) {
+			ret = msgbox_may_wait(mb, wait);
+			if (!ret)
+				ret = 1;
+		}
+		spin_unlock(&mb->lock);
+		if (ret <= 0)
+			break;
+		if (signal_pending(current)) {
+			ret = wait->sig_err;
+			break;
+		}
+		if (!schedule_hrtimeout_range_clock(wait->timed ? &expires : NULL,
+						    0, HRTIMER_MODE_ABS,
+						    wait->clock)) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+	}
+	finish_wait(&mb->poll_wq, &entry);
+	return ret;
+}
+
+/* The oldest queued message: the lowest id, whatever its priority. */
+static struct msgbox_message *msgbox_oldest(struct msgbox *mb)
+{
+	struct msgbox_message *msg, *oldest = NULL;
+	struct rb_node *n;
+
+	lockdep_assert_held(&mb->lock);
+	for (n = rb_first_cached(&mb->msgs); n; n = rb_next(n)) {
+		msg = rb_entry(n, struct msgbox_message, node);
+		if (!oldest || msg->id < oldest->id)
+			oldest = msg;
+	}
+	return oldest;
+}
+
+/**
+ * msgbox_deliver() - deliver a publication to subscription @mb, never
+ * sleeping.
+ * @mb:     the subscription.
+ * @msg:    the message; @mb owns it on success.
+ * @policy: the topic's MSGBOX_CREATE_DROP_* policy (0: room was ensured).
+ *
+ * DROP_OLDEST drops the oldest queued messages until @msg fits, counting
+ * them; DROP_NEW (or no room) leaves @msg to the caller, who counts it.
+ *
+ * Return: 0, or -EAGAIN / -EIDRM if @msg was not delivered.
+ */
+int msgbox_deliver(struct msgbox *mb, struct msgbox_message *msg, u32 policy)
+{
+	struct rb_root_cached dropped = RB_ROOT_CACHED;
+	struct msgbox_wait nowait = { .nonblock = true };
+	struct msgbox_message *old;
+	unsigned int nr = 0;
+	u64 id;
+
+	if (policy & MSGBOX_CREATE_DROP_OLDEST) {
+		spin_lock(&mb->lock);
+		while (!mb->dead && !msgbox_has_room(mb, msg->len) &&
+		       (old = msgbox_oldest(mb))) {
+			msgbox_unqueue(mb, old);
+			rb_add_cached(&old->node, &dropped, msgbox_msg_less);
+			mb->stats.dropped++;
+			nr++;
+		}
+		spin_unlock(&mb->lock);
+		msgbox_free_tree(&dropped);
+		if (nr && mb->parent)
+			msgbox_count_drops(mb->parent, nr);
+	}
+	return msgbox_send(mb, msg, &nowait, false, &id);
+}
+
+/* @nr publications @mb dropped. */
+void msgbox_count_drops(struct msgbox *mb, unsigned int nr)
+{
+	spin_lock(&mb->lock);
+	mb->stats.dropped += nr;
+	spin_unlock(&mb->lock);
+}
+
+/* A publication on topic @mb: its sequence number and statistics. */
+void msgbox_note_publish(struct msgbox *mb, u64 *idp)
+{
+	spin_lock(&mb->lock);
+	*idp = mb->next_id++;
+	mb->sent++;
+	mb->stats.last_send_ns = ktime_get_ns();
+	mb->stats.last_send_pid = task_tgid_nr(current);
+	spin_unlock(&mb->lock);
 }

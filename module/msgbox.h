@@ -29,6 +29,7 @@ struct file;
 struct ipc_namespace;
 struct msgbox_waiter;
 struct msgbox_pending_call;
+struct msgbox_topic;
 struct pid;
 
 /* Module parameters (main.c): system-wide bounds on what a mailbox asks. */
@@ -143,6 +144,7 @@ struct msgbox_wait {
  * @last_recv_ns:  CLOCK_MONOTONIC of the last receive.
  * @last_send_pid: global tgid of the last sender (translated on read).
  * @last_recv_pid: global tgid of the last receiver.
+ * @dropped:       messages dropped by a topic's drop policy.
  * @lat_hist:      queueing latency histogram, see struct msgbox_info.
  */
 struct msgbox_stats {
@@ -155,6 +157,7 @@ struct msgbox_stats {
 	u64 last_recv_ns;
 	pid_t last_send_pid;
 	pid_t last_recv_pid;
+	u64 dropped;
 	u64 lat_hist[MSGBOX_LAT_BUCKETS];
 };
 
@@ -201,6 +204,11 @@ struct msgbox_stats {
  * @charged:      the mailbox is charged to @uid.
  * @ns:           the IPC namespace of its creator (a reference): names are
  *                looked up only there, see registry.c.
+ * @topic:        publish/subscribe state of a TOPIC mailbox, else NULL.
+ * @parent:       a subscription's topic (a reference), else NULL.
+ * @sub_node:     a subscription's link in its topic's list (under the
+ *                topic's mutex); empty once unsubscribed.
+ * @filter:       a subscription's selector.
  * @nr_files:     open descriptors of an EPHEMERAL mailbox.
  * @hnode:        link in the registry's name hash.
  * @name:         NUL-terminated name, empty if anonymous.
@@ -235,6 +243,10 @@ struct msgbox {
 	bool charged;
 
 	struct ipc_namespace *ns;
+	struct msgbox_topic *topic;
+	struct msgbox *parent;
+	struct list_head sub_node;
+	struct msgbox_recv_args filter;
 	unsigned int nr_files;
 	struct hlist_node hnode;
 	char name[MSGBOX_NAME_MAX];
@@ -250,6 +262,9 @@ void msgbox_kill(struct msgbox *mb);
 
 struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority);
 void msgbox_message_free(struct msgbox_message *msg);
+struct msgbox_message *msgbox_message_copy(const struct msgbox_message *msg);
+bool msgbox_selects(const struct msgbox_recv_args *args,
+		    const struct msgbox_message *msg);
 struct msgbox_message *msgbox_message_header_alloc(void);
 void msgbox_message_header_free(struct msgbox_message *msg);
 
@@ -271,6 +286,22 @@ int msgbox_limits_check(u32 max_msgs, u32 max_msg_size, u64 max_bytes);
 /* quota.c */
 int msgbox_charge(kuid_t uid, unsigned int mailboxes, u64 bytes);
 void msgbox_uncharge(kuid_t uid, unsigned int mailboxes, u64 bytes);
+
+int msgbox_wait_room(struct msgbox *mb, size_t len,
+		     const struct msgbox_wait *wait);
+int msgbox_deliver(struct msgbox *mb, struct msgbox_message *msg, u32 policy);
+void msgbox_count_drops(struct msgbox *mb, unsigned int nr);
+void msgbox_note_publish(struct msgbox *mb, u64 *idp);
+
+/* pubsub.c */
+int msgbox_topic_init(struct msgbox *mb);
+void msgbox_topic_free(struct msgbox *mb);
+void msgbox_topic_kill(struct msgbox *mb);
+int msgbox_subscribe(struct msgbox *topic, struct msgbox *sub);
+void msgbox_unsubscribe(struct msgbox *sub);
+unsigned int msgbox_topic_subscribers(struct msgbox *mb);
+int msgbox_publish(struct msgbox *mb, struct msgbox_message *msg,
+		   const struct msgbox_wait *wait, u64 *idp);
 
 /* reply.c */
 struct msgbox_pending_call *msgbox_call_alloc(size_t reply_size);

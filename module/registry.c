@@ -151,18 +151,24 @@ static bool msgbox_unhash_locked(struct msgbox *mb)
  * msgbox_file_closed() - a descriptor of @mb went away.
  * @mb: the mailbox.
  *
- * The last descriptor of an EPHEMERAL mailbox destroys it.
+ * The last descriptor of an EPHEMERAL mailbox destroys it, and ends a
+ * subscription.
  */
 void msgbox_file_closed(struct msgbox *mb)
 {
 	bool last = false;
+	bool none;
 
 	if (!(mb->flags & MSGBOX_CREATE_EPHEMERAL))
 		return;
 	mutex_lock(&msgbox_registry_lock);
-	if (!--mb->nr_files)
+	none = !--mb->nr_files;
+	if (none)
 		last = msgbox_unhash_locked(mb);
 	mutex_unlock(&msgbox_registry_lock);
+	/* A subscription ends with its last descriptor. */
+	if (none && mb->parent)
+		msgbox_unsubscribe(mb);
 	if (last) {
 		msgbox_kill(mb);
 		msgbox_put(mb);

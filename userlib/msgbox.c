@@ -226,6 +226,17 @@ MSGBOX_API int msgbox_reply(int fd, unsigned long long token, const void *buf,
 	return msgbox_replymsg(fd, &m);
 }
 
+MSGBOX_API int msgbox_subscribe(int topic_fd, long long type,
+			       unsigned int fd_flags)
+{
+	struct msgbox_subscribe sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.fd_flags = fd_flags;
+	sa.type = type;
+	return ioctl(topic_fd, MSGBOX_IOC_SUBSCRIBE, &sa);
+}
+
 MSGBOX_API int msgbox_setattr(int fd, const struct msgbox_setattr *sa)
 {
 	return ioctl(fd, MSGBOX_IOC_SETATTR, sa);

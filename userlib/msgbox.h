@@ -192,6 +192,26 @@ int msgbox_reply(int fd, unsigned long long token, const void *buf, size_t len);
 int msgbox_replymsg(int fd, struct msgbox_msg *msg);
 
 /**
+ * msgbox_subscribe() - subscribe to a topic (MSGBOX_CREATE_TOPIC).
+ * @topic_fd: a descriptor of the topic, opened with MSGBOX_FD_RECV.
+ * @type:     filter, a receive selector (0 for every publication).
+ * @fd_flags: MSGBOX_FD_RECV, optionally MSGBOX_FD_NONBLOCK/CLOEXEC.
+ *
+ * Returns the subscription's descriptor: receive from it as from any
+ * mailbox; close it to unsubscribe.  -1 with errno on failure.
+ *
+ * Example:
+ *	struct msgbox_attr a;
+ *	msgbox_attr_init(&a);
+ *	a.flags = MSGBOX_CREATE_TOPIC;
+ *	int t = msgbox_create("news", &a, MSGBOX_FD_SEND | MSGBOX_FD_RECV);
+ *	int s = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+ *	msgbox_send(t, "hello", 5, 0);             // every subscriber gets it
+ *	msgbox_recv(s, buf, sizeof(buf), 0);
+ */
+int msgbox_subscribe(int topic_fd, long long type, unsigned int fd_flags);
+
+/**
  * msgbox_setattr() - change a mailbox's mode and/or limits (owner only).
  * @fd: a descriptor of the mailbox.
  * @sa: struct msgbox_setattr from <linux/msgbox.h>; sa->mask says what.

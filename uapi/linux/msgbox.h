@@ -127,10 +127,55 @@ struct msgbox_create {
  *   ANON       the mailbox has no name: it is reachable only through the
  *              descriptor returned, shared by fork(2) or passed over a Unix
  *              socket (SCM_RIGHTS), like an eventfd.  Implies EPHEMERAL.
+ *   TOPIC      publish/subscribe: a send publishes to every current
+ *              subscriber (MSGBOX_IOC_SUBSCRIBE), in one order for all of
+ *              them, sharing one reference-counted copy of the payload.
+ *              The topic queues nothing itself: receiving from it fails
+ *              with EOPNOTSUPP; a publish with no subscriber goes nowhere.
+ *              Each subscription is a mailbox with the topic's limits.
+ *              What a publish does when a subscriber is full:
+ *   (default)    block the publisher until every subscriber has room (the
+ *                publish is then delivered to all at once, or, on EAGAIN,
+ *                ETIMEDOUT or EINTR, to none);
+ *   DROP_OLDEST  drop that subscriber's oldest messages to make room;
+ *   DROP_NEW     do not deliver to that subscriber.
+ *              Drops are counted in both mailboxes' statistics (dropped),
+ *              so a subscriber can tell it missed messages.
  */
-#define MSGBOX_CREATE_EPHEMERAL	(1U << 0)
-#define MSGBOX_CREATE_ANON	(1U << 1)
-#define MSGBOX_CREATE_ALL	(MSGBOX_CREATE_EPHEMERAL | MSGBOX_CREATE_ANON)
+#define MSGBOX_CREATE_EPHEMERAL		(1U << 0)
+#define MSGBOX_CREATE_ANON		(1U << 1)
+#define MSGBOX_CREATE_TOPIC		(1U << 2)
+#define MSGBOX_CREATE_DROP_OLDEST	(1U << 3)
+#define MSGBOX_CREATE_DROP_NEW		(1U << 4)
+#define MSGBOX_CREATE_ALL		(MSGBOX_CREATE_EPHEMERAL | \
+					 MSGBOX_CREATE_ANON | \
+					 MSGBOX_CREATE_TOPIC | \
+					 MSGBOX_CREATE_DROP_OLDEST | \
+					 MSGBOX_CREATE_DROP_NEW)
+
+/**
+ * struct msgbox_subscribe - argument of MSGBOX_IOC_SUBSCRIBE on a topic
+ * @fd_flags:   MSGBOX_FD_RECV, optionally NONBLOCK and CLOEXEC (a
+ *              subscription is received from, never sent to).
+ * @flags:      0, or MSGBOX_MSG_EXCEPT as for a receive selector.
+ * @type:       filter: only publications this selector would take are
+ *              delivered (0 all; T; T with EXCEPT; -T), see msgbox_msg.
+ * @__reserved: must be zero.
+ *
+ * Returns a descriptor of a new subscription, which receives every later
+ * publication that passes the filter, in publish order.  Closing its last
+ * descriptor ends the subscription.  Destroying the topic ends every
+ * subscription (their receivers get EIDRM).  Needs a topic descriptor
+ * opened with MSGBOX_FD_RECV; EOPNOTSUPP on a mailbox that is no topic.
+ */
+struct msgbox_subscribe {
+	__u32 fd_flags;
+	__u32 flags;
+	__s64 type;
+	__u64 __reserved[2];
+};
+
+#define MSGBOX_SUBSCRIBE_SIZE_VER0	32
 
 #define MSGBOX_CREATE_SIZE_VER0	96
 
@@ -320,6 +365,11 @@ struct msgbox_call {
  * @lat_p50_ns:   queueing latency (send accepted to message taken): the
  * @lat_p90_ns:   upper bounds of the @lat_hist buckets holding the 50th,
  * @lat_p99_ns:   90th and 99th percentiles; 0 before the first receive.
+ * @dropped:      messages dropped by a topic's DROP_OLDEST or DROP_NEW
+ *                policy: for a topic, over all its subscriptions; for a
+ *                subscription, those it missed.
+ * @subscribers:  a topic's current subscriptions.
+ * @__pad3:       zero.
  * @lat_hist:     log2 histogram of queueing latency: bucket 0 counts
  *                latencies under 1 ns (direct hand-over to a sleeping
  *                receiver counts there or just above), bucket i >= 1 those
@@ -355,10 +405,13 @@ struct msgbox_info {
 	__u64 lat_p50_ns;
 	__u64 lat_p90_ns;
 	__u64 lat_p99_ns;
+	__u64 dropped;
+	__u32 subscribers;
+	__u32 __pad3;
 	__u64 lat_hist[MSGBOX_LAT_BUCKETS];
 };
 
-#define MSGBOX_INFO_SIZE_VER0	480
+#define MSGBOX_INFO_SIZE_VER0	496
 
 /**
  * struct msgbox_setattr - argument of MSGBOX_IOC_SETATTR
@@ -408,5 +461,6 @@ struct msgbox_setattr {
  * than the caller accepts; the token stays valid for a smaller reply).
  */
 #define MSGBOX_IOC_REPLY	_IOW(MSGBOX_IOC_MAGIC, 0x25, struct msgbox_msg)
+#define MSGBOX_IOC_SUBSCRIBE	_IOW(MSGBOX_IOC_MAGIC, 0x26, struct msgbox_subscribe)
 
 #endif /* _UAPI_LINUX_MSGBOX_H */

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgbox: publish/subscribe.
+ *
+ * A topic is a mailbox created with MSGBOX_CREATE_TOPIC.  Each subscription
+ * is an anonymous mailbox of its own (so receive, poll and read work on it
+ * unchanged) linked into the topic's list.  A publish sends one message
+ * header per subscription, all sharing the publisher's reference-counted
+ * payload: the bytes are copied from userspace once, whatever the number
+ * of subscribers.
+ *
+ * Order: publishes are serialised by the topic's mutex, so every
+ * subscription receives them in the same order.  Only publishes add to a
+ * subscription's queue (its descriptors are receive-only), so under the
+ * mutex the room in a subscription can only grow: the BLOCK policy first
+ * waits until every subscription has room, then delivers to all, and a
+ * publish is never delivered to some subscriptions only.
+ *
+ * References: the topic's list holds one on each subscription and each
+ * subscription one on its topic.  The cycle is broken when the
+ * subscription's last descriptor closes (msgbox_unsubscribe()) or the
+ * topic is destroyed (msgbox_topic_kill()).
+ *
+ * Locking: msgbox_topic.lock (a mutex: a blocking publish sleeps holding
+ * it) protects the list and @dead; it nests outside every msgbox.lock.
+ */
+#include <linux/mutex.h>
+#include <linux/slab.h>
+
+#include "msgbox.h"
+
+/**
+ * struct msgbox_topic - publish/subscribe state of a topic
+ * @lock:    serialises publishes; protects @subs, @nr_subs and @dead.
+ * @subs:    subscriptions (msgbox.sub_node), each a reference.
+ * @nr_subs: length of @subs.
+ * @dead:    the topic was destroyed: no more subscriptions.
+ */
+struct msgbox_topic {
+	struct mutex lock;	/* see the comment above */
+	struct list_head subs;
+	unsigned int nr_subs;
+	bool dead;
+};
+
+int msgbox_topic_init(struct msgbox *mb)
+{
+	struct msgbox_topic *t;
+
+	t = kzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+	if (!t)
+		return -ENOMEM;
+	mutex_init(&t->lock);
+	INIT_LIST_HEAD(&t->subs);
+	mb->topic = t;
+	return 0;
+}
+
+/* At release: every subscription has let go of the topic by then. */
+void msgbox_topic_free(struct msgbox *mb)
+{
+	WARN_ON_ONCE(!list_empty(&mb->topic->subs));
+	mutex_destroy(&mb->topic->lock);
+	kfree(mb->topic);
+}
+
+unsigned int msgbox_topic_subscribers(struct msgbox *mb)
+{
+	return mb->topic ? READ_ONCE(mb->topic->nr_subs) : 0;
+}
+
+/* The topic is destroyed: end every subscription. */
+void msgbox_topic_kill(struct msgbox *mb)
+{
+	struct msgbox_topic *t = mb->topic;
+	struct msgbox *sub, *next;
+	LIST_HEAD(subs);
+
+	mutex_lock(&t->lock);
+	t->dead = true;
+	list_splice_init(&t->subs, &subs);
+	t->nr_subs = 0;
+	mutex_unlock(&t->lock);
+
+	list_for_each_entry_safe(sub, next, &subs, sub_node) {
+		list_del_init(&sub->sub_node);
+		msgbox_kill(sub);
+		msgbox_put(sub);
+	}
+}
+
+/**
+ * msgbox_subscribe() - link a new subscription @sub into @topic.
+ * @topic: the topic.
+ * @sub:   the subscription mailbox; the list takes a reference.
+ *
+ * Return: 0, or -EIDRM if the topic was destroyed.
+ */
+int msgbox_subscribe(struct msgbox *topic, struct msgbox *sub)
+{
+	struct msgbox_topic *t = topic->topic;
+	int ret = 0;
+
+	mutex_lock(&t->lock);
+	if (t->dead) {
+		ret = -EIDRM;
+	} else {
+		msgbox_get(sub);
+		list_add_tail(&sub->sub_node, &t->subs);
+		WRITE_ONCE(t->nr_subs, t->nr_subs + 1);
+	}
+	mutex_unlock(&t->lock);
+	return ret;
+}
+
+/* The subscription's last descriptor closed. */
+void msgbox_unsubscribe(struct msgbox *sub)
+{
+	struct msgbox_topic *t = sub->parent->topic;
+	bool linked;
+
+	mutex_lock(&t->lock);
+	linked = !list_empty(&sub->sub_node);
+	if (linked) {
+		list_del_init(&sub->sub_node);
+		WRITE_ONCE(t->nr_subs, t->nr_subs - 1);
+	}
+	mutex_unlock(&t->lock);
+	if (linked)
+		msgbox_put(sub);
+}
+
+/**
+ * msgbox_publish() - send @msg to every subscription of topic @mb.
+ * @mb:   the topic.
+ * @msg:  the message; the topic owns it on success.
+ * @wait: how a BLOCK topic waits for room (and whether it may).
+ * @idp:  on success, the publication's sequence number in the topic.
+ *
+ * Return: 0, or -EIDRM, -EAGAIN, -ETIMEDOUT, @wait->sig_err, -ENOMEM; on
+ * error nothing was delivered and the caller still owns @msg.
+ */
+int msgbox_publish(struct msgbox *mb, struct msgbox_message *msg,
+		   const struct msgbox_wait *wait, u64 *idp)
+{
+	u32 policy = mb->flags & (MSGBOX_CREATE_DROP_OLDEST |
+				  MSGBOX_CREATE_DROP_NEW);
+	struct msgbox_topic *t = mb->topic;
+	struct msgbox_message **copies;
+	unsigned int n = 0, i = 0;
+	struct msgbox *sub;
+	int ret = 0;
+
+	if (wait->nonblock) {
+		if (!mutex_trylock(&t->lock))
+			return -EAGAIN;
+	} else if (mutex_lock_interruptible(&t->lock)) {
+		return wait->sig_err;
+	}
+	if (t->dead) {
+		ret = -EIDRM;
+		goto out_unlock;
+	}
+	list_for_each_entry(sub, &t->subs, sub_node)
+		n += msgbox_selects(&sub->filter, msg);
+
+	/* All or nothing: first room everywhere, then delivery. */
+	if (!policy) {
+		list_for_each_entry(sub, &t->subs, sub_node) {
+			if (!msgbox_selects(&sub->filter, msg))
+				continue;
+			ret = msgbox_wait_room(sub, msg->len, wait);
+			if (ret)
+				goto out_unlock;
+		}
+	}
+
+	/* One header per subscription, the first being @msg itself. */
+	copies = kmalloc_array(max(n, 1U), sizeof(*copies), GFP_KERNEL);
+	if (!copies) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	copies[0] = msg;
+	for (i = 1; i < n; i++) {
+		copies[i] = msgbox_message_copy(msg);
+		if (!copies[i]) {
+			ret = -ENOMEM;
+			goto out_free;
+		}
+	}
+
+	msgbox_note_publish(mb, idp);
+	i = 0;
+	list_for_each_entry(sub, &t->subs, sub_node) {
+		if (!msgbox_selects(&sub->filter, msg))
+			continue;
+		if (msgbox_deliver(sub, copies[i], policy)) {
+			msgbox_count_drops(sub, 1);
+			msgbox_count_drops(mb, 1);
+			msgbox_message_free(copies[i]);
+		}
+		i++;
+	}
+	if (!n)		/* no subscriber: the publication goes nowhere */
+		msgbox_message_free(msg);
+	kfree(copies);
+	mutex_unlock(&t->lock);
+	return 0;
+
+out_free:
+	while (--i > 0)
+		msgbox_message_free(copies[i]);
+	kfree(copies);
+out_unlock:
+	mutex_unlock(&t->lock);
+	return ret;
+}

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgbox selftests: publish/subscribe.  Every subscriber sees every
+ * publication in one publish order; a full subscriber blocks the publisher
+ * (all or nothing), or loses its oldest or the new message as the topic's
+ * policy says, counted in its statistics; filters; subscriptions end with
+ * their descriptor, and all of them with the topic.
+ */
+#include "msgbox_test.h"
+
+FIXTURE(ps) {
+	char name[32];		/* the topic's name, unique to this test */
+};
+
+FIXTURE_SETUP(ps)
+{
+	mb_make_name(self->name, sizeof(self->name), "ps");
+	if (!mb_have_device())
+		SKIP(return, MSGBOX_DEVICE " missing: msgbox module not loaded");
+}
+
+FIXTURE_TEARDOWN_PARENT(ps)
+{
+	EXPECT_EQ(0, mb_destroy_quiet(self->name));
+}
+
+static int topic(const char *name, unsigned int max_msgs, unsigned int flags)
+{
+	struct msgbox_attr attr;
+
+	msgbox_attr_init(&attr);
+	attr.max_msgs = max_msgs;
+	attr.max_msg_size = 64;
+	attr.max_bytes = 4096;
+	attr.flags = MSGBOX_CREATE_TOPIC | flags;
+	return msgbox_create(name, &attr, MB_RW);
+}
+
+static int publish(int t, unsigned int v, __s64 type, __u32 flags)
+{
+	struct msgbox_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.data = (uintptr_t)&v;
+	m.len = sizeof(v);
+	m.type = type;
+	m.flags = flags;
+	return msgbox_sendmsg(t, &m);
+}
+
+/* The next value on subscription @s, or -1 (errno set). */
+static long next(int s, __u32 flags)
+{
+	unsigned int v;
+
+	if (msgbox_recv(s, &v, sizeof(v), flags) != sizeof(v))
+		return -1;
+	return v;
+}
+
+static struct msgbox_info info_of(int fd)
+{
+	struct msgbox_info info;
+
+	memset(&info, 0xff, sizeof(info));
+	msgbox_info(fd, &info);
+	return info;
+}
+
+#define SUBS		3
+#define PUBS		2
+#define EACH		60
+
+TEST_F(ps, every_subscriber_sees_every_publication_in_the_same_order)
+{
+	int t, subs[SUBS];
+	pid_t readers[SUBS], pubs[PUBS];
+	int i;
+
+	t = topic(self->name, 256, 0);
+	ASSERT_LE(0, t);
+	for (i = 0; i < SUBS; i++) {
+		subs[i] = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+		ASSERT_LE(0, subs[i]);
+	}
+	EXPECT_EQ(SUBS, info_of(t).subscribers);
+	for (i = 0; i < PUBS; i++) {
+		pubs[i] = fork();
+		ASSERT_LE(0, pubs[i]);
+		if (pubs[i] == 0) {
+			for (unsigned int j = 0; j < EACH; j++)
+				CHILD_CHECK(publish(t, (i << 16) | j, 1, 0) == 0, 2);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < PUBS; i++)
+		EXPECT_EQ(0, mb_reap(pubs[i], MB_WAIT_MS));
+
+	/* Each subscriber checks per-publisher order and writes a digest. */
+	int digest[2];
+
+	ASSERT_EQ(0, pipe(digest));
+	for (i = 0; i < SUBS; i++) {
+		readers[i] = fork();
+		ASSERT_LE(0, readers[i]);
+		if (readers[i] == 0) {
+			unsigned long long h = 1469598103934665603ull;
+			unsigned int last[PUBS] = { 0 }, seen = 0;
+			long v;
+
+			while ((v = next(subs[i], MSGBOX_MSG_NONBLOCK)) >= 0) {
+				unsigned int p = v >> 16, j = v & 0xffff;
+
+				CHILD_CHECK(p < PUBS && j == last[p], 2);
+				last[p]++;
+				seen++;
+				h = (h ^ (unsigned long long)v) * 1099511628211ull;
+			}
+			CHILD_CHECK(errno == EAGAIN && seen == PUBS * EACH, 3);
+			CHILD_CHECK(write(digest[1], &h, sizeof(h)) == sizeof(h), 4);
+			_exit(0);
+		}
+	}
+	unsigned long long h[SUBS];
+
+	for (i = 0; i < SUBS; i++) {
+		EXPECT_EQ(0, mb_reap(readers[i], MB_WAIT_MS));
+		ASSERT_EQ(sizeof(h[i]), read(digest[0], &h[i], sizeof(h[i])));
+	}
+	/* The same order everywhere: the same digest. */
+	EXPECT_EQ(h[0], h[1]);
+	EXPECT_EQ(h[0], h[2]);
+	EXPECT_EQ(PUBS * EACH, info_of(t).sent);
+	for (i = 0; i < SUBS; i++)
+		close(subs[i]);
+	close(digest[0]);
+	close(digest[1]);
+	close(t);
+}
+
+TEST_F(ps, full_subscriber_blocks_the_publisher_and_delivery_is_all_or_nothing)
+{
+	int t, a, b;
+	pid_t pid;
+
+	t = topic(self->name, 2, 0);
+	ASSERT_LE(0, t);
+	a = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	b = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, publish(t, 1, 1, 0));
+	ASSERT_EQ(0, publish(t, 2, 1, 0));
+	EXPECT_EQ(1, next(b, 0));
+	EXPECT_EQ(2, next(b, 0));
+	/* a is full, b empty: a non-blocking publish reaches neither. */
+	EXPECT_EQ(-1, publish(t, 3, 1, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(-1, next(b, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(EAGAIN, errno);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_CHECK(publish(t, 4, 1, 0) == 0, 2);
+		_exit(0);
+	}
+	mb_sleep_ms(100);
+	EXPECT_EQ(0, info_of(b).nr_msgs);	/* still blocked on a */
+	EXPECT_EQ(1, next(a, 0));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(4, next(b, 0));
+	EXPECT_EQ(2, next(a, 0));
+	EXPECT_EQ(4, next(a, 0));
+	close(a);
+	close(b);
+	close(t);
+}
+
+TEST_F(ps, drop_oldest_keeps_the_newest_and_counts_the_loss)
+{
+	int t, s;
+
+	t = topic(self->name, 2, MSGBOX_CREATE_DROP_OLDEST);
+	ASSERT_LE(0, t);
+	s = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	ASSERT_LE(0, s);
+	for (unsigned int v = 1; v <= 5; v++)
+		ASSERT_EQ(0, publish(t, v, 1, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(3, info_of(s).dropped);
+	EXPECT_EQ(3, info_of(t).dropped);
+	EXPECT_EQ(4, next(s, 0));
+	EXPECT_EQ(5, next(s, 0));
+	close(s);
+	close(t);
+}
+
+TEST_F(ps, drop_new_keeps_the_oldest_and_counts_the_loss)
+{
+	int t, s;
+
+	t = topic(self->name, 2, MSGBOX_CREATE_DROP_NEW);
+	ASSERT_LE(0, t);
+	s = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	ASSERT_LE(0, s);
+	for (unsigned int v = 1; v <= 5; v++)
+		ASSERT_EQ(0, publish(t, v, 1, 0));	/* never blocks */
+	EXPECT_EQ(3, info_of(s).dropped);
+	EXPECT_EQ(3, info_of(t).dropped);
+	EXPECT_EQ(1, next(s, 0));
+	EXPECT_EQ(2, next(s, 0));
+	close(s);
+	close(t);
+}
+
+TEST_F(ps, subscription_filters_select_by_type)
+{
+	int t, five, notfive, low;
+
+	t = topic(self->name, 16, 0);
+	ASSERT_LE(0, t);
+	five = msgbox_subscribe(t, 5, MSGBOX_FD_RECV);
+	low = msgbox_subscribe(t, -3, MSGBOX_FD_RECV);
+	struct msgbox_subscribe sa = { .fd_flags = MSGBOX_FD_RECV,
+				       .flags = MSGBOX_MSG_EXCEPT, .type = 5 };
+
+	notfive = ioctl(t, MSGBOX_IOC_SUBSCRIBE, &sa);
+	ASSERT_LE(0, five);
+	ASSERT_LE(0, notfive);
+	ASSERT_LE(0, low);
+	ASSERT_EQ(0, publish(t, 10, 5, 0));
+	ASSERT_EQ(0, publish(t, 11, 2, 0));
+	ASSERT_EQ(0, publish(t, 12, 7, 0));
+	EXPECT_EQ(10, next(five, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(-1, next(five, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(11, next(notfive, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(12, next(notfive, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(11, next(low, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(-1, next(low, MSGBOX_MSG_NONBLOCK));
+	close(five);
+	close(notfive);
+	close(low);
+	close(t);
+}
+
+TEST_F(ps, subscription_ends_with_its_descriptor_even_after_SIGKILL)
+{
+	int t, s;
+	pid_t pid;
+	int ready[2];
+	char c;
+
+	t = topic(self->name, 4, 0);
+	ASSERT_LE(0, t);
+	s = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(1, info_of(t).subscribers);
+	ASSERT_EQ(0, close(s));
+	EXPECT_EQ(0, info_of(t).subscribers);
+	/* No subscriber: the publication goes nowhere, successfully. */
+	EXPECT_EQ(0, publish(t, 1, 1, MSGBOX_MSG_NONBLOCK));
+
+	ASSERT_EQ(0, pipe(ready));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_CHECK(msgbox_subscribe(t, 0, MSGBOX_FD_RECV) >= 0, 2);
+		CHILD_CHECK(write(ready[1], "r", 1) == 1, 3);
+		pause();
+		_exit(4);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	EXPECT_EQ(1, info_of(t).subscribers);
+	kill(pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(0, info_of(t).subscribers);
+	close(ready[0]);
+	close(ready[1]);
+	close(t);
+}
+
+TEST_F(ps, destroying_the_topic_ends_every_subscription)
+{
+	int t, s;
+	pid_t pid;
+
+	t = topic(self->name, 4, 0);
+	ASSERT_LE(0, t);
+	s = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	ASSERT_LE(0, s);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_CHECK(next(s, 0) == -1 && errno == EIDRM, 2);
+		_exit(0);
+	}
+	ASSERT_EQ(0, mb_wait_waiters(s, 1, 0));
+	ASSERT_EQ(0, msgbox_destroy(self->name));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(-1, msgbox_subscribe(t, 0, MSGBOX_FD_RECV));
+	EXPECT_EQ(EIDRM, errno);
+	close(s);
+	close(t);
+}
+
+TEST_F(ps, misuse_gets_precise_errors)
+{
+	struct msgbox_attr attr;
+	int t, m;
+
+	t = topic(self->name, 4, 0);
+	ASSERT_LE(0, t);
+	/* A topic queues nothing to receive. */
+	EXPECT_EQ(-1, next(t, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	/* Subscriptions are receive-only. */
+	EXPECT_EQ(-1, msgbox_subscribe(t, 0, MB_RW));
+	EXPECT_EQ(EINVAL, errno);
+	/* A publication has no single receiver to rendezvous with. */
+	EXPECT_EQ(-1, publish(t, 1, 1, MSGBOX_MSG_SYNC));
+	EXPECT_EQ(EINVAL, errno);
+
+	msgbox_attr_init(&attr);
+	attr.flags = MSGBOX_CREATE_DROP_NEW;			/* no topic */
+	EXPECT_EQ(-1, msgbox_create_anon(&attr, MB_RW));
+	EXPECT_EQ(EINVAL, errno);
+	attr.flags = MSGBOX_CREATE_TOPIC | MSGBOX_CREATE_DROP_NEW |
+		     MSGBOX_CREATE_DROP_OLDEST;
+	EXPECT_EQ(-1, msgbox_create_anon(&attr, MB_RW));
+	EXPECT_EQ(EINVAL, errno);
+
+	m = msgbox_create_anon(NULL, MB_RW);
+	ASSERT_LE(0, m);
+	EXPECT_EQ(-1, msgbox_subscribe(m, 0, MSGBOX_FD_RECV));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	close(m);
+	close(t);
+}
+
+TEST_HARNESS_MAIN
