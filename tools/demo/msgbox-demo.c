@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * msgbox-demo: several processes exchanging messages through /dev/msgbox.
+ * msgbox-demo: several processes exchanging messages through /dev/msgbox,
+ * one message-passing pattern after another.
  *
- *   producers --(demo.jobs: 4 slots, so producers block)--> workers
- *   workers   --(demo.results)--> the parent, which waits with epoll
- *
- * Each worker prints who sent the job it took: the pid and uid the kernel
- * stamped on the message.  At the end the parent destroys demo.jobs while a
- * worker is blocked in receive, which wakes it with EIDRM.
+ * 1. Asynchronous sends:
+ *      producers --(demo.jobs: 4 slots, so producers block)--> workers
+ *      workers   --(demo.results)--> the parent, which waits with epoll
+ *    Each worker prints who sent the job it took: the pid and uid the
+ *    kernel stamped on the message.  The parent then destroys demo.jobs
+ *    while the workers are blocked in receive, which wakes them with EIDRM.
+ * 2. Rendezvous: on a channel of capacity 0 a sender waits for a receiver.
+ * 3. Request/reply: clients call a pool of servers; each reply reaches its
+ *    own caller.
+ * 4. Publish/subscribe: two topics, subscribers to one or both.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,6 +20,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/wait.h>
+#include <stdint.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "msgbox.h"
@@ -81,6 +88,200 @@ static void worker(int id)
 	}
 }
 
+static void section(const char *title)
+{
+	printf("\n=== %s ===\n", title);
+	fflush(stdout);
+}
+
+/* Wait for every child; any failure fails the demo. */
+static void reap_all(int n)
+{
+	while (n--) {
+		int status;
+
+		if (wait(&status) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+			die("a child failed");
+	}
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* 2. A sender on an unbuffered channel waits until the receiver comes. */
+static void demo_rendezvous(void)
+{
+	struct msgbox_attr attr;
+	double t0 = now_s();
+	char buf[64];
+	int ch;
+
+	section("rendezvous: a channel of capacity 0");
+	msgbox_attr_init(&attr);
+	attr.max_msgs = 0;
+	attr.max_bytes = 0;
+	ch = msgbox_create_anon(&attr, MSGBOX_FD_RECV | MSGBOX_FD_SEND);
+	if (ch < 0)
+		die("create channel");
+	if (fork() == 0) {
+		printf("sender   (pid %d): sending, will wait for a receiver\n", getpid());
+		fflush(stdout);
+		if (msgbox_send(ch, "handshake", 9, 0))
+			die("rendezvous send");
+		printf("sender   (pid %d): handed over after %.2f s\n", getpid(),
+		       now_s() - t0);
+		fflush(stdout);
+		exit(0);
+	}
+	usleep(300000);		/* the receiver arrives late on purpose */
+	ssize_t n = msgbox_recv(ch, buf, sizeof(buf), 0);
+
+	if (n < 0)
+		die("rendezvous recv");
+	printf("receiver (pid %d): got '%.*s' after %.2f s; nothing was ever queued\n",
+	       getpid(), (int)n, buf, now_s() - t0);
+	fflush(stdout);
+	reap_all(1);
+	close(ch);
+}
+
+/* 3. Three clients call two servers; every reply reaches its caller. */
+static void demo_request_reply(void)
+{
+	int fd, i;
+
+	section("request/reply: 3 clients, 2 servers");
+	msgbox_destroy("demo.rpc");
+	fd = msgbox_create("demo.rpc", NULL, MSGBOX_FD_RECV | MSGBOX_FD_SEND);
+	if (fd < 0)
+		die("create demo.rpc");
+	for (i = 0; i < 2; i++) {
+		if (fork() == 0) {
+			int s = msgbox_open("demo.rpc", MSGBOX_FD_RECV);
+			char in[64], out[96];
+
+			for (;;) {
+				struct msgbox_msg m = { .data = (uintptr_t)in,
+							.len = sizeof(in) };
+
+				if (msgbox_recvmsg(s, &m))
+					exit(errno == EIDRM ? 0 : 1);
+				long v;
+
+				in[m.len < sizeof(in) ? m.len : sizeof(in) - 1] = '\0';
+				v = atol(in);
+				int n = snprintf(out, sizeof(out), "%ld^2 = %ld, from server pid %d",
+						 v, v * v, getpid());
+
+				if (msgbox_reply(s, m.token, out, n))
+					die("reply");
+			}
+		}
+	}
+	for (i = 0; i < 3; i++) {
+		if (fork() == 0) {
+			for (int j = 1; j <= 2; j++) {
+				char req[32], rep[96];
+				int n = snprintf(req, sizeof(req), "%d", 10 * (i + 1) + j);
+				ssize_t r = msgbox_call(fd, req, n, rep, sizeof(rep),
+							5000000000ULL);
+
+				if (r < 0)
+					die("call");
+				printf("client %d (pid %d): call(%s) -> '%.*s'\n", i + 1,
+				       getpid(), req, (int)r, rep);
+				fflush(stdout);
+			}
+			exit(0);
+		}
+	}
+	reap_all(3);
+	msgbox_destroy("demo.rpc");	/* servers wake with EIDRM and exit */
+	reap_all(2);
+	close(fd);
+}
+
+/* A subscriber process: print @count publications from each of @fds. */
+static void subscriber(const char *who, const int *fds, const char *const *topics,
+		       int nfds, int count)
+{
+	struct epoll_event ev, got;
+	int ep = epoll_create1(0), left = nfds * count, i;
+
+	for (i = 0; i < nfds; i++) {
+		ev.events = EPOLLIN;
+		ev.data.u32 = i;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, fds[i], &ev))
+			die("epoll");
+	}
+	while (left) {
+		char buf[64];
+		ssize_t n;
+
+		if (epoll_wait(ep, &got, 1, 10000) != 1)
+			die("subscriber epoll_wait");
+		n = msgbox_recv(fds[got.data.u32], buf, sizeof(buf), MSGBOX_MSG_NONBLOCK);
+		if (n < 0)
+			continue;
+		printf("%-11s (pid %d) [%s] %.*s\n", who, getpid(),
+		       topics[got.data.u32], (int)n, buf);
+		fflush(stdout);
+		left--;
+	}
+	exit(0);
+}
+
+/* 4. Two topics; one subscriber each, and one subscribed to both. */
+static void demo_pubsub(void)
+{
+	static const char *const names[] = { "demo.weather", "demo.sports" };
+	static const char *const topics[] = { "weather", "sports" };
+	struct msgbox_attr attr;
+	int t[2], sub[4], i;
+
+	section("publish/subscribe: two topics, three subscribers");
+	msgbox_attr_init(&attr);
+	attr.flags = MSGBOX_CREATE_TOPIC;
+	for (i = 0; i < 2; i++) {
+		msgbox_destroy(names[i]);
+		t[i] = msgbox_create(names[i], &attr, MSGBOX_FD_RECV | MSGBOX_FD_SEND);
+		if (t[i] < 0)
+			die("create topic");
+	}
+	/* weather fan, sports fan, and a news junkie on both topics */
+	for (i = 0; i < 4; i++) {
+		sub[i] = msgbox_subscribe(t[i % 2], 0, MSGBOX_FD_RECV);
+		if (sub[i] < 0)
+			die("subscribe");
+	}
+	if (fork() == 0)
+		subscriber("weather fan", &sub[0], &topics[0], 1, 2);
+	if (fork() == 0)
+		subscriber("sports fan", &sub[1], &topics[1], 1, 2);
+	if (fork() == 0)
+		subscriber("news junkie", &sub[2], topics, 2, 2);
+
+	printf("publisher (pid %d): 2 weather and 2 sports items\n", getpid());
+	fflush(stdout);
+	if (msgbox_send(t[0], "sunny, 21 C", 11, 0) ||
+	    msgbox_send(t[1], "3-1 at half time", 16, 0) ||
+	    msgbox_send(t[0], "rain tonight", 12, 0) ||
+	    msgbox_send(t[1], "final: 4-2", 10, 0))
+		die("publish");
+	reap_all(3);
+	for (i = 0; i < 4; i++)
+		close(sub[i]);
+	for (i = 0; i < 2; i++) {
+		msgbox_destroy(names[i]);
+		close(t[i]);
+	}
+}
+
 int main(void)
 {
 	struct msgbox_attr attr;
@@ -91,6 +292,7 @@ int main(void)
 	char buf[128];
 	int i;
 
+	section("asynchronous sends: producers, workers, results");
 	msgbox_destroy("demo.jobs");
 	msgbox_destroy("demo.results");
 	msgbox_attr_init(&attr);
@@ -145,7 +347,10 @@ int main(void)
 			die("a child failed");
 	}
 	msgbox_destroy("demo.results");
-	printf("demo done: %d messages through /dev/msgbox, all processes exited cleanly\n",
-	       got);
+
+	demo_rendezvous();
+	demo_request_reply();
+	demo_pubsub();
+	printf("\ndemo done: every pattern ran through /dev/msgbox, all processes exited cleanly\n");
 	return 0;
 }
