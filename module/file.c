@@ -14,6 +14,7 @@
 #include <linux/fs.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
@@ -65,6 +66,8 @@ static int msgbox_copy_result(unsigned long arg, unsigned int cmd,
 /**
  * struct msgbox_file - what one open mailbox file holds
  * @mb:    the mailbox (a reference).
+ * @counted: the file counts in msgbox.nr_files (every file but an inbox's
+ *         sending ones, which must not keep the inbox alive).
  * @calls: requests received through this file, by reply token: each entry
  *         a struct msgbox_pending_call reference.  The xarray's own lock
  *         serialises them; a token is handed out once and taken back by
@@ -72,6 +75,7 @@ static int msgbox_copy_result(unsigned long arg, unsigned int cmd,
  */
 struct msgbox_file {
 	struct msgbox *mb;
+	bool counted;
 	struct xarray calls;
 };
 
@@ -320,10 +324,19 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 		return -EINVAL;
 	msgbox_recv_args_init(&args, m.type, m.flags);
 	args.size = min_t(u64, m.len, SIZE_MAX);
+	if (m.flags & MSGBOX_MSG_FROM) {
+		args.from = find_get_pid(m.sender_pid);
+		if (!args.from || m.sender_pid <= 0) {
+			put_pid(args.from);
+			return -ESRCH;
+		}
+	}
 	if (args.peek) {
 		copy = msgbox_message_header_alloc();
-		if (!copy)
+		if (!copy) {
+			put_pid(args.from);
 			return -ENOMEM;
+		}
 	}
 
 	do {
@@ -331,9 +344,11 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 		if (ret) {
 			if (copy)
 				msgbox_message_header_free(copy);
+			put_pid(args.from);
 			return ret;
 		}
 	} while (!args.peek && msgbox_discard_abandoned(msg));
+	put_pid(args.from);
 
 	/* A request: this file keeps the call until it replies. */
 	if (msg->call) {
@@ -581,7 +596,7 @@ static long msgbox_ioc_subscribe(struct file *file, unsigned int cmd,
 	sub->charged = true;
 	sub->charged_bytes = sub->max_bytes;
 	sub->nr_files = 1;
-	fd = msgbox_install_fd(sub, sa.fd_flags, &sfile);
+	fd = msgbox_install_fd(sub, sa.fd_flags, true, &sfile);
 	if (fd < 0) {
 		ret = fd;
 		goto out_put;
@@ -651,7 +666,8 @@ static int msgbox_file_release(struct inode *inode, struct file *file)
 		msgbox_call_put(call);
 	}
 	xa_destroy(&mf->calls);
-	msgbox_file_closed(mf->mb);
+	if (mf->counted)
+		msgbox_file_closed(mf->mb);
 	msgbox_put(mf->mb);
 	kfree(mf);
 	return 0;
@@ -686,13 +702,15 @@ static const struct file_operations msgbox_file_fops = {
  * msgbox_install_fd() - open a new descriptor on @mb.
  * @mb:       the mailbox; the new file takes its own reference.
  * @fd_flags: MSGBOX_FD_*, already validated.
+ * @counted:  the file counts in msgbox.nr_files (see struct msgbox_file).
  * @filep:    the new file, not yet installed.
  *
  * Returns a reserved descriptor number.  The caller installs @filep with
  * fd_install() once nothing can fail any more, or undoes with fput() and
  * put_unused_fd().
  */
-int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, struct file **filep)
+int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, bool counted,
+		      struct file **filep)
 {
 	struct msgbox_file *mf;
 	int oflags = O_RDWR;
@@ -710,6 +728,7 @@ int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, struct file **filep)
 	if (!mf)
 		return -ENOMEM;
 	mf->mb = mb;
+	mf->counted = counted;
 	xa_init_flags(&mf->calls, XA_FLAGS_ALLOC1);
 	fd = get_unused_fd_flags(fd_flags & MSGBOX_FD_CLOEXEC ? O_CLOEXEC : 0);
 	if (fd < 0) {
@@ -783,7 +802,7 @@ static long msgbox_ioc_create(unsigned int cmd, unsigned long arg)
 	mb->charged_bytes = mb->max_bytes;
 	/* Not yet published: no lock needed for the first descriptor. */
 	mb->nr_files = 1;
-	fd = msgbox_install_fd(mb, c.fd_flags, &file);
+	fd = msgbox_install_fd(mb, c.fd_flags, true, &file);
 	if (fd < 0) {
 		ret = fd;
 		goto out_put;
@@ -832,7 +851,7 @@ static long msgbox_ioc_open(unsigned int cmd, unsigned long arg)
 	if (!mb)
 		return -ENOENT;
 	ret = msgbox_permission(mb, o.fd_flags);
-	fd = ret ? ret : msgbox_install_fd(mb, o.fd_flags, &file);
+	fd = ret ? ret : msgbox_install_fd(mb, o.fd_flags, true, &file);
 	if (fd < 0)
 		msgbox_file_closed(mb);
 	msgbox_put(mb);
@@ -858,6 +877,87 @@ static long msgbox_ioc_destroy(unsigned int cmd, unsigned long arg)
 	return msgbox_unregister(o.name);
 }
 
+/* MSGBOX_IOC_INBOX: the caller's personal inbox, a receiving descriptor. */
+static long msgbox_ioc_inbox(unsigned int cmd, unsigned long arg)
+{
+	struct msgbox_create c;
+	struct file *file;
+	struct msgbox *mb;
+	int fd;
+	int ret;
+
+	ret = msgbox_copy_arg(&c, sizeof(c), MSGBOX_CREATE_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	if (c.flags || c.__pad || c.mode & ~0777 ||
+	    memchr_inv(c.name, 0, sizeof(c.name)))
+		return -EINVAL;
+	if ((c.fd_flags & ~(MSGBOX_FD_RECV | MSGBOX_FD_NONBLOCK |
+			    MSGBOX_FD_CLOEXEC)) || !(c.fd_flags & MSGBOX_FD_RECV))
+		return -EINVAL;
+	ret = msgbox_limits_check(c.max_msgs, c.max_msg_size, c.max_bytes);
+	if (ret)
+		return ret;
+
+	c.flags = MSGBOX_CREATE_EPHEMERAL;
+	mb = msgbox_alloc(&c);
+	if (!mb)
+		return -ENOMEM;
+	ret = msgbox_charge(mb->uid, 1, mb->max_bytes);
+	if (ret)
+		goto out_put;
+	mb->charged = true;
+	mb->charged_bytes = mb->max_bytes;
+	mb->nr_files = 1;
+	fd = msgbox_install_fd(mb, c.fd_flags, true, &file);
+	if (fd < 0) {
+		ret = fd;
+		goto out_put;
+	}
+	ret = msgbox_inbox_register(mb);
+	if (ret)
+		goto out_fput;
+	fd_install(fd, file);
+	return fd;
+
+out_fput:
+	fput(file);
+	put_unused_fd(fd);
+out_put:
+	msgbox_put(mb);
+	return ret;
+}
+
+/* MSGBOX_IOC_OPEN_INBOX: a sending descriptor on another process's inbox. */
+static long msgbox_ioc_open_inbox(unsigned int cmd, unsigned long arg)
+{
+	struct msgbox_inbox in;
+	struct file *file;
+	struct msgbox *mb;
+	int ret;
+	int fd;
+
+	ret = msgbox_copy_arg(&in, sizeof(in), MSGBOX_INBOX_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	if (in.__reserved || (in.fd_flags & ~(MSGBOX_FD_SEND | MSGBOX_FD_NONBLOCK |
+					      MSGBOX_FD_CLOEXEC)) ||
+	    !(in.fd_flags & MSGBOX_FD_SEND))
+		return -EINVAL;
+	if (in.pid <= 0)
+		return -ESRCH;
+	mb = msgbox_inbox_lookup(in.pid);
+	if (!mb)
+		return -ESRCH;
+	ret = msgbox_permission(mb, in.fd_flags);
+	fd = ret ? ret : msgbox_install_fd(mb, in.fd_flags, false, &file);
+	msgbox_put(mb);
+	if (fd < 0)
+		return fd;
+	fd_install(fd, file);
+	return fd;
+}
+
 /* ioctls on /dev/msgbox itself. */
 long msgbox_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
@@ -871,6 +971,10 @@ long msgbox_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return msgbox_ioc_open(cmd, arg);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_DESTROY):
 		return msgbox_ioc_destroy(cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_INBOX):
+		return msgbox_ioc_inbox(cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_OPEN_INBOX):
+		return msgbox_ioc_open_inbox(cmd, arg);
 	default:
 		return -ENOTTY;
 	}

@@ -283,6 +283,7 @@ static void msgbox_release(struct kref *ref)
 		msgbox_topic_free(mb);
 	if (mb->parent)
 		msgbox_put(mb->parent);
+	put_pid(mb->inbox_of);
 	msgbox_put_ipc_ns(mb->ns);
 	kfree(mb);
 }
@@ -487,6 +488,8 @@ void msgbox_recv_args_init(struct msgbox_recv_args *args, s64 type, u32 flags)
 bool msgbox_selects(const struct msgbox_recv_args *args,
 		    const struct msgbox_message *msg)
 {
+	if (args->from && msg->tgid != args->from)
+		return false;
 	switch (args->mode) {
 	case MSGBOX_SEL_EQUAL:
 		return msg->type == args->type;
@@ -508,7 +511,7 @@ static struct msgbox_message *msgbox_find(struct msgbox *mb,
 
 	lockdep_assert_held(&mb->lock);
 	n = rb_first_cached(&mb->msgs);
-	if (args->mode == MSGBOX_SEL_ANY || !n)
+	if ((args->mode == MSGBOX_SEL_ANY && !args->from) || !n)
 		return n ? rb_entry(n, struct msgbox_message, node) : NULL;
 
 	for (; n; n = rb_next(n)) {
@@ -1143,6 +1146,7 @@ int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info)
 	info->owner_gid = from_kgid_munged(current_user_ns(), mb->gid);
 	info->flags = mb->flags;
 	info->subscribers = msgbox_topic_subscribers(mb);
+	info->inbox_pid = mb->inbox_of ? pid_vnr(mb->inbox_of) : 0;
 	strscpy(info->name, mb->name, sizeof(info->name));
 	return ret;
 }

@@ -105,6 +105,7 @@ enum msgbox_sel_mode {
  * @size:  the caller's buffer size.
  * @mode:  enum msgbox_sel_mode.
  * @type:  the type @mode compares with.
+ * @from:  take only messages from this sender (a reference), or NULL.
  * @peek:  leave the message queued.
  * @trunc: take a message larger than @size.
  */
@@ -112,6 +113,7 @@ struct msgbox_recv_args {
 	size_t size;
 	enum msgbox_sel_mode mode;
 	s64 type;
+	struct pid *from;
 	bool peek;
 	bool trunc;
 };
@@ -209,7 +211,9 @@ struct msgbox_stats {
  * @sub_node:     a subscription's link in its topic's list (under the
  *                topic's mutex); empty once unsubscribed.
  * @filter:       a subscription's selector.
- * @nr_files:     open descriptors of an EPHEMERAL mailbox.
+ * @inbox_of:     for a process's inbox, that process (a reference).
+ * @nr_files:     open descriptors of an EPHEMERAL mailbox (for an inbox,
+ *                only the receiving ones).
  * @hnode:        link in the registry's name hash.
  * @name:         NUL-terminated name, empty if anonymous.
  */
@@ -247,6 +251,7 @@ struct msgbox {
 	struct msgbox *parent;
 	struct list_head sub_node;
 	struct msgbox_recv_args filter;
+	struct pid *inbox_of;
 	unsigned int nr_files;
 	struct hlist_node hnode;
 	char name[MSGBOX_NAME_MAX];
@@ -322,12 +327,15 @@ int msgbox_register(struct msgbox *mb);
 struct msgbox *msgbox_lookup_open(const char *name);
 int msgbox_unregister(const char *name);
 void msgbox_file_closed(struct msgbox *mb);
+int msgbox_inbox_register(struct msgbox *mb);
+struct msgbox *msgbox_inbox_lookup(pid_t nr);
 int msgbox_registry_init(void);
 void msgbox_registry_exit(void);
 bool msgbox_visible(struct msgbox *mb);
 
 /* file.c */
-int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, struct file **filep);
+int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, bool counted,
+		      struct file **filep);
 long msgbox_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 int msgbox_copy_arg(void *karg, size_t ksize, size_t ver0, unsigned int cmd,
 		    unsigned long arg);

@@ -24,7 +24,10 @@
  * It nests outside msgbox.lock.
  */
 #include <linux/ctype.h>
+#include <linux/hash.h>
 #include <linux/hashtable.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
 #include <linux/mutex.h>
 #include <linux/nsproxy.h>
 #include <linux/proc_fs.h>
@@ -41,6 +44,8 @@
 
 static DEFINE_MUTEX(msgbox_registry_lock);
 static DEFINE_HASHTABLE(msgbox_names, MSGBOX_HASH_BITS);
+/* Process inboxes, keyed by the owning process's struct pid. */
+static DEFINE_HASHTABLE(msgbox_inboxes, MSGBOX_HASH_BITS);
 
 /**
  * msgbox_name_check() - validate a name field of MSGBOX_NAME_MAX bytes.
@@ -201,6 +206,63 @@ int msgbox_unregister(const char *name)
 	msgbox_kill(mb);
 	msgbox_put(mb);
 	return 0;
+}
+
+static struct msgbox *msgbox_inbox_find_locked(struct pid *pid)
+{
+	struct msgbox *mb;
+
+	lockdep_assert_held(&msgbox_registry_lock);
+	hash_for_each_possible(msgbox_inboxes, mb, hnode, hash_ptr(pid, 32))
+		if (mb->inbox_of == pid)
+			return mb;
+	return NULL;
+}
+
+/**
+ * msgbox_inbox_register() - publish @mb as the caller's process inbox.
+ * @mb: the new inbox; the registry takes over the caller's reference.
+ *
+ * Return: 0, or -EEXIST if the process has an inbox already.
+ */
+int msgbox_inbox_register(struct msgbox *mb)
+{
+	struct pid *pid = task_tgid(current);
+	int ret = 0;
+
+	mutex_lock(&msgbox_registry_lock);
+	if (msgbox_inbox_find_locked(pid)) {
+		ret = -EEXIST;
+	} else {
+		mb->inbox_of = get_pid(pid);
+		hash_add(msgbox_inboxes, &mb->hnode, hash_ptr(pid, 32));
+	}
+	mutex_unlock(&msgbox_registry_lock);
+	return ret;
+}
+
+/**
+ * msgbox_inbox_lookup() - the inbox of the process @nr (caller's pid
+ * namespace), with a new reference, for a sending descriptor.
+ * @nr: the pid.
+ *
+ * Return: the inbox, or NULL (no such process, or it has no inbox).
+ */
+struct msgbox *msgbox_inbox_lookup(pid_t nr)
+{
+	struct msgbox *mb = NULL;
+	struct pid *pid;
+
+	pid = find_get_pid(nr);
+	if (!pid)
+		return NULL;
+	mutex_lock(&msgbox_registry_lock);
+	mb = msgbox_inbox_find_locked(pid);
+	if (mb)
+		msgbox_get(mb);
+	mutex_unlock(&msgbox_registry_lock);
+	put_pid(pid);
+	return mb;
 }
 
 /* May the reader see @mb in listings?  Its owner, or anyone who may open it. */

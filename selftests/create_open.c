@@ -886,7 +886,7 @@ TEST_F(co, unknown_ioctl_gives_ENOTTY)
 
 	EXPECT_EQ(-1, ioctl(self->ctl, _IO(MSGBOX_IOC_MAGIC, 0x7f), 0));
 	EXPECT_EQ(ENOTTY, errno);
-	EXPECT_EQ(-1, ioctl(self->ctl, _IOW(MSGBOX_IOC_MAGIC, 0x04, struct msgbox_open), buf));
+	EXPECT_EQ(-1, ioctl(self->ctl, _IOW(MSGBOX_IOC_MAGIC, 0x3f, struct msgbox_open), buf));
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(self->ctl, _IOW(MSGBOX_IOC_MAGIC + 1, 0x01, struct msgbox_create), buf));
 	EXPECT_EQ(ENOTTY, errno);

@@ -226,6 +226,35 @@ MSGBOX_API int msgbox_reply(int fd, unsigned long long token, const void *buf,
 	return msgbox_replymsg(fd, &m);
 }
 
+MSGBOX_API int msgbox_inbox(const struct msgbox_attr *attr,
+			    unsigned int fd_flags)
+{
+	struct msgbox_create c;
+	struct msgbox_attr def;
+
+	if (!attr) {
+		msgbox_attr_init(&def);
+		attr = &def;
+	}
+	memset(&c, 0, sizeof(c));
+	c.max_msgs = attr->max_msgs;
+	c.max_msg_size = attr->max_msg_size;
+	c.max_bytes = attr->max_bytes;
+	c.mode = attr->mode;
+	c.fd_flags = fd_flags;
+	return msgbox_ctl(MSGBOX_IOC_INBOX, &c);
+}
+
+MSGBOX_API int msgbox_open_inbox(pid_t pid, unsigned int fd_flags)
+{
+	struct msgbox_inbox in;
+
+	memset(&in, 0, sizeof(in));
+	in.pid = pid;
+	in.fd_flags = fd_flags;
+	return msgbox_ctl(MSGBOX_IOC_OPEN_INBOX, &in);
+}
+
 MSGBOX_API int msgbox_subscribe(int topic_fd, long long type,
 			       unsigned int fd_flags)
 {

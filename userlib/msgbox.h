@@ -192,6 +192,27 @@ int msgbox_reply(int fd, unsigned long long token, const void *buf, size_t len);
 int msgbox_replymsg(int fd, struct msgbox_msg *msg);
 
 /**
+ * msgbox_inbox() - create the calling process's personal inbox.
+ * @attr:     limits and mode (the write bits say who may send), or NULL
+ *            for the defaults (mode 0600: only the owner's uid may send).
+ * @fd_flags: MSGBOX_FD_RECV, optionally NONBLOCK and CLOEXEC.
+ *
+ * Returns the inbox's receiving descriptor (the inbox goes away with it),
+ * or -1 with errno (EEXIST: the process has one already).
+ */
+int msgbox_inbox(const struct msgbox_attr *attr, unsigned int fd_flags);
+
+/**
+ * msgbox_open_inbox() - a sending descriptor on process @pid's inbox.
+ * @pid:      the receiving process.
+ * @fd_flags: MSGBOX_FD_SEND, optionally NONBLOCK and CLOEXEC.
+ *
+ * Returns a descriptor, or -1 with errno: ESRCH (no such process, or it
+ * has no inbox), EACCES.
+ */
+int msgbox_open_inbox(pid_t pid, unsigned int fd_flags);
+
+/**
  * msgbox_subscribe() - subscribe to a topic (MSGBOX_CREATE_TOPIC).
  * @topic_fd: a descriptor of the topic, opened with MSGBOX_FD_RECV.
  * @type:     filter, a receive selector (0 for every publication).

@@ -154,6 +154,33 @@ struct msgbox_create {
 					 MSGBOX_CREATE_DROP_NEW)
 
 /**
+ * struct msgbox_inbox - argument of MSGBOX_IOC_OPEN_INBOX
+ * @pid:        the process whose inbox to send to, in the caller's pid
+ *              namespace.
+ * @fd_flags:   MSGBOX_FD_SEND, optionally NONBLOCK and CLOEXEC.
+ * @__reserved: must be zero.
+ *
+ * Direct addressing.  A process creates its personal inbox with
+ * MSGBOX_IOC_INBOX (a struct msgbox_create with an empty name and flags 0:
+ * limits, and a mode whose write bits say who may send; the descriptor
+ * returned receives, fd_flags must not contain SEND).  Others then send
+ * to "that process" through MSGBOX_IOC_OPEN_INBOX, without knowing any
+ * name.  The inbox lives as long as its receiving descriptor: when the
+ * process exits it goes away, senders' descriptors fail with EIDRM, and
+ * opening it fails with ESRCH.  One inbox per process (EEXIST).  Like any
+ * pid, a pid can be reused once its process is gone: a sender that must
+ * not reach a newcomer checks the inbox owner (MSGBOX_IOC_INFO owner_uid)
+ * or keeps its descriptor open, which stays tied to the original inbox.
+ */
+struct msgbox_inbox {
+	__s32 pid;
+	__u32 fd_flags;
+	__u64 __reserved;
+};
+
+#define MSGBOX_INBOX_SIZE_VER0	16
+
+/**
  * struct msgbox_subscribe - argument of MSGBOX_IOC_SUBSCRIBE on a topic
  * @fd_flags:   MSGBOX_FD_RECV, optionally NONBLOCK and CLOEXEC (a
  *              subscription is received from, never sent to).
@@ -212,6 +239,9 @@ struct msgbox_open {
  *   TRUNC     recv: take a message larger than the buffer, copying what
  *             fits; len reports the full length.
  *   EXCEPT    recv: a type T > 0 selects any type but T.
+ *   FROM      recv: take only messages sent by the process whose pid (in
+ *             the caller's pid namespace) is in sender_pid on input
+ *             (ESRCH if there is no such process): symmetric addressing.
  *   SYNC      send: rendezvous; return only once a receiver has taken
  *             this message.  If the send fails instead (ETIMEDOUT,
  *             EINTR, EIDRM, or EAGAIN with NONBLOCK when no receiver is
@@ -225,11 +255,13 @@ struct msgbox_open {
 #define MSGBOX_MSG_TRUNC	(1U << 5)
 #define MSGBOX_MSG_EXCEPT	(1U << 6)
 #define MSGBOX_MSG_SYNC		(1U << 7)
+#define MSGBOX_MSG_FROM		(1U << 8)
 #define MSGBOX_MSG_WAIT_FLAGS	(MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_TIMEOUT | \
 				 MSGBOX_MSG_ABSTIME | MSGBOX_MSG_REALTIME)
 #define MSGBOX_MSG_SEND_FLAGS	(MSGBOX_MSG_WAIT_FLAGS | MSGBOX_MSG_SYNC)
 #define MSGBOX_MSG_RECV_FLAGS	(MSGBOX_MSG_WAIT_FLAGS | MSGBOX_MSG_PEEK | \
-				 MSGBOX_MSG_TRUNC | MSGBOX_MSG_EXCEPT)
+				 MSGBOX_MSG_TRUNC | MSGBOX_MSG_EXCEPT | \
+				 MSGBOX_MSG_FROM)
 #define MSGBOX_MSG_ALL		(MSGBOX_MSG_SEND_FLAGS | MSGBOX_MSG_RECV_FLAGS)
 
 /* Message types are positive; write(2) sends MSGBOX_TYPE_DEFAULT. */
@@ -265,7 +297,8 @@ struct msgbox_open {
  *                the order messages are accepted.
  * @send_time_ns: recv out: CLOCK_REALTIME of the send, in nanoseconds.
  * @sender_pid:   recv out: thread-group id of the sender, in the receiver's
- *                pid namespace (0 if not visible there).
+ *                pid namespace (0 if not visible there).  recv in, with
+ *                MSGBOX_MSG_FROM: the only sender to take messages from.
  * @sender_tid:   recv out: thread id of the sender, as @sender_pid.
  * @sender_uid:   recv out: effective uid of the sender, in the receiver's user
  *                namespace.  Stamped by the kernel: a sender cannot forge it.
@@ -349,6 +382,9 @@ struct msgbox_call {
  * @mode:         permission bits.
  * @flags:        MSGBOX_CREATE_* it was created with (ANON implies
  *                EPHEMERAL, so both are reported).
+ * @inbox_pid:    for a process's inbox, that process, in the caller's pid
+ *                namespace (0 for other mailboxes).
+ * @__pad4:       zero.
  * @hwm_msgs:     most messages ever queued at once.
  * @last_send_pid: thread-group id, in the caller's pid namespace, of the
  *                last sender (0 if none, or no longer visible).
@@ -408,10 +444,12 @@ struct msgbox_info {
 	__u64 dropped;
 	__u32 subscribers;
 	__u32 __pad3;
+	__s32 inbox_pid;
+	__u32 __pad4;
 	__u64 lat_hist[MSGBOX_LAT_BUCKETS];
 };
 
-#define MSGBOX_INFO_SIZE_VER0	496
+#define MSGBOX_INFO_SIZE_VER0	504
 
 /**
  * struct msgbox_setattr - argument of MSGBOX_IOC_SETATTR
@@ -446,6 +484,8 @@ struct msgbox_setattr {
 #define MSGBOX_IOC_CREATE	_IOW(MSGBOX_IOC_MAGIC, 0x01, struct msgbox_create)
 #define MSGBOX_IOC_OPEN		_IOW(MSGBOX_IOC_MAGIC, 0x02, struct msgbox_open)
 #define MSGBOX_IOC_DESTROY	_IOW(MSGBOX_IOC_MAGIC, 0x03, struct msgbox_open)
+#define MSGBOX_IOC_INBOX	_IOW(MSGBOX_IOC_MAGIC, 0x04, struct msgbox_create)
+#define MSGBOX_IOC_OPEN_INBOX	_IOW(MSGBOX_IOC_MAGIC, 0x05, struct msgbox_inbox)
 
 /* On a mailbox descriptor. */
 #define MSGBOX_IOC_SEND		_IOWR(MSGBOX_IOC_MAGIC, 0x20, struct msgbox_msg)
