@@ -6,8 +6,17 @@
 #ifndef _MSGBOX_COMPAT_H
 #define _MSGBOX_COMPAT_H
 
+#include <linux/file.h>
 #include <linux/ipc_namespace.h>
 #include <linux/proc_ns.h>
+
+/*
+ * struct fd became an opaque word in 6.12, read through fd_file(); 6.1
+ * has the plain member.
+ */
+#ifndef fd_file
+#define fd_file(f)	((f).file)
+#endif
 
 /*
  * Drop a reference taken with get_ipc_ns().  put_ipc_ns() is exported to

@@ -22,6 +22,7 @@
 #include <linux/xarray.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "msgbox.h"
 
 /* An ioctl command with its size field cleared: the size may vary. */
@@ -68,6 +69,8 @@ static int msgbox_copy_result(unsigned long arg, unsigned int cmd,
  * @mb:    the mailbox (a reference).
  * @counted: the file counts in msgbox.nr_files (every file but an inbox's
  *         sending ones, which must not keep the inbox alive).
+ * @inflight: messages received through this file in ack mode and not yet
+ *         settled, by message id (ids are unique in the mailbox).
  * @calls: requests received through this file, by reply token: each entry
  *         a struct msgbox_pending_call reference.  The xarray's own lock
  *         serialises them; a token is handed out once and taken back by
@@ -76,6 +79,7 @@ static int msgbox_copy_result(unsigned long arg, unsigned int cmd,
 struct msgbox_file {
 	struct msgbox *mb;
 	bool counted;
+	struct xarray inflight;
 	struct xarray calls;
 };
 
@@ -91,13 +95,18 @@ static struct msgbox *msgbox_file_box(struct file *file)
 
 /*
  * A request taken by a receive: true if it is to be discarded because its
- * caller gave up while it was queued (the receive then looks again).
+ * caller gave up while it was queued (the receive then looks again).  In
+ * ack mode it was counted in flight: settling it releases that.
  */
-static bool msgbox_discard_abandoned(struct msgbox_message *msg)
+static bool msgbox_discard_abandoned(struct msgbox *mb,
+				     struct msgbox_message *msg, bool ack)
 {
 	if (!msg->call || !msgbox_call_abandoned(msg->call))
 		return false;
-	msgbox_message_free(msg);
+	if (ack)
+		msgbox_settle(mb, msg, MSGBOX_SETTLE_ACK);
+	else
+		msgbox_message_free(msg);
 	return true;
 }
 
@@ -128,7 +137,7 @@ static ssize_t msgbox_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		ret = msgbox_recv(mb, &args, &wait, NULL, &msg);
 		if (ret)
 			return ret;
-	} while (msgbox_discard_abandoned(msg));
+	} while (msgbox_discard_abandoned(mb, msg, false));
 	len = msg->len;
 	if (copy_to_iter(msg->payload->data, len, to) != len) {
 		msgbox_requeue(mb, msg);
@@ -322,6 +331,8 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 		return ret;
 	if ((m.flags & MSGBOX_MSG_EXCEPT) && m.type <= 0)
 		return -EINVAL;
+	if ((m.flags & MSGBOX_MSG_ACK) && (m.flags & MSGBOX_MSG_PEEK))
+		return -EINVAL;
 	msgbox_recv_args_init(&args, m.type, m.flags);
 	args.size = min_t(u64, m.len, SIZE_MAX);
 	if (m.flags & MSGBOX_MSG_FROM) {
@@ -347,32 +358,74 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 			put_pid(args.from);
 			return ret;
 		}
-	} while (!args.peek && msgbox_discard_abandoned(msg));
+	} while (!args.peek && msgbox_discard_abandoned(mb, msg, args.ack));
 	put_pid(args.from);
 
 	/* A request: this file keeps the call until it replies. */
 	if (msg->call) {
 		ret = xa_alloc(&mf->calls, &token, msg->call, xa_limit_32b,
 			       GFP_KERNEL_ACCOUNT);
-		if (ret) {
-			msgbox_requeue(mb, msg);
-			return ret;
-		}
+		if (ret)
+			goto out_return;
+	} else if (args.ack) {
+		/* Acknowledged delivery: this file holds it until settled. */
+		ret = xa_insert(&mf->inflight, msg->id, msg, GFP_KERNEL_ACCOUNT);
+		if (ret)
+			goto out_return;
 	}
 	m.token = token;
+	m.deliveries = msg->deliveries;
 	if (!msgbox_copy_msg_out(arg, cmd, &m, msg)) {
 		if (token)
 			xa_erase(&mf->calls, token);
-		/* A peeked copy is simply dropped: the original stays queued. */
-		if (args.peek)
-			msgbox_message_free(msg);
-		else
-			msgbox_requeue(mb, msg);
-		return -EFAULT;
+		else if (args.ack)
+			xa_erase(&mf->inflight, msg->id);
+		ret = -EFAULT;
+		goto out_return;
 	}
-	if (token)
+	if (token) {
 		msg->call = NULL;	/* the reference now lives in mf->calls */
-	msgbox_message_free(msg);
+		/* A call has its own delivery guarantee: settle at once. */
+		if (args.ack)
+			msgbox_settle(mb, msg, MSGBOX_SETTLE_ACK);
+		else
+			msgbox_message_free(msg);
+	} else if (!args.ack) {
+		msgbox_message_free(msg);
+	}
+	return 0;
+
+out_return:
+	/* Nothing reached the caller: give the message back. */
+	if (args.peek)
+		msgbox_message_free(msg);	/* a copy: the original stays */
+	else if (args.ack)
+		msgbox_settle(mb, msg, MSGBOX_SETTLE_RETURN);
+	else
+		msgbox_requeue(mb, msg);
+	return ret;
+}
+
+static long msgbox_ioc_ack(struct file *file, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct msgbox_file *mf = msgbox_file_of(file);
+	struct msgbox_message *msg;
+	struct msgbox_ack a;
+	int ret;
+
+	ret = msgbox_copy_arg(&a, sizeof(a), MSGBOX_ACK_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	if ((a.flags & ~MSGBOX_ACK_NACK) || a.__pad)
+		return -EINVAL;
+	if (a.id > ULONG_MAX)
+		return -ENOENT;
+	msg = xa_erase(&mf->inflight, a.id);
+	if (!msg)
+		return -ENOENT;
+	msgbox_settle(mf->mb, msg, a.flags & MSGBOX_ACK_NACK ?
+		      MSGBOX_SETTLE_REDELIVER : MSGBOX_SETTLE_ACK);
 	return 0;
 }
 
@@ -519,6 +572,34 @@ static long msgbox_ioc_info(struct file *file, unsigned int cmd,
 	return msgbox_copy_result(arg, cmd, &info, sizeof(info));
 }
 
+static const struct file_operations msgbox_file_fops;
+
+/* SETATTR naming a dead-letter mailbox by a sending descriptor of it. */
+static long msgbox_setattr_dead_letter(struct file *file,
+				       const struct msgbox_setattr *sa)
+{
+	struct fd f = fdget(sa->dead_letter_fd);
+	struct msgbox *dlq;
+	long ret;
+
+	if (!fd_file(f))
+		return -EBADF;
+	if (fd_file(f)->f_op != &msgbox_file_fops) {
+		ret = -EINVAL;
+		goto out_fdput;
+	}
+	if (!(fd_file(f)->f_mode & FMODE_WRITE)) {
+		ret = -EBADF;
+		goto out_fdput;
+	}
+	dlq = msgbox_file_box(fd_file(f));
+	msgbox_get(dlq);
+	ret = msgbox_set_attr(msgbox_file_box(file), sa, dlq);
+out_fdput:
+	fdput(f);
+	return ret;
+}
+
 static long msgbox_ioc_setattr(struct file *file, unsigned int cmd,
 			       unsigned long arg)
 {
@@ -545,7 +626,14 @@ static long msgbox_ioc_setattr(struct file *file, unsigned int cmd,
 	} else if (sa.max_msgs || sa.max_msg_size || sa.max_bytes) {
 		return -EINVAL;
 	}
-	return msgbox_set_attr(msgbox_file_box(file), &sa);
+	if (!(sa.mask & MSGBOX_SETATTR_DEAD_LETTER)) {
+		if (sa.max_deliveries || sa.dead_letter_fd)
+			return -EINVAL;
+		return msgbox_set_attr(msgbox_file_box(file), &sa, NULL);
+	}
+	if (sa.dead_letter_fd == -1)
+		return msgbox_set_attr(msgbox_file_box(file), &sa, NULL);
+	return msgbox_setattr_dead_letter(file, &sa);
 }
 
 static long msgbox_ioc_subscribe(struct file *file, unsigned int cmd,
@@ -634,6 +722,8 @@ static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
 		return msgbox_ioc_reply(file, cmd, arg);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_SUBSCRIBE):
 		return msgbox_ioc_subscribe(file, cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_ACK):
+		return msgbox_ioc_ack(file, cmd, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -658,8 +748,14 @@ static int msgbox_file_release(struct inode *inode, struct file *file)
 {
 	struct msgbox_file *mf = msgbox_file_of(file);
 	struct msgbox_pending_call *call;
+	struct msgbox_message *msg;
 	unsigned long token;
+	unsigned long id;
 
+	/* Messages in flight here, never acked: deliver them again. */
+	xa_for_each(&mf->inflight, id, msg)
+		msgbox_settle(mf->mb, msg, MSGBOX_SETTLE_REDELIVER);
+	xa_destroy(&mf->inflight);
 	/* Requests received here and never answered: their callers learn. */
 	xa_for_each(&mf->calls, token, call) {
 		msgbox_call_fail(call, -ECONNRESET);
@@ -729,6 +825,7 @@ int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, bool counted,
 		return -ENOMEM;
 	mf->mb = mb;
 	mf->counted = counted;
+	xa_init(&mf->inflight);
 	xa_init_flags(&mf->calls, XA_FLAGS_ALLOC1);
 	fd = get_unused_fd_flags(fd_flags & MSGBOX_FD_CLOEXEC ? O_CLOEXEC : 0);
 	if (fd < 0) {

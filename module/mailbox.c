@@ -283,6 +283,8 @@ static void msgbox_release(struct kref *ref)
 		msgbox_topic_free(mb);
 	if (mb->parent)
 		msgbox_put(mb->parent);
+	if (mb->dead_letter)
+		msgbox_put(mb->dead_letter);
 	put_pid(mb->inbox_of);
 	msgbox_put_ipc_ns(mb->ns);
 	kfree(mb);
@@ -303,7 +305,8 @@ struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority)
 {
 	struct msgbox_message *msg;
 
-	msg = kmem_cache_alloc(msgbox_msg_cache, GFP_KERNEL);
+	/* Zeroed: no field can ever reach userspace uninitialised. */
+	msg = kmem_cache_zalloc(msgbox_msg_cache, GFP_KERNEL);
 	if (!msg)
 		return NULL;
 	msg->payload = kvmalloc(struct_size(msg->payload, data, len),
@@ -316,6 +319,7 @@ struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority)
 	msg->payload->len = len;
 	msg->sync = NULL;
 	msg->call = NULL;
+	msg->deliveries = 0;
 	RB_CLEAR_NODE(&msg->node);
 	msg->len = len;
 	msg->id = 0;
@@ -385,8 +389,8 @@ void msgbox_message_free(struct msgbox_message *msg)
 static bool msgbox_has_room(const struct msgbox *mb, size_t len)
 {
 	lockdep_assert_held(&mb->lock);
-	return mb->nr_msgs < mb->max_msgs &&
-	       mb->nr_bytes + len <= mb->max_bytes;
+	return mb->nr_msgs + mb->inflight_msgs < mb->max_msgs &&
+	       mb->nr_bytes + mb->inflight_bytes + len <= mb->max_bytes;
 }
 
 /* Account a message the mailbox accepts; it is queued or handed over. */
@@ -405,10 +409,11 @@ static void waiter_claim(struct msgbox *mb, struct msgbox_wake_list *wl,
 
 /*
  * Account a message taken by @receiver, from the queue or handed over, and
- * complete its sender if that one waits for the take (rendezvous).
+ * complete its sender if that one waits for the take (rendezvous).  In ack
+ * mode (@ack) it stays counted against the capacity while in flight.
  */
 static void msgbox_took(struct msgbox *mb, struct msgbox_message *msg,
-			struct task_struct *receiver,
+			struct task_struct *receiver, bool ack,
 			struct msgbox_wake_list *wl)
 {
 	u64 now = ktime_get_ns();
@@ -416,6 +421,11 @@ static void msgbox_took(struct msgbox *mb, struct msgbox_message *msg,
 
 	lockdep_assert_held(&mb->lock);
 	mb->received++;
+	msg->deliveries++;
+	if (ack) {
+		mb->inflight_msgs++;
+		mb->inflight_bytes += msg->len;
+	}
 	mb->stats.lat_hist[min(fls64(lat), MSGBOX_LAT_BUCKETS - 1)]++;
 	mb->stats.last_recv_ns = now;
 	mb->stats.last_recv_pid = task_tgid_nr(receiver);
@@ -483,6 +493,7 @@ void msgbox_recv_args_init(struct msgbox_recv_args *args, s64 type, u32 flags)
 	}
 	args->peek = flags & MSGBOX_MSG_PEEK;
 	args->trunc = flags & MSGBOX_MSG_TRUNC;
+	args->ack = flags & MSGBOX_MSG_ACK;
 }
 
 bool msgbox_selects(const struct msgbox_recv_args *args,
@@ -578,6 +589,9 @@ static bool msgbox_hand_over(struct msgbox *mb, struct msgbox_message *msg,
 	list_for_each_entry_safe(w, next, &mb->recv_waiters, list) {
 		if (!msgbox_selects(w->args, msg))
 			continue;
+		/* In flight it would count against the capacity. */
+		if (w->args->ack && !msgbox_has_room(mb, msg->len))
+			continue;
 		if (w->args->peek ||
 		    (msg->len > w->args->size && !w->args->trunc)) {
 			if (!will_queue)
@@ -590,7 +604,7 @@ static bool msgbox_hand_over(struct msgbox *mb, struct msgbox_message *msg,
 		mb->nr_recv_waiters--;
 		if (accept)
 			msgbox_accept(mb, msg);
-		msgbox_took(mb, msg, w->task, wl);
+		msgbox_took(mb, msg, w->task, w->args->ack, wl);
 		w->msg = msg;
 		waiter_claim(mb, wl, w, 0);
 		return true;
@@ -909,18 +923,23 @@ again:
 			goto out_unlock;
 		}
 		msgbox_unqueue(mb, msg);
-		msgbox_took(mb, msg, current, &wl);
-		queued = msgbox_admit_senders(mb, &wl);
+		msgbox_took(mb, msg, current, args->ack, &wl);
+		/* In flight, an acked message still holds its room. */
+		queued = !args->ack && msgbox_admit_senders(mb, &wl);
 		spin_unlock(&mb->lock);
 		msgbox_wake_up(&wl);
-		msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM |
-				    (queued ? EPOLLIN | EPOLLRDNORM : 0));
+		if (!args->ack)
+			msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM |
+					    (queued ? EPOLLIN | EPOLLRDNORM : 0));
 		*msgp = msg;
 		return 0;
 	}
 	if (!args->peek) {
 		struct msgbox_waiter *sender = msgbox_find_sender(mb, args);
 
+		/* In ack mode the message must fit the capacity too. */
+		if (sender && args->ack && !msgbox_has_room(mb, sender->msg->len))
+			sender = NULL;
 		if (sender) {
 			msg = sender->msg;
 			if (msg->len > args->size && !args->trunc) {
@@ -928,7 +947,7 @@ again:
 				goto out_unlock;
 			}
 			msgbox_accept(mb, msg);
-			msgbox_took(mb, msg, current, &wl);
+			msgbox_took(mb, msg, current, args->ack, &wl);
 			sender->id = msg->id;
 			mb->nr_send_waiters--;
 			waiter_claim(mb, &wl, sender, 0);
@@ -1115,6 +1134,8 @@ static void msgbox_fill_stats(const struct msgbox_stats *st,
 		total += st->lat_hist[i];
 	}
 	info->dropped = st->dropped;
+	info->dead_lettered = st->dead_lettered;
+	info->redelivered = st->redelivered;
 	if (total) {
 		info->lat_p50_ns = msgbox_lat_percentile(st->lat_hist, total, 500);
 		info->lat_p90_ns = msgbox_lat_percentile(st->lat_hist, total, 900);
@@ -1147,21 +1168,33 @@ int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info)
 	info->flags = mb->flags;
 	info->subscribers = msgbox_topic_subscribers(mb);
 	info->inbox_pid = mb->inbox_of ? pid_vnr(mb->inbox_of) : 0;
+	spin_lock(&mb->lock);
+	info->in_flight = mb->inflight_msgs;
+	info->max_deliveries = mb->max_deliveries;
+	spin_unlock(&mb->lock);
 	strscpy(info->name, mb->name, sizeof(info->name));
 	return ret;
 }
 
 /**
  * msgbox_set_attr() - MSGBOX_IOC_SETATTR, fields already validated.
- * @mb: the mailbox.
- * @sa: what to change.
+ * @mb:  the mailbox.
+ * @sa:  what to change.
+ * @dlq: with MSGBOX_SETATTR_DEAD_LETTER, the new dead-letter mailbox (the
+ *       caller's reference, which this takes over on success) or NULL.
  *
  * Raised limits may let sleeping senders in, so they are admitted here.
+ * A dead-letter mailbox must be another one with none of its own: checked
+ * under msgbox_setattr_lock, which serialises every change, so no chain of
+ * dead-letter mailboxes can ever loop.
  *
- * Return: 0, -EIDRM or -EPERM.
+ * Return: 0, -EIDRM, -EPERM, -EINVAL (dead-letter mailbox), -EDQUOT,
+ * -ENOSPC.
  */
-int msgbox_set_attr(struct msgbox *mb, const struct msgbox_setattr *sa)
+int msgbox_set_attr(struct msgbox *mb, const struct msgbox_setattr *sa,
+		    struct msgbox *dlq)
 {
+	struct msgbox *old_dlq = NULL;
 	static DEFINE_MUTEX(msgbox_setattr_lock);
 	struct msgbox_wake_list wl;
 	bool queued = false;
@@ -1170,8 +1203,13 @@ int msgbox_set_attr(struct msgbox *mb, const struct msgbox_setattr *sa)
 
 	if (!msgbox_is_owner(mb))
 		return -EPERM;
-	/* Serialises quota changes of concurrent SETATTRs. */
+	/* Serialises quota changes and dead-letter links of SETATTRs. */
 	mutex_lock(&msgbox_setattr_lock);
+	if ((sa->mask & MSGBOX_SETATTR_DEAD_LETTER) && dlq &&
+	    (dlq == mb || READ_ONCE(dlq->dead_letter))) {
+		ret = -EINVAL;
+		goto out_mutex;
+	}
 	if (sa->mask & MSGBOX_SETATTR_LIMITS) {
 		old = mb->charged_bytes;
 		if (sa->max_bytes > old)
@@ -1187,6 +1225,12 @@ int msgbox_set_attr(struct msgbox *mb, const struct msgbox_setattr *sa)
 	}
 	if (sa->mask & MSGBOX_SETATTR_MODE)
 		WRITE_ONCE(mb->mode, sa->mode);
+	if (sa->mask & MSGBOX_SETATTR_DEAD_LETTER) {
+		old_dlq = mb->dead_letter;
+		WRITE_ONCE(mb->dead_letter, dlq);
+		mb->max_deliveries = sa->max_deliveries;
+		dlq = NULL;
+	}
 	if (sa->mask & MSGBOX_SETATTR_LIMITS) {
 		WRITE_ONCE(mb->max_msgs, sa->max_msgs);
 		WRITE_ONCE(mb->max_msg_size, sa->max_msg_size);
@@ -1210,6 +1254,10 @@ out_unlock:
 		msgbox_wake_pollers(mb, EPOLLIN | EPOLLRDNORM);
 out_mutex:
 	mutex_unlock(&msgbox_setattr_lock);
+	if (old_dlq)
+		msgbox_put(old_dlq);
+	if (ret && dlq)
+		msgbox_put(dlq);
 	return ret;
 }
 
@@ -1328,4 +1376,78 @@ void msgbox_note_publish(struct msgbox *mb, u64 *idp)
 	mb->stats.last_send_ns = ktime_get_ns();
 	mb->stats.last_send_pid = task_tgid_nr(current);
 	spin_unlock(&mb->lock);
+}
+
+/**
+ * msgbox_settle() - end the flight of a message received in ack mode.
+ * @mb:  the mailbox it was received from.
+ * @msg: the message, owned by the caller until now.
+ * @how: acknowledged, to be redelivered, or returned undelivered.
+ *
+ * Its room, held while in flight, is released.  A redelivered message
+ * goes back to its old place in the queue (its id keeps it there) or to a
+ * waiting receiver; once it was delivered max_deliveries times it goes to
+ * the dead-letter mailbox, or is dropped if there is none.
+ */
+void msgbox_settle(struct msgbox *mb, struct msgbox_message *msg,
+		   enum msgbox_settle_how how)
+{
+	struct msgbox *dlq = NULL;
+	struct msgbox_wake_list wl;
+	bool dead, drop = false;
+	__poll_t wake = 0;
+	u64 id;
+
+	msgbox_wake_list_init(&wl);
+	spin_lock(&mb->lock);
+	mb->inflight_msgs--;
+	mb->inflight_bytes -= msg->len;
+	dead = mb->dead;
+	if (dead || how == MSGBOX_SETTLE_ACK) {
+		drop = true;
+	} else {
+		if (how == MSGBOX_SETTLE_RETURN)
+			msg->deliveries--;
+		else
+			mb->stats.redelivered++;
+		mb->received--;
+		if (how == MSGBOX_SETTLE_REDELIVER && mb->max_deliveries &&
+		    msg->deliveries >= mb->max_deliveries) {
+			dlq = mb->dead_letter;
+			if (dlq)
+				msgbox_get(dlq);
+			else
+				mb->stats.dropped++;
+			drop = true;
+		} else if (!msgbox_hand_over(mb, msg, false, true, &wl)) {
+			msgbox_enqueue(mb, msg);
+			wake |= EPOLLIN | EPOLLRDNORM;
+		}
+	}
+	/* Room came back unless the message took it again. */
+	if (drop && !dead && msgbox_admit_senders(mb, &wl))
+		wake |= EPOLLIN | EPOLLRDNORM;
+	if (drop && !dead)
+		wake |= EPOLLOUT | EPOLLWRNORM;
+	spin_unlock(&mb->lock);
+	msgbox_wake_up(&wl);
+	if (wake)
+		msgbox_wake_pollers(mb, wake);
+	if (!drop)
+		return;
+	if (dlq) {
+		struct msgbox_wait nowait = { .nonblock = true };
+
+		if (msgbox_send(dlq, msg, &nowait, false, &id)) {
+			msgbox_count_drops(mb, 1);
+		} else {
+			spin_lock(&mb->lock);
+			mb->stats.dead_lettered++;
+			spin_unlock(&mb->lock);
+			msg = NULL;
+		}
+		msgbox_put(dlq);
+	}
+	if (msg)
+		msgbox_message_free(msg);
 }

@@ -65,6 +65,7 @@ struct msgbox_payload {
  * @priority:  0 to MSGBOX_PRIO_MAX.
  * @send_time_ns: CLOCK_REALTIME at send.
  * @queued_ns: CLOCK_MONOTONIC when the mailbox accepted it (statistics).
+ * @deliveries: times it was delivered (acknowledged delivery).
  * @tgid:      sender's thread group (pid reference, translated on receive).
  * @tid:       sender's thread (pid reference).
  * @uid:       sender's effective uid at send.
@@ -83,6 +84,7 @@ struct msgbox_message {
 	u32 priority;
 	u64 send_time_ns;
 	u64 queued_ns;
+	u32 deliveries;
 	struct pid *tgid;
 	struct pid *tid;
 	kuid_t uid;
@@ -107,6 +109,8 @@ enum msgbox_sel_mode {
  * @type:  the type @mode compares with.
  * @from:  take only messages from this sender (a reference), or NULL.
  * @peek:  leave the message queued.
+ * @ack:   acknowledged delivery: the message stays in flight, counted
+ *         against the capacity, until settled (msgbox_settle()).
  * @trunc: take a message larger than @size.
  */
 struct msgbox_recv_args {
@@ -115,6 +119,7 @@ struct msgbox_recv_args {
 	s64 type;
 	struct pid *from;
 	bool peek;
+	bool ack;
 	bool trunc;
 };
 
@@ -146,7 +151,10 @@ struct msgbox_wait {
  * @last_recv_ns:  CLOCK_MONOTONIC of the last receive.
  * @last_send_pid: global tgid of the last sender (translated on read).
  * @last_recv_pid: global tgid of the last receiver.
- * @dropped:       messages dropped by a topic's drop policy.
+ * @dropped:       messages dropped by a topic's drop policy, or dead
+ *                 letters with no dead-letter mailbox to go to.
+ * @dead_lettered: messages moved to the dead-letter mailbox.
+ * @redelivered:   messages put back for redelivery.
  * @lat_hist:      queueing latency histogram, see struct msgbox_info.
  */
 struct msgbox_stats {
@@ -160,6 +168,8 @@ struct msgbox_stats {
 	pid_t last_send_pid;
 	pid_t last_recv_pid;
 	u64 dropped;
+	u64 dead_lettered;
+	u64 redelivered;
 	u64 lat_hist[MSGBOX_LAT_BUCKETS];
 };
 
@@ -190,6 +200,9 @@ struct msgbox_stats {
  * @next_id:      id of the next accepted message.
  * @sent:         messages accepted.
  * @received:     messages taken.
+ * @inflight_msgs: messages received in ack mode, not yet settled; they
+ *                count against the capacity.
+ * @inflight_bytes: their payload bytes.
  * @dead:         set once by destroy; no message is accepted afterwards.
  * @stats:        counters for MSGBOX_IOC_INFO, kept under @lock (no atomics
  *                on the data path).
@@ -197,6 +210,10 @@ struct msgbox_stats {
  * @max_msg_size: largest payload.
  * @max_bytes:    capacity in payload bytes.
  * @mode:         permission bits.
+ * @max_deliveries: deliveries after which a message is dead-lettered (0:
+ *                never); with @dead_letter, set under msgbox_setattr_lock
+ *                and @lock, read under @lock.
+ * @dead_letter:  the dead-letter mailbox (a reference), or NULL.
  * @poll_wq:      poll/epoll waiters (has its own lock).
  * @uid:          owner.
  * @gid:          owner's group.
@@ -232,12 +249,16 @@ struct msgbox {
 	u64 next_id;
 	u64 sent;
 	u64 received;
+	u32 inflight_msgs;
+	u64 inflight_bytes;
 	bool dead;
 	struct msgbox_stats stats;
 	u32 max_msgs;
 	u32 max_msg_size;
 	u64 max_bytes;
 	umode_t mode;
+	u32 max_deliveries;
+	struct msgbox *dead_letter;
 
 	wait_queue_head_t poll_wq;
 	kuid_t uid;
@@ -283,7 +304,18 @@ void msgbox_requeue(struct msgbox *mb, struct msgbox_message *msg);
 __poll_t msgbox_poll_mask(struct msgbox *mb);
 int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info);
 
-int msgbox_set_attr(struct msgbox *mb, const struct msgbox_setattr *sa);
+int msgbox_set_attr(struct msgbox *mb, const struct msgbox_setattr *sa,
+		    struct msgbox *dlq);
+
+/* How msgbox_settle() ends a message's flight. */
+enum msgbox_settle_how {
+	MSGBOX_SETTLE_ACK,	/* acknowledged: gone */
+	MSGBOX_SETTLE_REDELIVER,/* NACK or receiver gone: deliver again */
+	MSGBOX_SETTLE_RETURN,	/* never reached the receiver (copy fault) */
+};
+
+void msgbox_settle(struct msgbox *mb, struct msgbox_message *msg,
+		   enum msgbox_settle_how how);
 int msgbox_permission(struct msgbox *mb, u32 fd_flags);
 bool msgbox_is_owner(struct msgbox *mb);
 int msgbox_limits_check(u32 max_msgs, u32 max_msg_size, u64 max_bytes);

@@ -266,6 +266,26 @@ MSGBOX_API int msgbox_subscribe(int topic_fd, long long type,
 	return ioctl(topic_fd, MSGBOX_IOC_SUBSCRIBE, &sa);
 }
 
+static int msgbox_settle(int fd, unsigned long long id, unsigned int flags)
+{
+	struct msgbox_ack a;
+
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	a.flags = flags;
+	return ioctl(fd, MSGBOX_IOC_ACK, &a);
+}
+
+MSGBOX_API int msgbox_ack(int fd, unsigned long long id)
+{
+	return msgbox_settle(fd, id, 0);
+}
+
+MSGBOX_API int msgbox_nack(int fd, unsigned long long id)
+{
+	return msgbox_settle(fd, id, MSGBOX_ACK_NACK);
+}
+
 MSGBOX_API int msgbox_setattr(int fd, const struct msgbox_setattr *sa)
 {
 	return ioctl(fd, MSGBOX_IOC_SETATTR, sa);

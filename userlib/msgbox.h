@@ -233,6 +233,24 @@ int msgbox_open_inbox(pid_t pid, unsigned int fd_flags);
 int msgbox_subscribe(int topic_fd, long long type, unsigned int fd_flags);
 
 /**
+ * msgbox_ack() / msgbox_nack() - settle a message received with
+ * MSGBOX_MSG_ACK on @fd: acknowledge it (it is gone), or have it
+ * redelivered at once.
+ * @id: struct msgbox_msg.id of that receive.
+ *
+ * Returns 0, or -1 with errno ENOENT (not in flight on this open file).
+ *
+ * Example, a consumer that loses nothing if it dies mid-message:
+ *	struct msgbox_msg m = { .data = (uintptr_t)buf, .len = sizeof(buf),
+ *				.flags = MSGBOX_MSG_ACK };
+ *	msgbox_recvmsg(fd, &m);
+ *	process(buf, m.len);                     // m.deliveries > 1: a retry
+ *	msgbox_ack(fd, m.id);
+ */
+int msgbox_ack(int fd, unsigned long long id);
+int msgbox_nack(int fd, unsigned long long id);
+
+/**
  * msgbox_setattr() - change a mailbox's mode and/or limits (owner only).
  * @fd: a descriptor of the mailbox.
  * @sa: struct msgbox_setattr from <linux/msgbox.h>; sa->mask says what.

@@ -239,6 +239,15 @@ struct msgbox_open {
  *   TRUNC     recv: take a message larger than the buffer, copying what
  *             fits; len reports the full length.
  *   EXCEPT    recv: a type T > 0 selects any type but T.
+ *   ACK       recv: acknowledged delivery.  The message stays in flight,
+ *             held by this open file, until MSGBOX_IOC_ACK acknowledges it
+ *             by id (then it is gone) or negatively (MSGBOX_ACK_NACK: it is
+ *             redelivered at once).  If the file is closed first (close,
+ *             exit, SIGKILL), every message in flight is redelivered to
+ *             other receivers in its original place, its deliveries count
+ *             one higher.  A message delivered max_deliveries times (see
+ *             MSGBOX_IOC_SETATTR) goes to the dead-letter mailbox instead,
+ *             or is dropped (counted in dropped) if there is none.
  *   FROM      recv: take only messages sent by the process whose pid (in
  *             the caller's pid namespace) is in sender_pid on input
  *             (ESRCH if there is no such process): symmetric addressing.
@@ -256,12 +265,13 @@ struct msgbox_open {
 #define MSGBOX_MSG_EXCEPT	(1U << 6)
 #define MSGBOX_MSG_SYNC		(1U << 7)
 #define MSGBOX_MSG_FROM		(1U << 8)
+#define MSGBOX_MSG_ACK		(1U << 9)
 #define MSGBOX_MSG_WAIT_FLAGS	(MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_TIMEOUT | \
 				 MSGBOX_MSG_ABSTIME | MSGBOX_MSG_REALTIME)
 #define MSGBOX_MSG_SEND_FLAGS	(MSGBOX_MSG_WAIT_FLAGS | MSGBOX_MSG_SYNC)
 #define MSGBOX_MSG_RECV_FLAGS	(MSGBOX_MSG_WAIT_FLAGS | MSGBOX_MSG_PEEK | \
 				 MSGBOX_MSG_TRUNC | MSGBOX_MSG_EXCEPT | \
-				 MSGBOX_MSG_FROM)
+				 MSGBOX_MSG_FROM | MSGBOX_MSG_ACK)
 #define MSGBOX_MSG_ALL		(MSGBOX_MSG_SEND_FLAGS | MSGBOX_MSG_RECV_FLAGS)
 
 /* Message types are positive; write(2) sends MSGBOX_TYPE_DEFAULT. */
@@ -310,6 +320,12 @@ struct msgbox_open {
  *                share it) to answer exactly that caller.  send: must be
  *                0.  REPLY in: the token being answered.
  *
+ * @deliveries:   recv out: how many times this message was delivered, this
+ *                time included: above 1 it is a redelivery (acknowledged
+ *                delivery, see MSGBOX_MSG_ACK).  The count goes on in a
+ *                dead-letter mailbox.
+ * @__pad:        zero.
+ *
  * SEND returns 0 and writes @id back; RECV returns 0 and fills the out fields.
  * Fields documented as out-only are ignored on input.
  */
@@ -328,9 +344,11 @@ struct msgbox_msg {
 	__u32 sender_gid;
 	__u64 __reserved[2];
 	__u64 token;
+	__u32 deliveries;
+	__u32 __pad;
 };
 
-#define MSGBOX_MSG_SIZE_VER0	96
+#define MSGBOX_MSG_SIZE_VER0	104
 
 /**
  * struct msgbox_call - argument of MSGBOX_IOC_CALL (request/reply)
@@ -382,6 +400,11 @@ struct msgbox_call {
  * @mode:         permission bits.
  * @flags:        MSGBOX_CREATE_* it was created with (ANON implies
  *                EPHEMERAL, so both are reported).
+ * @dead_lettered: messages moved to the dead-letter mailbox.
+ * @redelivered:  messages put back for redelivery (NACK, or a receiver's
+ *                file closed with them in flight).
+ * @in_flight:    messages received with MSGBOX_MSG_ACK, not yet acked.
+ * @max_deliveries: see struct msgbox_setattr.
  * @inbox_pid:    for a process's inbox, that process, in the caller's pid
  *                namespace (0 for other mailboxes).
  * @__pad4:       zero.
@@ -446,15 +469,26 @@ struct msgbox_info {
 	__u32 __pad3;
 	__s32 inbox_pid;
 	__u32 __pad4;
+	__u64 dead_lettered;
+	__u64 redelivered;
+	__u32 in_flight;
+	__u32 max_deliveries;
 	__u64 lat_hist[MSGBOX_LAT_BUCKETS];
 };
 
-#define MSGBOX_INFO_SIZE_VER0	504
+#define MSGBOX_INFO_SIZE_VER0	528
 
 /**
  * struct msgbox_setattr - argument of MSGBOX_IOC_SETATTR
  * @mask:         MSGBOX_SETATTR_* saying which of the fields below apply.
  * @mode:         new permission bits (MSGBOX_SETATTR_MODE), 0 to 0777.
+ * @max_deliveries: with MSGBOX_SETATTR_DEAD_LETTER: deliveries after which
+ *                an unacknowledged message is dead-lettered (0: never).
+ * @dead_letter_fd: with MSGBOX_SETATTR_DEAD_LETTER: a descriptor of the
+ *                mailbox that receives dead letters (opened with
+ *                MSGBOX_FD_SEND), or -1 for none.  It must be another
+ *                mailbox with no dead-letter mailbox of its own (so no
+ *                chain can loop): EINVAL otherwise.
  * @max_msgs:     new limits (MSGBOX_SETATTR_LIMITS), within the same bounds
  * @max_msg_size: as at creation.  They apply to later sends: messages
  * @max_bytes:    already queued stay, even above a lowered limit.
@@ -469,13 +503,37 @@ struct msgbox_setattr {
 	__u32 max_msgs;
 	__u32 max_msg_size;
 	__u64 max_bytes;
+	__u32 max_deliveries;
+	__s32 dead_letter_fd;
 };
 
-#define MSGBOX_SETATTR_SIZE_VER0	24
+#define MSGBOX_SETATTR_SIZE_VER0	32
 
-#define MSGBOX_SETATTR_MODE	(1U << 0)
-#define MSGBOX_SETATTR_LIMITS	(1U << 1)
-#define MSGBOX_SETATTR_ALL	(MSGBOX_SETATTR_MODE | MSGBOX_SETATTR_LIMITS)
+#define MSGBOX_SETATTR_MODE		(1U << 0)
+#define MSGBOX_SETATTR_LIMITS		(1U << 1)
+#define MSGBOX_SETATTR_DEAD_LETTER	(1U << 2)
+#define MSGBOX_SETATTR_ALL		(MSGBOX_SETATTR_MODE | \
+					 MSGBOX_SETATTR_LIMITS | \
+					 MSGBOX_SETATTR_DEAD_LETTER)
+
+/**
+ * struct msgbox_ack - argument of MSGBOX_IOC_ACK
+ * @id:       the id of a message this open file received with
+ *            MSGBOX_MSG_ACK and holds in flight.
+ * @flags:    0 to acknowledge (the message is gone), MSGBOX_ACK_NACK to
+ *            have it redelivered at once.
+ * @__pad:    must be zero.
+ *
+ * Returns 0, or ENOENT if this open file holds no such message in flight.
+ */
+struct msgbox_ack {
+	__u64 id;
+	__u32 flags;
+	__u32 __pad;
+};
+
+#define MSGBOX_ACK_SIZE_VER0	16
+#define MSGBOX_ACK_NACK		(1U << 0)
 
 #define MSGBOX_IOC_MAGIC	0xB9
 
@@ -502,5 +560,6 @@ struct msgbox_setattr {
  */
 #define MSGBOX_IOC_REPLY	_IOW(MSGBOX_IOC_MAGIC, 0x25, struct msgbox_msg)
 #define MSGBOX_IOC_SUBSCRIBE	_IOW(MSGBOX_IOC_MAGIC, 0x26, struct msgbox_subscribe)
+#define MSGBOX_IOC_ACK		_IOW(MSGBOX_IOC_MAGIC, 0x27, struct msgbox_ack)
 
 #endif /* _UAPI_LINUX_MSGBOX_H */

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgbox selftests: acknowledged delivery.  A message received with
+ * MSGBOX_MSG_ACK stays in flight (holding its room) until acked; a NACK or
+ * the receiver's death (SIGKILL included) redelivers it in its original
+ * place with its delivery count raised; after max_deliveries it goes to
+ * the dead-letter mailbox.  Nothing is lost, nothing is duplicated once
+ * acked.
+ */
+#include "msgbox_test.h"
+
+FIXTURE(ak) {
+	char name[32];		/* unique to this test */
+	char dlq[40];		/* a dead-letter mailbox's name */
+	int fd;			/* RECV|SEND descriptor on it */
+};
+
+FIXTURE_SETUP(ak)
+{
+	self->fd = -1;
+	mb_make_name(self->name, sizeof(self->name), "ak");
+	snprintf(self->dlq, sizeof(self->dlq), "%s-dlq", self->name);
+	if (!mb_have_device())
+		SKIP(return, MSGBOX_DEVICE " missing: msgbox module not loaded");
+	self->fd = mb_create(self->name, 4, 64, 256, MB_RW);
+	ASSERT_LE(0, self->fd) TH_LOG("create %s: %s", self->name, strerror(errno));
+}
+
+FIXTURE_TEARDOWN_PARENT(ak)
+{
+	EXPECT_EQ(0, mb_destroy_quiet(self->name));
+	EXPECT_EQ(0, mb_destroy_quiet(self->dlq));
+}
+
+/* Receive with @flags into an int; the value or -1.  *@m gets the rest. */
+static int take(int fd, __u32 flags, struct msgbox_msg *out)
+{
+	struct msgbox_msg m;
+	int v = -1;
+
+	memset(&m, 0, sizeof(m));
+	m.data = (uintptr_t)&v;
+	m.len = sizeof(v);
+	m.flags = flags;
+	if (msgbox_recvmsg(fd, &m))
+		return -1;
+	if (out)
+		*out = m;
+	return v;
+}
+
+static int put(int fd, int v)
+{
+	return msgbox_send(fd, &v, sizeof(v), MSGBOX_MSG_NONBLOCK);
+}
+
+static struct msgbox_info info_of(int fd)
+{
+	struct msgbox_info info;
+
+	memset(&info, 0xff, sizeof(info));
+	msgbox_info(fd, &info);
+	return info;
+}
+
+#define ACKNB	(MSGBOX_MSG_ACK | MSGBOX_MSG_NONBLOCK)
+
+TEST_F(ak, acked_message_is_gone_and_cannot_be_acked_twice)
+{
+	struct msgbox_msg m;
+
+	ASSERT_EQ(0, put(self->fd, 7));
+	EXPECT_EQ(7, take(self->fd, ACKNB, &m));
+	EXPECT_EQ(1, m.deliveries);
+	EXPECT_EQ(1, info_of(self->fd).in_flight);
+	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, msgbox_ack(self->fd, m.id));
+	EXPECT_EQ(0, info_of(self->fd).in_flight);
+	EXPECT_EQ(-1, msgbox_ack(self->fd, m.id));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, take(self->fd, ACKNB, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+TEST_F(ak, messages_in_flight_hold_their_room)
+{
+	struct msgbox_msg m;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, put(self->fd, i));
+	EXPECT_EQ(0, take(self->fd, ACKNB, &m));
+	/* Taken but not acked: the mailbox is still full. */
+	EXPECT_EQ(-1, put(self->fd, 9));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, msgbox_ack(self->fd, m.id));
+	EXPECT_EQ(0, put(self->fd, 9));
+}
+
+TEST_F(ak, nack_redelivers_at_once_in_the_original_place)
+{
+	struct msgbox_msg m;
+
+	ASSERT_EQ(0, put(self->fd, 1));
+	ASSERT_EQ(0, put(self->fd, 2));
+	EXPECT_EQ(1, take(self->fd, ACKNB, &m));
+	ASSERT_EQ(0, msgbox_nack(self->fd, m.id));
+	EXPECT_EQ(1, take(self->fd, ACKNB, &m));
+	EXPECT_EQ(2, m.deliveries);
+	EXPECT_EQ(0, msgbox_ack(self->fd, m.id));
+	EXPECT_EQ(2, take(self->fd, MSGBOX_MSG_NONBLOCK, &m));
+	EXPECT_EQ(1, m.deliveries);
+	EXPECT_EQ(1, info_of(self->fd).redelivered);
+}
+
+TEST_F(ak, receiver_killed_mid_message_loses_nothing)
+{
+	int ready[2], i;
+	pid_t pid;
+	char c;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, put(self->fd, 10 + i));
+	ASSERT_EQ(0, pipe(ready));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int s = msgbox_open(self->name, MSGBOX_FD_RECV);
+
+		CHILD_CHECK(s >= 0, 2);
+		for (i = 0; i < 3; i++)
+			CHILD_CHECK(take(s, ACKNB, NULL) == 10 + i, 3);
+		CHILD_CHECK(write(ready[1], "r", 1) == 1, 4);
+		pause();		/* dies before acking anything */
+		_exit(5);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	EXPECT_EQ(3, info_of(self->fd).in_flight);
+	kill(pid, SIGKILL);
+	EXPECT_EQ(128 + SIGKILL, mb_reap(pid, MB_WAIT_MS));
+	for (i = 0; i < 3; i++) {
+		struct msgbox_msg m;
+
+		EXPECT_EQ(10 + i, take(self->fd, MSGBOX_MSG_NONBLOCK, &m));
+		EXPECT_EQ(2, m.deliveries);
+	}
+	EXPECT_EQ(0, info_of(self->fd).in_flight);
+	EXPECT_EQ(3, info_of(self->fd).redelivered);
+	close(ready[0]);
+	close(ready[1]);
+}
+
+TEST_F(ak, redelivery_goes_straight_to_a_waiting_receiver)
+{
+	struct msgbox_msg m;
+	pid_t pid;
+	int s;
+
+	s = msgbox_open(self->name, MSGBOX_FD_RECV);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, put(self->fd, 5));
+	EXPECT_EQ(5, take(s, ACKNB, &m));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct msgbox_msg r;
+
+		close(s);	/* the parent's close below must be the last */
+		CHILD_CHECK(take(self->fd, MSGBOX_MSG_ACK, &r) == 5, 2);
+		CHILD_CHECK(r.deliveries == 2, 3);
+		CHILD_CHECK(msgbox_ack(self->fd, r.id) == 0, 4);
+		_exit(0);
+	}
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
+	ASSERT_EQ(0, close(s));		/* in flight on s: redelivered */
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(0, info_of(self->fd).in_flight);
+	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
+}
+
+static int set_dead_letter(int fd, unsigned int max, int dlq_fd)
+{
+	struct msgbox_setattr sa = { .mask = MSGBOX_SETATTR_DEAD_LETTER,
+				     .max_deliveries = max,
+				     .dead_letter_fd = dlq_fd };
+
+	return msgbox_setattr(fd, &sa);
+}
+
+TEST_F(ak, too_many_deliveries_go_to_the_dead_letter_mailbox)
+{
+	struct msgbox_msg m;
+	int dlq, i;
+
+	dlq = mb_create(self->dlq, 4, 64, 256, MB_RW);
+	ASSERT_LE(0, dlq);
+	ASSERT_EQ(0, set_dead_letter(self->fd, 2, dlq));
+	EXPECT_EQ(2, info_of(self->fd).max_deliveries);
+	ASSERT_EQ(0, put(self->fd, 42));
+	for (i = 1; i <= 2; i++) {
+		EXPECT_EQ(42, take(self->fd, ACKNB, &m));
+		EXPECT_EQ(i, m.deliveries);
+		ASSERT_EQ(0, msgbox_nack(self->fd, m.id));
+	}
+	/* Delivered twice, never acked: dead-lettered. */
+	EXPECT_EQ(-1, take(self->fd, ACKNB, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(1, info_of(self->fd).dead_lettered);
+	/* The count goes on: two failed deliveries, and this one. */
+	EXPECT_EQ(42, take(dlq, MSGBOX_MSG_NONBLOCK, &m));
+	EXPECT_EQ(3, m.deliveries);
+
+	/* Without a dead-letter mailbox the message is dropped, counted. */
+	ASSERT_EQ(0, set_dead_letter(self->fd, 1, -1));
+	ASSERT_EQ(0, put(self->fd, 43));
+	EXPECT_EQ(43, take(self->fd, ACKNB, &m));
+	ASSERT_EQ(0, msgbox_nack(self->fd, m.id));
+	EXPECT_EQ(-1, take(self->fd, ACKNB, NULL));
+	EXPECT_EQ(1, info_of(self->fd).dropped);
+	close(dlq);
+}
+
+TEST_F(ak, dead_letter_configuration_is_validated)
+{
+	struct msgbox_setattr sa = { .mask = MSGBOX_SETATTR_MODE, .mode = 0600,
+				     .max_deliveries = 3 };
+	int dlq, ro, p[2];
+
+	dlq = mb_create(self->dlq, 4, 64, 256, MB_RW);
+	ASSERT_LE(0, dlq);
+	/* Fields without their mask bit. */
+	EXPECT_EQ(-1, msgbox_setattr(self->fd, &sa));
+	EXPECT_EQ(EINVAL, errno);
+	/* Not itself; not a mailbox with a dead-letter mailbox of its own. */
+	EXPECT_EQ(-1, set_dead_letter(self->fd, 2, self->fd));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, set_dead_letter(self->fd, 2, dlq));
+	EXPECT_EQ(-1, set_dead_letter(dlq, 2, self->fd));
+	EXPECT_EQ(EINVAL, errno);
+	/* A descriptor that is no mailbox, or cannot send. */
+	ASSERT_EQ(0, pipe(p));
+	EXPECT_EQ(-1, set_dead_letter(self->fd, 2, p[0]));
+	EXPECT_EQ(EINVAL, errno);
+	ro = msgbox_open(self->dlq, MSGBOX_FD_RECV);
+	ASSERT_LE(0, ro);
+	EXPECT_EQ(-1, set_dead_letter(self->fd, 2, ro));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, set_dead_letter(self->fd, 2, 9999));
+	EXPECT_EQ(EBADF, errno);
+	close(ro);
+	close(p[0]);
+	close(p[1]);
+	close(dlq);
+}
+
+TEST_F(ak, ack_arguments_are_validated)
+{
+	struct msgbox_ack a = { .id = 1, .flags = 2 };
+	struct msgbox_msg m;
+
+	ASSERT_EQ(0, put(self->fd, 1));
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_ACK, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.flags = 0;
+	a.__pad = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_ACK, &a));
+	EXPECT_EQ(EINVAL, errno);
+	/* Ack mode and peek do not mix. */
+	EXPECT_EQ(-1, take(self->fd, ACKNB | MSGBOX_MSG_PEEK, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	/* A message received without ACK is not in flight. */
+	EXPECT_EQ(1, take(self->fd, MSGBOX_MSG_NONBLOCK, &m));
+	EXPECT_EQ(-1, msgbox_ack(self->fd, m.id));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+#define STRESS_MSGS	200
+
+TEST_F(ak, consumers_killed_at_random_lose_and_duplicate_nothing)
+{
+	unsigned char acked[STRESS_MSGS] = { 0 };
+	int done[2], i, got = 0, kills = 0;
+
+
+	close(self->fd);
+	ASSERT_EQ(0, msgbox_destroy(self->name));
+	self->fd = mb_create(self->name, 64, 64, 4096, MB_RW);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, pipe(done));
+	srand(1234);
+	/* A producer process. */
+	pid_t prod = fork();
+
+	ASSERT_LE(0, prod);
+	if (prod == 0) {
+		for (i = 0; i < STRESS_MSGS; i++)
+			CHILD_CHECK(msgbox_send(self->fd, &i, sizeof(i), 0) == 0, 2);
+		_exit(0);
+	}
+	/*
+	 * Consumers in turn: each acks a few (reporting each after its ack),
+	 * takes one more, says so (-1) and is killed with it in flight.
+	 */
+	while (got < STRESS_MSGS && kills < 100) {
+		int v, left = STRESS_MSGS - got;
+		pid_t c = fork();
+
+		ASSERT_LE(0, c);
+		if (c == 0) {
+			int s = msgbox_open(self->name, MSGBOX_FD_RECV);
+			int n = rand() % 8, park = -1;
+
+			CHILD_CHECK(s >= 0, 2);
+			for (;;) {
+				struct msgbox_msg m;
+
+				v = take(s, MSGBOX_MSG_ACK, &m);
+				CHILD_CHECK(v >= 0, 3);
+				if (n-- == 0 && left > 1) {
+					CHILD_CHECK(write(done[1], &park, sizeof(park)) ==
+						    sizeof(park), 4);
+					pause();	/* killed with v in flight */
+				}
+				CHILD_CHECK(msgbox_ack(s, m.id) == 0, 5);
+				CHILD_CHECK(write(done[1], &v, sizeof(v)) == sizeof(v), 6);
+				left--;
+				if (!left)
+					_exit(0);
+			}
+		}
+		for (;;) {
+			ASSERT_EQ(sizeof(v), read(done[0], &v, sizeof(v)));
+			if (v < 0)
+				break;
+			ASSERT_GT(STRESS_MSGS, v);
+			EXPECT_EQ(0, acked[v]) TH_LOG("message %d acked twice", v);
+			acked[v] = 1;
+			if (++got == STRESS_MSGS)
+				break;
+		}
+		kill(c, SIGKILL);
+		mb_reap(c, MB_WAIT_MS);
+		kills++;
+	}
+	EXPECT_EQ(0, mb_reap(prod, MB_WAIT_MS));
+	/* Whatever was never acked is still there: nothing was lost. */
+	struct msgbox_msg m;
+	int v;
+
+	while ((v = take(self->fd, MSGBOX_MSG_NONBLOCK, &m)) >= 0) {
+		EXPECT_EQ(0, acked[v]) TH_LOG("acked message %d came back", v);
+		acked[v] = 1;
+	}
+	for (i = 0; i < STRESS_MSGS; i++)
+		EXPECT_EQ(1, acked[i]) TH_LOG("message %d lost", i);
+	EXPECT_EQ(0, info_of(self->fd).in_flight);
+	close(done[0]);
+	close(done[1]);
+}
+
+TEST_HARNESS_MAIN
