@@ -13,6 +13,8 @@
  * 3. Request/reply: clients call a pool of servers; each reply reaches its
  *    own caller.
  * 4. Publish/subscribe: two topics, subscribers to one or both.
+ * 5. Acknowledged delivery: a worker dies (SIGKILL) holding messages it
+ *    never acked; another worker gets them again, marked as redelivered.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,6 +24,7 @@
 #include <sys/wait.h>
 #include <stdint.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "msgbox.h"
@@ -282,6 +285,82 @@ static void demo_pubsub(void)
 	}
 }
 
+/* 5. A worker dies mid-message; nothing is lost. */
+static void demo_ack(void)
+{
+	int fd, ready[2], i;
+	pid_t doomed;
+	char c;
+
+	section("acknowledged delivery: a worker dies holding messages");
+	msgbox_destroy("demo.tasks");
+	fd = msgbox_create("demo.tasks", NULL, MSGBOX_FD_RECV | MSGBOX_FD_SEND);
+	if (fd < 0 || pipe(ready))
+		die("create demo.tasks");
+	for (i = 1; i <= 4; i++) {
+		char task[16];
+		int n = snprintf(task, sizeof(task), "task %d", i);
+
+		if (msgbox_send(fd, task, n, 0))
+			die("send task");
+	}
+	printf("queued 4 tasks\n");
+	fflush(stdout);
+	doomed = fork();
+	if (doomed == 0) {
+		int s = msgbox_open("demo.tasks", MSGBOX_FD_RECV);
+
+		for (i = 0; i < 2; i++) {
+			char buf[16];
+			struct msgbox_msg m = { .data = (uintptr_t)buf, .len = sizeof(buf),
+						.flags = MSGBOX_MSG_ACK };
+
+			if (msgbox_recvmsg(s, &m))
+				die("recv task");
+			printf("worker A (pid %d): took '%.*s', working on it...\n",
+			       getpid(), (int)m.len, buf);
+			fflush(stdout);
+		}
+		if (write(ready[1], "r", 1) != 1)
+			die("write");
+		pause();
+	}
+	if (read(ready[0], &c, 1) != 1)
+		die("read");
+	kill(doomed, SIGKILL);
+	waitpid(doomed, NULL, 0);
+	printf("parent: killed worker A (SIGKILL) before it acked anything\n");
+	fflush(stdout);
+	if (fork() == 0) {
+		int s = msgbox_open("demo.tasks", MSGBOX_FD_RECV);
+
+		for (i = 0; i < 4; i++) {
+			char buf[16];
+			struct msgbox_msg m = { .data = (uintptr_t)buf, .len = sizeof(buf),
+						.flags = MSGBOX_MSG_ACK };
+
+			if (msgbox_recvmsg(s, &m))
+				die("recv task");
+			printf("worker B (pid %d): '%.*s' (delivery %u%s), done, acked\n",
+			       getpid(), (int)m.len, buf, m.deliveries,
+			       m.deliveries > 1 ? ", a redelivery" : "");
+			fflush(stdout);
+			if (msgbox_ack(s, m.id))
+				die("ack");
+		}
+		exit(0);
+	}
+	reap_all(1);
+	struct msgbox_info info;
+
+	if (msgbox_info(fd, &info))
+		die("info");
+	printf("parent: demo.tasks: %llu redelivered, %u in flight, %u queued: nothing lost\n",
+	       (unsigned long long)info.redelivered, info.in_flight, info.nr_msgs);
+	msgbox_destroy("demo.tasks");
+	close(fd);
+}
+
 int main(void)
 {
 	struct msgbox_attr attr;
@@ -351,6 +430,7 @@ int main(void)
 	demo_rendezvous();
 	demo_request_reply();
 	demo_pubsub();
+	demo_ack();
 	printf("\ndemo done: every pattern ran through /dev/msgbox, all processes exited cleanly\n");
 	return 0;
 }
