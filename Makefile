@@ -35,7 +35,7 @@ LIB_PIC_OBJS := $(patsubst userlib/%.c,build/lib/pic/%.o,$(LIB_SRCS))
 
 MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild uapi/linux/msgbox.h
 
-.PHONY: all module lib tools selftests check check-kernel checkpatch demo clean install
+.PHONY: all module lib tools selftests check check-kernel checkpatch demo bench clean install
 
 all: module lib tools selftests
 
@@ -98,7 +98,7 @@ build/lib/msgbox.pc: userlib/msgbox.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
 
 # ---- tools (static, so the VM needs no shared libraries) -----------------
-TOOLS := build/bin/msgbox build/bin/msgbox-demo
+TOOLS := build/bin/msgbox build/bin/msgbox-demo build/bin/msgbox-bench
 tools: $(TOOLS)
 
 build/bin/msgbox: tools/msgbox/msgbox.c build/lib/libmsgbox.a
@@ -106,6 +106,10 @@ build/bin/msgbox: tools/msgbox/msgbox.c build/lib/libmsgbox.a
 	$(CC) $(APP_CFLAGS) -static -o $@ $< build/lib/libmsgbox.a
 
 build/bin/msgbox-demo: tools/demo/msgbox-demo.c build/lib/libmsgbox.a
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -static -o $@ $< build/lib/libmsgbox.a
+
+build/bin/msgbox-bench: tools/bench/msgbox-bench.c build/lib/libmsgbox.a
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -static -o $@ $< build/lib/libmsgbox.a
 
@@ -119,6 +123,9 @@ check:
 
 demo:
 	tools/vm/msgbox-vm demo
+
+bench:
+	tools/vm/msgbox-vm bench
 
 install: lib tools
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/linux $(DESTDIR)$(PREFIX)/bin
