@@ -11,6 +11,9 @@
  * Mechanisms: msgbox (ioctl and read/write), POSIX mq, SysV msg, pipe,
  * Unix SOCK_SEQPACKET, and the eventfd ping-pong as the floor of a round
  * trip (two wake-ups and no payload).
+ *
+ * Emulated CPUs are noisy: every figure is the median of RUNS runs, and
+ * the mechanisms take turns within each run so drift hits them alike.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +36,8 @@
 #include "msgbox.h"
 
 #define MAX_SIZE	(100 * 1024)
-#define RT_ITERS	4000
+#define RT_ITERS	2000
+#define RUNS		5
 
 enum mech { M_EVENTFD, M_MSGBOX, M_MSGBOX_RW, M_MQ, M_SYSV, M_PIPE, M_SEQPACKET, NR_MECH };
 
@@ -274,11 +278,32 @@ static double stream(enum mech m, size_t len, int n)
 	return (n - 1) * 1e9 / (double)(t1 - t0);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t median_u64(uint64_t *v)
+{
+	qsort(v, RUNS, sizeof(*v), cmp_u64);
+	return v[RUNS / 2];
+}
+
+static double median_double(double *v)
+{
+	qsort(v, RUNS, sizeof(*v), cmp_double);
+	return v[RUNS / 2];
+}
+
 int main(void)
 {
 	uint64_t med[2][NR_MECH], p99[2][NR_MECH];
+	uint64_t rmed[2][NR_MECH][RUNS], rp99[2][NR_MECH][RUNS];
+	double rsmall[NR_MECH][RUNS], rlarge[NR_MECH][RUNS];
 	double small[NR_MECH], large[NR_MECH];
-	int m, cpus;
+	int m, cpus, r, k;
 
 	/* Let POSIX mq and SysV msg carry 100 KB messages too. */
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
@@ -294,10 +319,17 @@ int main(void)
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	printf("msgbox-bench: %d CPUs; times under emulation: compare ratios\n\n", cpus);
 
-	for (m = 0; m < NR_MECH; m++) {
-		round_trip(m, 0, &med[0][m], &p99[0][m]);
-		round_trip(m, cpus > 1 ? 1 : 0, &med[1][m], &p99[1][m]);
-	}
+	for (r = 0; r < RUNS; r++)
+		for (m = 0; m < NR_MECH; m++) {
+			round_trip(m, 0, &rmed[0][m][r], &rp99[0][m][r]);
+			round_trip(m, cpus > 1 ? 1 : 0, &rmed[1][m][r], &rp99[1][m][r]);
+		}
+	for (k = 0; k < 2; k++)
+		for (m = 0; m < NR_MECH; m++) {
+			med[k][m] = median_u64(rmed[k][m]);
+			p99[k][m] = median_u64(rp99[k][m]);
+		}
+	printf("(medians of %d runs, nanoseconds)\n", RUNS);
 	printf("64 B round trip        one CPU: median   p99   vs floor |  two CPUs: median   p99   vs floor\n");
 	for (m = 0; m < NR_MECH; m++)
 		printf("%-20s %13llu %8llu %7.2fx | %16llu %8llu %7.2fx\n", mech_name[m],
@@ -307,9 +339,14 @@ int main(void)
 		       (double)med[1][m] / med[1][M_EVENTFD]);
 
 	printf("\nthroughput, two CPUs   100 B msgs/s  vs mq |  100 KB msgs/s   MB/s  vs mq\n");
+	for (r = 0; r < RUNS; r++)
+		for (m = 1; m < NR_MECH; m++) {
+			rsmall[m][r] = stream(m, 100, 20000);
+			rlarge[m][r] = stream(m, MAX_SIZE, 400);
+		}
 	for (m = 1; m < NR_MECH; m++) {
-		small[m] = stream(m, 100, 20000);
-		large[m] = stream(m, MAX_SIZE, 400);
+		small[m] = median_double(rsmall[m]);
+		large[m] = median_double(rlarge[m]);
 	}
 	for (m = 1; m < NR_MECH; m++)
 		printf("%-20s %14.0f %6.2fx | %14.0f %6.0f %6.2fx\n", mech_name[m],
