@@ -264,6 +264,7 @@ static long msgbox_ioc_send(struct file *file, unsigned int cmd,
 		ret = -EFAULT;
 		goto out_free;
 	}
+	msgbox_message_set_ttl(msg, m.ttl_ns);
 	if (mb->topic)
 		ret = msgbox_publish(mb, msg, &wait, &m.id);
 	else
@@ -478,6 +479,7 @@ static long msgbox_ioc_call(struct file *file, unsigned int cmd,
 		ret = -EFAULT;
 		goto out_free;
 	}
+	msgbox_message_set_ttl(msg, c.request.ttl_ns);
 	msg->call = msgbox_call_get(call);
 	ret = msgbox_send(mb, msg, &wait, false, &c.request.id);
 	if (ret) {

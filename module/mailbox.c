@@ -362,6 +362,15 @@ static void msgbox_message_clone(struct msgbox_message *copy,
  * mailbox is being destroyed (or its sender failed to queue it, and then
  * the call has been abandoned already).
  */
+/* Give @msg a time to live of @ttl_ns from now (0: unlimited). */
+void msgbox_message_set_ttl(struct msgbox_message *msg, u64 ttl_ns)
+{
+	u64 now = ktime_get_ns();
+
+	msg->expires_ns = ttl_ns ? (ttl_ns > U64_MAX - now ? U64_MAX :
+					      now + ttl_ns) : 0;
+}
+
 /* A new header sharing @msg's payload and sender (a publication's copy). */
 struct msgbox_message *msgbox_message_copy(const struct msgbox_message *msg)
 {
@@ -406,6 +415,10 @@ static void msgbox_accept(struct msgbox *mb, struct msgbox_message *msg)
 
 static void waiter_claim(struct msgbox *mb, struct msgbox_wake_list *wl,
 			 struct msgbox_waiter *w, int result);
+static bool msgbox_admit_senders(struct msgbox *mb,
+				 struct msgbox_wake_list *wl);
+static void msgbox_wake_pollers(struct msgbox *mb, __poll_t mask);
+static void msgbox_wake_up(struct msgbox_wake_list *wl);
 
 /*
  * Account a message taken by @receiver, from the queue or handed over, and
@@ -453,6 +466,7 @@ static void msgbox_enqueue(struct msgbox *mb, struct msgbox_message *msg)
 	rb_add_cached(&msg->node, &mb->msgs, msgbox_msg_less);
 	mb->nr_msgs++;
 	mb->nr_bytes += msg->len;
+	mb->nr_ttl += !!msg->expires_ns;
 	mb->stats.hwm_msgs = max(mb->stats.hwm_msgs, mb->nr_msgs);
 	mb->stats.hwm_bytes = max(mb->stats.hwm_bytes, mb->nr_bytes);
 }
@@ -465,6 +479,66 @@ static void msgbox_unqueue(struct msgbox *mb, struct msgbox_message *msg)
 	RB_CLEAR_NODE(&msg->node);
 	mb->nr_msgs--;
 	mb->nr_bytes -= msg->len;
+	mb->nr_ttl -= !!msg->expires_ns;
+}
+
+/*
+ * Take the queued messages whose time to live ran out into @expired, for
+ * the caller to free after the unlock.  Costs nothing while no queued
+ * message has a time to live, one walk of the queue otherwise.
+ */
+static void msgbox_expire(struct msgbox *mb, struct rb_root_cached *expired,
+			  struct msgbox_wake_list *wl)
+{
+	struct msgbox_message *msg;
+	struct rb_node *n, *next;
+	u64 now;
+
+	lockdep_assert_held(&mb->lock);
+	if (!mb->nr_ttl)
+		return;
+	now = ktime_get_ns();
+	for (n = rb_first_cached(&mb->msgs); n; n = next) {
+		next = rb_next(n);
+		msg = rb_entry(n, struct msgbox_message, node);
+		if (!msg->expires_ns || msg->expires_ns > now)
+			continue;
+		msgbox_unqueue(mb, msg);
+		mb->stats.expired++;
+		if (msg->sync) {
+			/* Its rendezvous sender gets it back, and ETIMEDOUT. */
+			mb->nr_sync_waiters--;
+			waiter_claim(mb, wl, msg->sync, -ETIMEDOUT);
+			msg->sync = NULL;
+			continue;
+		}
+		rb_add_cached(&msg->node, expired, msgbox_msg_less);
+	}
+}
+
+/* Discard what ran out of time before a receive looks at the queue. */
+static void msgbox_reap_expired(struct msgbox *mb)
+{
+	struct rb_root_cached expired = RB_ROOT_CACHED;
+	struct msgbox_message *msg, *next;
+	struct msgbox_wake_list wl;
+	bool queued;
+
+	if (!READ_ONCE(mb->nr_ttl))
+		return;
+	msgbox_wake_list_init(&wl);
+	spin_lock(&mb->lock);
+	msgbox_expire(mb, &expired, &wl);
+	/* Freed room lets sleeping senders in. */
+	queued = msgbox_admit_senders(mb, &wl);
+	spin_unlock(&mb->lock);
+	msgbox_wake_up(&wl);
+	msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM |
+			    (queued ? EPOLLIN | EPOLLRDNORM : 0));
+	rbtree_postorder_for_each_entry_safe(msg, next, &expired.rb_root, node)
+		if (msg->call)
+			msgbox_call_fail(msg->call, -ETIMEDOUT);
+	msgbox_free_tree(&expired);
 }
 
 /**
@@ -904,6 +978,7 @@ int msgbox_recv(struct msgbox *mb, const struct msgbox_recv_args *args,
 	int ret;
 
 again:
+	msgbox_reap_expired(mb);
 	msgbox_wake_list_init(&wl);
 	spin_lock(&mb->lock);
 	if (mb->dead) {
@@ -1136,6 +1211,7 @@ static void msgbox_fill_stats(const struct msgbox_stats *st,
 	info->dropped = st->dropped;
 	info->dead_lettered = st->dead_lettered;
 	info->redelivered = st->redelivered;
+	info->expired = st->expired;
 	if (total) {
 		info->lat_p50_ns = msgbox_lat_percentile(st->lat_hist, total, 500);
 		info->lat_p90_ns = msgbox_lat_percentile(st->lat_hist, total, 900);

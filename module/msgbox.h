@@ -66,6 +66,7 @@ struct msgbox_payload {
  * @send_time_ns: CLOCK_REALTIME at send.
  * @queued_ns: CLOCK_MONOTONIC when the mailbox accepted it (statistics).
  * @deliveries: times it was delivered (acknowledged delivery).
+ * @expires_ns: CLOCK_MONOTONIC after which it is discarded unseen, or 0.
  * @tgid:      sender's thread group (pid reference, translated on receive).
  * @tid:       sender's thread (pid reference).
  * @uid:       sender's effective uid at send.
@@ -85,6 +86,7 @@ struct msgbox_message {
 	u64 send_time_ns;
 	u64 queued_ns;
 	u32 deliveries;
+	u64 expires_ns;
 	struct pid *tgid;
 	struct pid *tid;
 	kuid_t uid;
@@ -155,6 +157,7 @@ struct msgbox_wait {
  *                 letters with no dead-letter mailbox to go to.
  * @dead_lettered: messages moved to the dead-letter mailbox.
  * @redelivered:   messages put back for redelivery.
+ * @expired:       messages discarded because their time to live ran out.
  * @lat_hist:      queueing latency histogram, see struct msgbox_info.
  */
 struct msgbox_stats {
@@ -170,6 +173,7 @@ struct msgbox_stats {
 	u64 dropped;
 	u64 dead_lettered;
 	u64 redelivered;
+	u64 expired;
 	u64 lat_hist[MSGBOX_LAT_BUCKETS];
 };
 
@@ -194,6 +198,7 @@ struct msgbox_stats {
  *                receiver to take it.
  * @nr_msgs:      number of messages in @msgs.
  * @nr_bytes:     payload bytes in @msgs.
+ * @nr_ttl:       messages in @msgs with a time to live.
  * @nr_recv_waiters: length of @recv_waiters.
  * @nr_send_waiters: length of @send_waiters.
  * @nr_sync_waiters: length of @sync_waiters.
@@ -243,6 +248,7 @@ struct msgbox {
 	struct list_head sync_waiters;
 	u32 nr_msgs;
 	u64 nr_bytes;
+	u32 nr_ttl;
 	u32 nr_recv_waiters;
 	u32 nr_send_waiters;
 	u32 nr_sync_waiters;
@@ -289,6 +295,7 @@ void msgbox_kill(struct msgbox *mb);
 struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority);
 void msgbox_message_free(struct msgbox_message *msg);
 struct msgbox_message *msgbox_message_copy(const struct msgbox_message *msg);
+void msgbox_message_set_ttl(struct msgbox_message *msg, u64 ttl_ns);
 bool msgbox_selects(const struct msgbox_recv_args *args,
 		    const struct msgbox_message *msg);
 struct msgbox_message *msgbox_message_header_alloc(void);

@@ -335,4 +335,77 @@ TEST_F(ty, timeout_flags_are_validated)
 	EXPECT_EQ(EINVAL, errno);
 }
 
+static int put_ttl(int fd, int tag, __u64 ttl_ns, __u32 flags)
+{
+	struct msgbox_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.data = (uintptr_t)&tag;
+	m.len = sizeof(tag);
+	m.type = 1;
+	m.flags = flags;
+	m.ttl_ns = ttl_ns;
+	return msgbox_sendmsg(fd, &m);
+}
+
+TEST_F(ty, message_past_its_time_to_live_is_discarded_unseen)
+{
+	struct msgbox_info info;
+
+	ASSERT_EQ(0, put_ttl(self->fd, 1, 50000000, MSGBOX_MSG_NONBLOCK));
+	ASSERT_EQ(0, put_ttl(self->fd, 2, 0, MSGBOX_MSG_NONBLOCK));
+	ASSERT_EQ(0, put_ttl(self->fd, 3, 60ull * 1000000000, MSGBOX_MSG_NONBLOCK));
+	mb_sleep_ms(100);
+	EXPECT_EQ(2, get(self->fd, 0, 0, NULL));
+	EXPECT_EQ(3, get(self->fd, 0, 0, NULL));
+	EXPECT_EQ(-1, get(self->fd, 0, 0, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, msgbox_info(self->fd, &info));
+	EXPECT_EQ(1, info.expired);
+	EXPECT_EQ(0, info.nr_msgs);
+	EXPECT_EQ(0, info.nr_bytes);
+}
+
+TEST_F(ty, expiry_frees_room_for_a_blocked_sender)
+{
+	pid_t pid;
+	int i;
+
+	close(self->fd);
+	ASSERT_EQ(0, msgbox_destroy(self->name));
+	self->fd = mb_create(self->name, 2, 64, 1024, MB_RW);
+	ASSERT_LE(0, self->fd);
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, put_ttl(self->fd, 10 + i, 50000000, MSGBOX_MSG_NONBLOCK));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_CHECK(put_ttl(self->fd, 99, 0, 0) == 0, 2);
+		_exit(0);
+	}
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 0, 1));
+	mb_sleep_ms(100);
+	/* The receive discards both, which lets the sender in. */
+	EXPECT_EQ(99, get(self->fd, 0, 0, NULL));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+TEST_F(ty, rendezvous_message_that_expires_gives_its_sender_ETIMEDOUT)
+{
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_CHECK(put_ttl(self->fd, 7, 50000000, MSGBOX_MSG_SYNC) == -1, 2);
+		CHILD_CHECK(errno == ETIMEDOUT, 3);
+		_exit(0);
+	}
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 0, 1));
+	mb_sleep_ms(100);
+	EXPECT_EQ(-1, get(self->fd, 0, 0, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
 TEST_HARNESS_MAIN

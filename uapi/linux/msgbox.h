@@ -325,6 +325,12 @@ struct msgbox_open {
  *                delivery, see MSGBOX_MSG_ACK).  The count goes on in a
  *                dead-letter mailbox.
  * @__pad:        zero.
+ * @ttl_ns:       send (and a call's request): time to live in nanoseconds,
+ *                0 for unlimited.  A message still queued when it runs out
+ *                is discarded unseen (counted in expired); a rendezvous
+ *                sender then gets ETIMEDOUT, a caller ETIMEDOUT.  Expired
+ *                messages are removed when a receive looks, so poll may
+ *                still report one as readable.
  *
  * SEND returns 0 and writes @id back; RECV returns 0 and fills the out fields.
  * Fields documented as out-only are ignored on input.
@@ -346,9 +352,10 @@ struct msgbox_msg {
 	__u64 token;
 	__u32 deliveries;
 	__u32 __pad;
+	__u64 ttl_ns;
 };
 
-#define MSGBOX_MSG_SIZE_VER0	104
+#define MSGBOX_MSG_SIZE_VER0	112
 
 /**
  * struct msgbox_call - argument of MSGBOX_IOC_CALL (request/reply)
@@ -405,6 +412,7 @@ struct msgbox_call {
  *                file closed with them in flight).
  * @in_flight:    messages received with MSGBOX_MSG_ACK, not yet acked.
  * @max_deliveries: see struct msgbox_setattr.
+ * @expired:      messages discarded because their time to live ran out.
  * @inbox_pid:    for a process's inbox, that process, in the caller's pid
  *                namespace (0 for other mailboxes).
  * @__pad4:       zero.
@@ -473,10 +481,11 @@ struct msgbox_info {
 	__u64 redelivered;
 	__u32 in_flight;
 	__u32 max_deliveries;
+	__u64 expired;
 	__u64 lat_hist[MSGBOX_LAT_BUCKETS];
 };
 
-#define MSGBOX_INFO_SIZE_VER0	528
+#define MSGBOX_INFO_SIZE_VER0	536
 
 /**
  * struct msgbox_setattr - argument of MSGBOX_IOC_SETATTR
