@@ -20,6 +20,8 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <linux/xarray.h>
+#include <linux/workqueue.h>
+#include <linux/jiffies.h>
 #include <linux/slab.h>
 
 #include "compat.h"
@@ -64,13 +66,18 @@ static int msgbox_copy_result(unsigned long arg, unsigned int cmd,
 	return 0;
 }
 
+static void msgbox_ack_work(struct work_struct *work);
+
 /**
  * struct msgbox_file - what one open mailbox file holds
  * @mb:    the mailbox (a reference).
  * @counted: the file counts in msgbox.nr_files (every file but an inbox's
  *         sending ones, which must not keep the inbox alive).
  * @inflight: messages received through this file in ack mode and not yet
- *         settled, by message id (ids are unique in the mailbox).
+ *         settled, by message id (ids are unique in the mailbox).  Its
+ *         lock also guards their ack deadlines.
+ * @ack_work: redelivers messages whose ack deadline passed (armed for the
+ *         earliest deadline; cancelled before the file goes).
  * @calls: requests received through this file, by reply token: each entry
  *         a struct msgbox_pending_call reference.  The xarray's own lock
  *         serialises them; a token is handed out once and taken back by
@@ -80,6 +87,7 @@ struct msgbox_file {
 	struct msgbox *mb;
 	bool counted;
 	struct xarray inflight;
+	struct delayed_work ack_work;
 	struct xarray calls;
 };
 
@@ -307,6 +315,52 @@ static bool msgbox_copy_msg_out(unsigned long arg, unsigned int cmd,
 	return !msgbox_copy_result(arg, cmd, m, sizeof(*m));
 }
 
+/* Arm the ack deadline work for @deadline_ns unless it runs sooner. */
+static void msgbox_arm_ack_work(struct msgbox_file *mf, u64 deadline_ns)
+{
+	u64 now = ktime_get_ns();
+	unsigned long delay;
+
+	delay = deadline_ns > now ? nsecs_to_jiffies(deadline_ns - now) + 1 : 0;
+	queue_delayed_work(system_wq, &mf->ack_work, delay);
+}
+
+/*
+ * Redeliver the messages held in flight here past their ack deadline, and
+ * re-arm for the earliest remaining one.  Deadlines are read under the
+ * xarray's lock, which an ACK's erase also takes, so a message is never
+ * read after another path settled (and freed) it.
+ */
+static void msgbox_ack_work(struct work_struct *work)
+{
+	struct msgbox_file *mf = container_of(to_delayed_work(work),
+					      struct msgbox_file, ack_work);
+	struct msgbox_message *msg, *late[16];
+	XA_STATE(xas, &mf->inflight, 0);
+	u64 now = ktime_get_ns();
+	u64 next = 0;
+	int n = 0, i;
+
+	xas_lock(&xas);
+	xas_for_each(&xas, msg, ULONG_MAX) {
+		if (!msg->ack_deadline_ns)
+			continue;
+		if (msg->ack_deadline_ns > now || n == ARRAY_SIZE(late)) {
+			if (!next || msg->ack_deadline_ns < next)
+				next = msg->ack_deadline_ns;
+			continue;
+		}
+		xas_store(&xas, NULL);
+		late[n++] = msg;
+	}
+	xas_unlock(&xas);
+
+	for (i = 0; i < n; i++)
+		msgbox_settle(mf->mb, late[i], MSGBOX_SETTLE_REDELIVER);
+	if (next)
+		msgbox_arm_ack_work(mf, next);
+}
+
 static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
@@ -369,7 +423,10 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 		if (ret)
 			goto out_return;
 	} else if (args.ack) {
+		u64 timeout = READ_ONCE(mb->ack_timeout_ns);
+
 		/* Acknowledged delivery: this file holds it until settled. */
+		msg->ack_deadline_ns = timeout ? ktime_get_ns() + timeout : 0;
 		ret = xa_insert(&mf->inflight, msg->id, msg, GFP_KERNEL_ACCOUNT);
 		if (ret)
 			goto out_return;
@@ -384,6 +441,8 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 		ret = -EFAULT;
 		goto out_return;
 	}
+	if (!token && args.ack && msg->ack_deadline_ns)
+		msgbox_arm_ack_work(mf, msg->ack_deadline_ns);
 	if (token) {
 		msg->call = NULL;	/* the reference now lives in mf->calls */
 		/* A call has its own delivery guarantee: settle at once. */
@@ -418,10 +477,26 @@ static long msgbox_ioc_ack(struct file *file, unsigned int cmd,
 	ret = msgbox_copy_arg(&a, sizeof(a), MSGBOX_ACK_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	if ((a.flags & ~MSGBOX_ACK_NACK) || a.__pad)
+	if ((a.flags & ~(MSGBOX_ACK_NACK | MSGBOX_ACK_EXTEND)) ||
+	    a.flags == (MSGBOX_ACK_NACK | MSGBOX_ACK_EXTEND) || a.__pad)
 		return -EINVAL;
 	if (a.id > ULONG_MAX)
 		return -ENOENT;
+	if (a.flags & MSGBOX_ACK_EXTEND) {
+		u64 timeout = READ_ONCE(mf->mb->ack_timeout_ns);
+		u64 deadline = timeout ? ktime_get_ns() + timeout : 0;
+
+		xa_lock(&mf->inflight);
+		msg = xa_load(&mf->inflight, a.id);
+		if (msg)
+			msg->ack_deadline_ns = deadline;
+		xa_unlock(&mf->inflight);
+		if (!msg)
+			return -ENOENT;
+		if (deadline)
+			msgbox_arm_ack_work(mf, deadline);
+		return 0;
+	}
 	msg = xa_erase(&mf->inflight, a.id);
 	if (!msg)
 		return -ENOENT;
@@ -628,6 +703,8 @@ static long msgbox_ioc_setattr(struct file *file, unsigned int cmd,
 	} else if (sa.max_msgs || sa.max_msg_size || sa.max_bytes) {
 		return -EINVAL;
 	}
+	if (!(sa.mask & MSGBOX_SETATTR_ACK_TIMEOUT) && sa.ack_timeout_ns)
+		return -EINVAL;
 	if (!(sa.mask & MSGBOX_SETATTR_DEAD_LETTER)) {
 		if (sa.max_deliveries || sa.dead_letter_fd)
 			return -EINVAL;
@@ -755,6 +832,7 @@ static int msgbox_file_release(struct inode *inode, struct file *file)
 	unsigned long id;
 
 	/* Messages in flight here, never acked: deliver them again. */
+	cancel_delayed_work_sync(&mf->ack_work);
 	xa_for_each(&mf->inflight, id, msg)
 		msgbox_settle(mf->mb, msg, MSGBOX_SETTLE_REDELIVER);
 	xa_destroy(&mf->inflight);
@@ -828,6 +906,7 @@ int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, bool counted,
 	mf->mb = mb;
 	mf->counted = counted;
 	xa_init(&mf->inflight);
+	INIT_DELAYED_WORK(&mf->ack_work, msgbox_ack_work);
 	xa_init_flags(&mf->calls, XA_FLAGS_ALLOC1);
 	fd = get_unused_fd_flags(fd_flags & MSGBOX_FD_CLOEXEC ? O_CLOEXEC : 0);
 	if (fd < 0) {

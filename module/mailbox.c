@@ -1247,6 +1247,7 @@ int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info)
 	spin_lock(&mb->lock);
 	info->in_flight = mb->inflight_msgs;
 	info->max_deliveries = mb->max_deliveries;
+	info->ack_timeout_ns = mb->ack_timeout_ns;
 	spin_unlock(&mb->lock);
 	strscpy(info->name, mb->name, sizeof(info->name));
 	return ret;
@@ -1301,6 +1302,8 @@ int msgbox_set_attr(struct msgbox *mb, const struct msgbox_setattr *sa,
 	}
 	if (sa->mask & MSGBOX_SETATTR_MODE)
 		WRITE_ONCE(mb->mode, sa->mode);
+	if (sa->mask & MSGBOX_SETATTR_ACK_TIMEOUT)
+		WRITE_ONCE(mb->ack_timeout_ns, sa->ack_timeout_ns);
 	if (sa->mask & MSGBOX_SETATTR_DEAD_LETTER) {
 		old_dlq = mb->dead_letter;
 		WRITE_ONCE(mb->dead_letter, dlq);

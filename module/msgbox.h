@@ -67,6 +67,8 @@ struct msgbox_payload {
  * @queued_ns: CLOCK_MONOTONIC when the mailbox accepted it (statistics).
  * @deliveries: times it was delivered (acknowledged delivery).
  * @expires_ns: CLOCK_MONOTONIC after which it is discarded unseen, or 0.
+ * @ack_deadline_ns: in flight: CLOCK_MONOTONIC after which it is
+ *             redelivered, or 0 (under the holding file's inflight lock).
  * @tgid:      sender's thread group (pid reference, translated on receive).
  * @tid:       sender's thread (pid reference).
  * @uid:       sender's effective uid at send.
@@ -87,6 +89,7 @@ struct msgbox_message {
 	u64 queued_ns;
 	u32 deliveries;
 	u64 expires_ns;
+	u64 ack_deadline_ns;
 	struct pid *tgid;
 	struct pid *tid;
 	kuid_t uid;
@@ -219,6 +222,8 @@ struct msgbox_stats {
  *                never); with @dead_letter, set under msgbox_setattr_lock
  *                and @lock, read under @lock.
  * @dead_letter:  the dead-letter mailbox (a reference), or NULL.
+ * @ack_timeout_ns: ack deadline of messages received in ack mode (0:
+ *                none); written under @lock, read with READ_ONCE.
  * @poll_wq:      poll/epoll waiters (has its own lock).
  * @uid:          owner.
  * @gid:          owner's group.
@@ -265,6 +270,7 @@ struct msgbox {
 	umode_t mode;
 	u32 max_deliveries;
 	struct msgbox *dead_letter;
+	u64 ack_timeout_ns;
 
 	wait_queue_head_t poll_wq;
 	kuid_t uid;

@@ -255,7 +255,7 @@ TEST_F(ak, dead_letter_configuration_is_validated)
 
 TEST_F(ak, ack_arguments_are_validated)
 {
-	struct msgbox_ack a = { .id = 1, .flags = 2 };
+	struct msgbox_ack a = { .id = 1, .flags = 4 };
 	struct msgbox_msg m;
 
 	ASSERT_EQ(0, put(self->fd, 1));
@@ -272,6 +272,72 @@ TEST_F(ak, ack_arguments_are_validated)
 	EXPECT_EQ(1, take(self->fd, MSGBOX_MSG_NONBLOCK, &m));
 	EXPECT_EQ(-1, msgbox_ack(self->fd, m.id));
 	EXPECT_EQ(ENOENT, errno);
+}
+
+static int set_ack_timeout(int fd, unsigned long long ns)
+{
+	struct msgbox_setattr sa = { .mask = MSGBOX_SETATTR_ACK_TIMEOUT,
+				     .ack_timeout_ns = ns };
+
+	return msgbox_setattr(fd, &sa);
+}
+
+TEST_F(ak, ack_deadline_redelivers_from_a_receiver_still_alive)
+{
+	struct msgbox_msg m, r;
+	int s;
+
+	ASSERT_EQ(0, set_ack_timeout(self->fd, 100000000));
+	EXPECT_EQ(100000000, info_of(self->fd).ack_timeout_ns);
+	s = msgbox_open(self->name, MSGBOX_FD_RECV);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, put(self->fd, 8));
+	EXPECT_EQ(8, take(s, ACKNB, &m));
+	/* s stays open and alive, but does not ack in time. */
+	for (int i = 0; i < 100 && info_of(self->fd).nr_msgs == 0; i++)
+		mb_sleep_ms(20);
+	EXPECT_EQ(8, take(self->fd, ACKNB, &r));
+	EXPECT_EQ(2, r.deliveries);
+	EXPECT_EQ(-1, msgbox_ack(s, m.id));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(0, msgbox_ack(self->fd, r.id));
+	close(s);
+}
+
+TEST_F(ak, extending_the_deadline_keeps_the_message_in_flight)
+{
+	struct msgbox_ack ext = { .flags = MSGBOX_ACK_EXTEND };
+	struct msgbox_msg m;
+	int i;
+
+	ASSERT_EQ(0, set_ack_timeout(self->fd, 300000000));
+	ASSERT_EQ(0, put(self->fd, 9));
+	EXPECT_EQ(9, take(self->fd, ACKNB, &m));
+	ext.id = m.id;
+	for (i = 0; i < 6; i++) {	/* 600 ms in all, twice the deadline */
+		mb_sleep_ms(100);
+		ASSERT_EQ(0, ioctl(self->fd, MSGBOX_IOC_ACK, &ext));
+	}
+	EXPECT_EQ(1, info_of(self->fd).in_flight);
+	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, info_of(self->fd).redelivered);
+	EXPECT_EQ(0, msgbox_ack(self->fd, m.id));
+	ext.flags = MSGBOX_ACK_EXTEND | MSGBOX_ACK_NACK;
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_ACK, &ext));
+	EXPECT_EQ(EINVAL, errno);
+	ext.flags = MSGBOX_ACK_EXTEND;
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_ACK, &ext));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+TEST_F(ak, ack_timeout_needs_its_mask_bit)
+{
+	struct msgbox_setattr sa = { .mask = MSGBOX_SETATTR_MODE, .mode = 0600,
+				     .ack_timeout_ns = 5 };
+
+	EXPECT_EQ(-1, msgbox_setattr(self->fd, &sa));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, info_of(self->fd).ack_timeout_ns);
 }
 
 #define STRESS_MSGS	200

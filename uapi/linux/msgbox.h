@@ -413,6 +413,7 @@ struct msgbox_call {
  * @in_flight:    messages received with MSGBOX_MSG_ACK, not yet acked.
  * @max_deliveries: see struct msgbox_setattr.
  * @expired:      messages discarded because their time to live ran out.
+ * @ack_timeout_ns: see struct msgbox_setattr.
  * @inbox_pid:    for a process's inbox, that process, in the caller's pid
  *                namespace (0 for other mailboxes).
  * @__pad4:       zero.
@@ -482,10 +483,11 @@ struct msgbox_info {
 	__u32 in_flight;
 	__u32 max_deliveries;
 	__u64 expired;
+	__u64 ack_timeout_ns;
 	__u64 lat_hist[MSGBOX_LAT_BUCKETS];
 };
 
-#define MSGBOX_INFO_SIZE_VER0	536
+#define MSGBOX_INFO_SIZE_VER0	544
 
 /**
  * struct msgbox_setattr - argument of MSGBOX_IOC_SETATTR
@@ -514,23 +516,28 @@ struct msgbox_setattr {
 	__u64 max_bytes;
 	__u32 max_deliveries;
 	__s32 dead_letter_fd;
+	__u64 ack_timeout_ns;
 };
 
-#define MSGBOX_SETATTR_SIZE_VER0	32
+#define MSGBOX_SETATTR_SIZE_VER0	40
 
 #define MSGBOX_SETATTR_MODE		(1U << 0)
 #define MSGBOX_SETATTR_LIMITS		(1U << 1)
 #define MSGBOX_SETATTR_DEAD_LETTER	(1U << 2)
+#define MSGBOX_SETATTR_ACK_TIMEOUT	(1U << 3)
 #define MSGBOX_SETATTR_ALL		(MSGBOX_SETATTR_MODE | \
 					 MSGBOX_SETATTR_LIMITS | \
-					 MSGBOX_SETATTR_DEAD_LETTER)
+					 MSGBOX_SETATTR_DEAD_LETTER | \
+					 MSGBOX_SETATTR_ACK_TIMEOUT)
 
 /**
  * struct msgbox_ack - argument of MSGBOX_IOC_ACK
  * @id:       the id of a message this open file received with
  *            MSGBOX_MSG_ACK and holds in flight.
  * @flags:    0 to acknowledge (the message is gone), MSGBOX_ACK_NACK to
- *            have it redelivered at once.
+ *            have it redelivered at once, MSGBOX_ACK_EXTEND to keep it in
+ *            flight and restart its ack deadline (for a receiver still
+ *            working on it).
  * @__pad:    must be zero.
  *
  * Returns 0, or ENOENT if this open file holds no such message in flight.
@@ -543,6 +550,7 @@ struct msgbox_ack {
 
 #define MSGBOX_ACK_SIZE_VER0	16
 #define MSGBOX_ACK_NACK		(1U << 0)
+#define MSGBOX_ACK_EXTEND	(1U << 1)
 
 #define MSGBOX_IOC_MAGIC	0xB9
 
