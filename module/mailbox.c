@@ -1103,11 +1103,9 @@ void msgbox_kill(struct msgbox *mb)
 	struct rb_root_cached dropped;
 	struct msgbox_wake_list wl;
 
-	if (mb->topic)
-		msgbox_topic_kill(mb);
 	msgbox_wake_list_init(&wl);
 	spin_lock(&mb->lock);
-	mb->dead = true;
+	WRITE_ONCE(mb->dead, true);
 	/* Rendezvous senders get their queued messages back. */
 	list_for_each_entry_safe(w, next, &mb->sync_waiters, list) {
 		msgbox_unqueue(mb, w->msg);
@@ -1128,8 +1126,11 @@ void msgbox_kill(struct msgbox *mb)
 	spin_unlock(&mb->lock);
 
 	msgbox_wake_up(&wl);
+	/* This also wakes publishers waiting for room in its subscriptions. */
 	msgbox_wake_pollers(mb, EPOLLHUP | EPOLLERR | EPOLLIN | EPOLLOUT);
 	msgbox_free_tree(&dropped);
+	if (mb->topic)
+		msgbox_topic_kill(mb);
 }
 
 /**
@@ -1357,10 +1358,15 @@ int msgbox_wait_room(struct msgbox *mb, size_t len,
 {
 	ktime_t expires = wait->deadline;
 	DEFINE_WAIT(entry);
+	DEFINE_WAIT(topic_entry);
 	int ret;
 
 	for (;;) {
 		prepare_to_wait(&mb->poll_wq, &entry, TASK_INTERRUPTIBLE);
+		/* Destroying the topic must wake a publisher waiting here. */
+		if (mb->parent)
+			prepare_to_wait(&mb->parent->poll_wq, &topic_entry,
+					TASK_INTERRUPTIBLE);
 		spin_lock(&mb->lock);
 		ret = mb->dead ? -EIDRM : 0;
 		if (!ret && !msgbox_has_room(mb, len)) {
@@ -1369,6 +1375,8 @@ int msgbox_wait_room(struct msgbox *mb, size_t len,
 				ret = 1;
 		}
 		spin_unlock(&mb->lock);
+		if (ret == 1 && mb->parent && READ_ONCE(mb->parent->dead))
+			ret = -EIDRM;
 		if (ret <= 0)
 			break;
 		if (signal_pending(current)) {
@@ -1383,6 +1391,8 @@ int msgbox_wait_room(struct msgbox *mb, size_t len,
 		}
 	}
 	finish_wait(&mb->poll_wq, &entry);
+	if (mb->parent)
+		finish_wait(&mb->parent->poll_wq, &topic_entry);
 	return ret;
 }
 

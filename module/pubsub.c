@@ -23,6 +23,10 @@
  *
  * Locking: msgbox_topic.lock (a mutex: a blocking publish sleeps holding
  * it) protects the list and @dead; it nests outside every msgbox.lock.
+ * Nothing that must not wait for a blocked publisher takes it before
+ * waking that publisher: a subscription's last close kills the
+ * subscription first, and destroying the topic marks the topic's mailbox
+ * dead and wakes its pollers first; msgbox_wait_room() watches both.
  */
 #include <linux/mutex.h>
 #include <linux/slab.h>
@@ -157,7 +161,7 @@ int msgbox_publish(struct msgbox *mb, struct msgbox_message *msg,
 	} else if (mutex_lock_interruptible(&t->lock)) {
 		return wait->sig_err;
 	}
-	if (t->dead) {
+	if (t->dead || READ_ONCE(mb->dead)) {
 		ret = -EIDRM;
 		goto out_unlock;
 	}
@@ -170,6 +174,9 @@ int msgbox_publish(struct msgbox *mb, struct msgbox_message *msg,
 			if (!msgbox_selects(&sub->filter, msg))
 				continue;
 			ret = msgbox_wait_room(sub, msg->len, wait);
+			/* A subscription closed meanwhile is skipped. */
+			if (ret == -EIDRM && !READ_ONCE(mb->dead))
+				ret = 0;
 			if (ret)
 				goto out_unlock;
 		}

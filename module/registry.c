@@ -171,9 +171,15 @@ void msgbox_file_closed(struct msgbox *mb)
 	if (none)
 		last = msgbox_unhash_locked(mb);
 	mutex_unlock(&msgbox_registry_lock);
-	/* A subscription ends with its last descriptor. */
-	if (none && mb->parent)
+	/*
+	 * A subscription ends with its last descriptor: killed first, which
+	 * wakes a publisher blocked on its room, which holds the topic's
+	 * mutex that unsubscribing takes.
+	 */
+	if (none && mb->parent) {
+		msgbox_kill(mb);
 		msgbox_unsubscribe(mb);
+	}
 	if (last) {
 		msgbox_kill(mb);
 		msgbox_put(mb);

@@ -303,6 +303,61 @@ TEST_F(ps, destroying_the_topic_ends_every_subscription)
 	close(t);
 }
 
+TEST_F(ps, closing_a_full_subscription_releases_a_blocked_publisher)
+{
+	int t, a, b;
+	pid_t pid;
+
+	t = topic(self->name, 1, 0);
+	ASSERT_LE(0, t);
+	a = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	b = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, publish(t, 1, 1, 0));
+	EXPECT_EQ(1, next(b, 0));		/* b has room again, a is full */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(a);
+		CHILD_CHECK(publish(t, 2, 1, 0) == 0, 2);
+		_exit(0);
+	}
+	mb_sleep_ms(100);
+	EXPECT_EQ(0, info_of(b).nr_msgs);	/* the publisher waits for a */
+	/* The last close of a must not wait for the publisher, nor it for a. */
+	ASSERT_EQ(0, close(a));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(2, next(b, 0));
+	EXPECT_EQ(1, info_of(t).subscribers);
+	close(b);
+	close(t);
+}
+
+TEST_F(ps, destroying_a_topic_wakes_a_blocked_publisher_with_EIDRM)
+{
+	int t, a;
+	pid_t pid;
+
+	t = topic(self->name, 1, 0);
+	ASSERT_LE(0, t);
+	a = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, publish(t, 1, 1, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_CHECK(publish(t, 2, 1, 0) == -1, 2);
+		CHILD_CHECK(errno == EIDRM, 3);
+		_exit(0);
+	}
+	mb_sleep_ms(100);
+	ASSERT_EQ(0, msgbox_destroy(self->name));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	close(a);
+	close(t);
+}
+
 TEST_F(ps, misuse_gets_precise_errors)
 {
 	struct msgbox_attr attr;
