@@ -715,6 +715,26 @@ static long msgbox_ioc_setattr(struct file *file, unsigned int cmd,
 	return msgbox_setattr_dead_letter(file, &sa);
 }
 
+/*
+ * The first descriptor of a new, not yet published mailbox: charge it to
+ * its owner (quota.c), then reserve the descriptor.  On failure the caller
+ * still holds its reference, and dropping it undoes the charge.
+ */
+static int msgbox_open_new(struct msgbox *mb, u32 fd_flags,
+			   struct file **filep)
+{
+	int ret;
+
+	ret = msgbox_charge(mb->uid, 1, mb->max_bytes);
+	if (ret)
+		return ret;
+	mb->charged = true;
+	mb->charged_bytes = mb->max_bytes;
+	/* Not yet published: no lock needed for the first descriptor. */
+	mb->nr_files = 1;
+	return msgbox_install_fd(mb, fd_flags, true, filep);
+}
+
 static long msgbox_ioc_subscribe(struct file *file, unsigned int cmd,
 				 unsigned long arg)
 {
@@ -757,13 +777,7 @@ static long msgbox_ioc_subscribe(struct file *file, unsigned int cmd,
 	msgbox_recv_args_init(&sub->filter, sa.type, sa.flags);
 	msgbox_get(topic);
 	sub->parent = topic;
-	ret = msgbox_charge(sub->uid, 1, sub->max_bytes);
-	if (ret)
-		goto out_put;
-	sub->charged = true;
-	sub->charged_bytes = sub->max_bytes;
-	sub->nr_files = 1;
-	fd = msgbox_install_fd(sub, sa.fd_flags, true, &sfile);
+	fd = msgbox_open_new(sub, sa.fd_flags, &sfile);
 	if (fd < 0) {
 		ret = fd;
 		goto out_put;
@@ -973,14 +987,7 @@ static long msgbox_ioc_create(unsigned int cmd, unsigned long arg)
 	mb = msgbox_alloc(&c);
 	if (!mb)
 		return -ENOMEM;
-	ret = msgbox_charge(mb->uid, 1, mb->max_bytes);
-	if (ret)
-		goto out_put;
-	mb->charged = true;
-	mb->charged_bytes = mb->max_bytes;
-	/* Not yet published: no lock needed for the first descriptor. */
-	mb->nr_files = 1;
-	fd = msgbox_install_fd(mb, c.fd_flags, true, &file);
+	fd = msgbox_open_new(mb, c.fd_flags, &file);
 	if (fd < 0) {
 		ret = fd;
 		goto out_put;
@@ -1081,13 +1088,7 @@ static long msgbox_ioc_inbox(unsigned int cmd, unsigned long arg)
 	mb = msgbox_alloc(&c);
 	if (!mb)
 		return -ENOMEM;
-	ret = msgbox_charge(mb->uid, 1, mb->max_bytes);
-	if (ret)
-		goto out_put;
-	mb->charged = true;
-	mb->charged_bytes = mb->max_bytes;
-	mb->nr_files = 1;
-	fd = msgbox_install_fd(mb, c.fd_flags, true, &file);
+	fd = msgbox_open_new(mb, c.fd_flags, &file);
 	if (fd < 0) {
 		ret = fd;
 		goto out_put;

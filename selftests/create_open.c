@@ -16,38 +16,6 @@ static void long_name(char *buf, const char *base)
 	buf[MSGBOX_NAME_MAX - 1] = '\0';
 }
 
-/* Read a module parameter; false if the module does not export it. */
-static bool module_param(const char *param, unsigned long long *val)
-{
-	char path[128];
-	FILE *f;
-	bool ok;
-
-	snprintf(path, sizeof(path), "/sys/module/msgbox/parameters/%s", param);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	ok = fscanf(f, "%llu", val) == 1;
-	fclose(f);
-	return ok;
-}
-
-/* Write a module parameter (root only); false if that failed. */
-static bool set_module_param(const char *param, unsigned long long val)
-{
-	char path[128];
-	FILE *f;
-	bool ok;
-
-	snprintf(path, sizeof(path), "/sys/module/msgbox/parameters/%s", param);
-	f = fopen(path, "w");
-	if (!f)
-		return false;
-	ok = fprintf(f, "%llu\n", val) > 0;
-	ok = (fclose(f) == 0) && ok;
-	return ok;
-}
-
 FIXTURE(co) {
 	char name[32];			/* unique to this test, free at start */
 	int ctl;			/* /dev/msgbox, for raw ioctls */
@@ -85,7 +53,7 @@ FIXTURE_TEARDOWN_PARENT(co)
 		EXPECT_EQ(0, mb_destroy_quiet(n));
 	}
 	if (self->saved_max)
-		EXPECT_TRUE(set_module_param("max_mailboxes", self->saved_max));
+		EXPECT_TRUE(mb_param_set("max_mailboxes", self->saved_max));
 }
 
 /* Name "<base>-<i>" into @buf. */
@@ -503,9 +471,9 @@ TEST_F(co, limits_at_module_maximum_accepted_one_above_EINVAL)
 	struct msgbox_info info;
 	int fd;
 
-	if (!module_param("max_msgs", &max_msgs) ||
-	    !module_param("max_msg_size", &max_msg_size) ||
-	    !module_param("max_mailbox_bytes", &max_bytes))
+	if (!mb_param_get("max_msgs", &max_msgs) ||
+	    !mb_param_get("max_msg_size", &max_msg_size) ||
+	    !mb_param_get("max_mailbox_bytes", &max_bytes))
 		SKIP(return, "module limits not in /sys/module/msgbox/parameters");
 	ASSERT_LE(max_msg_size, max_bytes);
 
@@ -533,10 +501,10 @@ TEST_F_TIMEOUT(co, create_beyond_max_mailboxes_gives_ENOSPC, 120)
 	char name[MSGBOX_NAME_MAX];
 	int fd, i, err = 0;
 
-	if (!module_param("max_mailboxes", &max))
+	if (!mb_param_get("max_mailboxes", &max))
 		SKIP(return, "max_mailboxes not in /sys/module/msgbox/parameters");
 	/* Lower the limit if we may (restored by teardown): faster to fill. */
-	if (max > 8 && set_module_param("max_mailboxes", 8)) {
+	if (max > 8 && mb_param_set("max_mailboxes", 8)) {
 		self->saved_max = max;
 		max = 8;
 	}

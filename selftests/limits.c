@@ -16,35 +16,6 @@ static const char *const params[NR_PARAMS] = {
 	"user_max_mailboxes", "user_max_bytes", "max_total_bytes", "max_mailboxes",
 };
 
-static bool param_get(const char *param, unsigned long long *val)
-{
-	char path[128];
-	FILE *f;
-	bool ok;
-
-	snprintf(path, sizeof(path), "/sys/module/msgbox/parameters/%s", param);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	ok = fscanf(f, "%llu", val) == 1;
-	fclose(f);
-	return ok;
-}
-
-static bool param_set(const char *param, unsigned long long val)
-{
-	char path[128];
-	FILE *f;
-	bool ok;
-
-	snprintf(path, sizeof(path), "/sys/module/msgbox/parameters/%s", param);
-	f = fopen(path, "w");
-	if (!f)
-		return false;
-	ok = fprintf(f, "%llu\n", val) > 0;
-	return (fclose(f) == 0) && ok;
-}
-
 FIXTURE(li) {
 	char name[32];				/* prefix of names */
 	unsigned long long saved[NR_PARAMS];	/* parameters to restore */
@@ -62,7 +33,7 @@ FIXTURE_SETUP(li)
 	if (geteuid() != 0)
 		SKIP(return, "needs root to set module parameters");
 	for (i = 0; i < NR_PARAMS; i++)
-		ASSERT_TRUE(param_get(params[i], &self->saved[i]));
+		ASSERT_TRUE(mb_param_get(params[i], &self->saved[i]));
 	self->have_saved = true;
 }
 
@@ -77,7 +48,7 @@ FIXTURE_TEARDOWN(li)
 	}
 	if (self->have_saved)
 		for (i = 0; i < NR_PARAMS; i++)
-			EXPECT_TRUE(param_set(params[i], self->saved[i]));
+			EXPECT_TRUE(mb_param_set(params[i], self->saved[i]));
 }
 
 /* Create mailbox @i of this test with @max_bytes; the fd or -1. */
@@ -115,7 +86,7 @@ TEST_F(li, user_mailbox_quota_gives_EDQUOT_at_limit_plus_one)
 {
 	pid_t pid;
 
-	ASSERT_TRUE(param_set("user_max_mailboxes", 3));
+	ASSERT_TRUE(mb_param_set("user_max_mailboxes", 3));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -147,7 +118,7 @@ TEST_F(li, user_byte_quota_counts_max_bytes_and_is_released_with_the_mailbox)
 {
 	pid_t pid;
 
-	ASSERT_TRUE(param_set("user_max_bytes", 4096));
+	ASSERT_TRUE(mb_param_set("user_max_bytes", 4096));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -184,7 +155,7 @@ TEST_F(li, CAP_SYS_RESOURCE_lifts_the_user_quota)
 {
 	int a, b;
 
-	ASSERT_TRUE(param_set("user_max_mailboxes", 1));
+	ASSERT_TRUE(mb_param_set("user_max_mailboxes", 1));
 	a = create_nth(self->name, 0, 1024, 0);
 	ASSERT_LE(0, a);
 	b = create_nth(self->name, 1, 1024, 0);
@@ -199,8 +170,8 @@ TEST_F(li, system_byte_limit_gives_ENOSPC_even_for_root)
 	int a, b;
 
 	/* Relative to what other mailboxes hold now. */
-	ASSERT_TRUE(param_get("total_bytes", &base));
-	ASSERT_TRUE(param_set("max_total_bytes", base + (1ull << 20)));
+	ASSERT_TRUE(mb_param_get("total_bytes", &base));
+	ASSERT_TRUE(mb_param_set("max_total_bytes", base + (1ull << 20)));
 	a = create_nth(self->name, 0, 512 * 1024, 0);
 	ASSERT_LE(0, a) TH_LOG("other mailboxes hold the budget: %s", strerror(errno));
 	b = create_nth(self->name, 1, 512 * 1024 + 1, 0);
@@ -218,8 +189,8 @@ TEST_F(li, max_mailboxes_counts_anonymous_mailboxes_too)
 	int fds[2];
 
 	/* Whatever exists now plus two more. */
-	ASSERT_TRUE(param_get("total_mailboxes", &base));
-	ASSERT_TRUE(param_set("max_mailboxes", base + 2));
+	ASSERT_TRUE(mb_param_get("total_mailboxes", &base));
+	ASSERT_TRUE(mb_param_set("max_mailboxes", base + 2));
 	fds[0] = msgbox_create_anon(NULL, MB_RW);
 	fds[1] = msgbox_create_anon(NULL, MB_RW);
 	ASSERT_LE(0, fds[0]);
@@ -234,7 +205,7 @@ TEST_F(li, max_mailboxes_counts_anonymous_mailboxes_too)
 	close(fds[0]);
 	close(fds[1]);
 	/* The anonymous ones are gone; the named one stays until destroyed. */
-	ASSERT_TRUE(param_get("total_mailboxes", &now));
+	ASSERT_TRUE(mb_param_get("total_mailboxes", &now));
 	EXPECT_EQ(base + 1, now);
 }
 
@@ -244,8 +215,8 @@ TEST_F(li, module_parameters_reject_zero)
 	int i;
 
 	for (i = 0; i < NR_PARAMS; i++) {
-		EXPECT_FALSE(param_set(params[i], 0)) TH_LOG("%s", params[i]);
-		ASSERT_TRUE(param_get(params[i], &v));
+		EXPECT_FALSE(mb_param_set(params[i], 0)) TH_LOG("%s", params[i]);
+		ASSERT_TRUE(mb_param_get(params[i], &v));
 		EXPECT_EQ(self->saved[i], v);
 	}
 }

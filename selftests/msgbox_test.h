@@ -241,4 +241,36 @@ static inline bool mb_check(const void *buf, size_t len, unsigned int seq)
 	return true;
 }
 
+/* Read a module parameter; false if the module does not export it. */
+static inline bool mb_param_get(const char *param, unsigned long long *val)
+{
+	char path[128];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/sys/module/msgbox/parameters/%s", param);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	ok = fscanf(f, "%llu", val) == 1;
+	fclose(f);
+	return ok;
+}
+
+/* Write a module parameter (root only); false if that failed. */
+static inline bool mb_param_set(const char *param, unsigned long long val)
+{
+	char path[128];
+	FILE *f;
+	bool ok;
+
+	snprintf(path, sizeof(path), "/sys/module/msgbox/parameters/%s", param);
+	f = fopen(path, "w");
+	if (!f)
+		return false;
+	ok = fprintf(f, "%llu\n", val) > 0;
+	ok = (fclose(f) == 0) && ok;
+	return ok;
+}
+
 #endif /* MSGBOX_TEST_H */
