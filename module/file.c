@@ -78,6 +78,10 @@ static void msgbox_ack_work(struct work_struct *work);
  *         lock also guards their ack deadlines.
  * @ack_work: redelivers messages whose ack deadline passed (armed for the
  *         earliest deadline; cancelled before the file goes).
+ * @track_lock: protects @tracked and @nr_tracked.
+ * @tracked: statuses of messages sent through this file with
+ *         MSGBOX_MSG_TRACK (struct msgbox_track.node), each a reference.
+ * @nr_tracked: length of @tracked, at most MSGBOX_TRACK_MAX.
  * @calls: requests received through this file, by reply token: each entry
  *         a struct msgbox_pending_call reference.  The xarray's own lock
  *         serialises them; a token is handed out once and taken back by
@@ -88,6 +92,9 @@ struct msgbox_file {
 	bool counted;
 	struct xarray inflight;
 	struct delayed_work ack_work;
+	spinlock_t track_lock;	/* see above */
+	struct list_head tracked;
+	unsigned int nr_tracked;
 	struct xarray calls;
 };
 
@@ -236,14 +243,34 @@ static int msgbox_msg_check(struct file *file, const struct msgbox_msg *m,
 	return 0;
 }
 
+/* Keep @t for MSGBOX_IOC_STATUS; false if this file tracks too many. */
+static bool msgbox_track_add(struct msgbox_file *mf, struct msgbox_track *t,
+			     u64 id)
+{
+	bool ok;
+
+	spin_lock(&mf->track_lock);
+	ok = mf->nr_tracked < MSGBOX_TRACK_MAX;
+	if (ok) {
+		t->id = id;
+		list_add_tail(&msgbox_track_get(t)->node, &mf->tracked);
+		mf->nr_tracked++;
+	}
+	spin_unlock(&mf->track_lock);
+	return ok;
+}
+
 static long msgbox_ioc_send(struct file *file, unsigned int cmd,
 			    unsigned long arg)
 {
 	struct msgbox_msg __user *uarg = u64_to_user_ptr((u64)arg);
-	struct msgbox *mb = msgbox_file_box(file);
+	struct msgbox_file *mf = msgbox_file_of(file);
+	struct msgbox_track *track = NULL;
+	struct msgbox *mb = mf->mb;
 	struct msgbox_message *msg;
 	struct msgbox_wait wait;
 	struct msgbox_msg m;
+	bool tracked;
 	int ret;
 
 	if (!(file->f_mode & FMODE_WRITE))
@@ -256,23 +283,37 @@ static long msgbox_ioc_send(struct file *file, unsigned int cmd,
 		return ret;
 	if (m.type < 1 || m.priority > MSGBOX_PRIO_MAX || m.token)
 		return -EINVAL;
-	/* A publication has no single receiver to wait for. */
-	if (mb->topic && (m.flags & MSGBOX_MSG_SYNC))
+	tracked = m.flags & (MSGBOX_MSG_TRACK | MSGBOX_MSG_WAIT_ACK);
+	/* A publication has no single receiver to wait for or track. */
+	if (mb->topic && (m.flags & MSGBOX_MSG_SYNC || tracked))
 		return -EINVAL;
 	if (m.len > READ_ONCE(mb->max_msg_size))
 		return -EMSGSIZE;
+	/* Room for the status before sending, so that a sent message is. */
+	if ((m.flags & MSGBOX_MSG_TRACK) &&
+	    READ_ONCE(mf->nr_tracked) >= MSGBOX_TRACK_MAX)
+		return -ENOBUFS;
 	/* Fail before sending if the id cannot be written back. */
 	if (put_user(0, &uarg->id))
 		return -EFAULT;
 
+	if (tracked) {
+		track = msgbox_track_alloc();
+		if (!track)
+			return -ENOMEM;
+	}
 	msg = msgbox_message_alloc(m.len, m.type, m.priority);
-	if (!msg)
-		return -ENOMEM;
+	if (!msg) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
 	if (copy_from_user(msg->payload->data, u64_to_user_ptr(m.data), m.len)) {
 		ret = -EFAULT;
 		goto out_free;
 	}
 	msgbox_message_set_ttl(msg, m.ttl_ns);
+	if (track)
+		msg->track = msgbox_track_get(track);
 	if (mb->topic)
 		ret = msgbox_publish(mb, msg, &wait, &m.id);
 	else
@@ -287,11 +328,59 @@ static long msgbox_ioc_send(struct file *file, unsigned int cmd,
 	 */
 	if (put_user(m.id, &uarg->id))
 		pr_debug("msgbox: send id not reported\n");
-	return 0;
+	/* The check above raced with another send at worst: still bounded. */
+	if ((m.flags & MSGBOX_MSG_TRACK) && !msgbox_track_add(mf, track, m.id))
+		pr_debug("msgbox: too many tracked messages\n");
+	if (m.flags & MSGBOX_MSG_WAIT_ACK) {
+		wait.sig_err = -EINTR;
+		ret = msgbox_track_wait(track, &wait);
+	}
+	goto out_put;
 
 out_free:
 	msgbox_message_free(msg);
+out_put:
+	if (track)
+		msgbox_track_put(track);
 	return ret;
+}
+
+static long msgbox_ioc_status(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct msgbox_file *mf = msgbox_file_of(file);
+	struct msgbox_track *t, *found = NULL;
+	struct msgbox_status st;
+	int ret;
+
+	ret = msgbox_copy_arg(&st, sizeof(st), MSGBOX_STATUS_SIZE_VER0, cmd,
+			      arg);
+	if (ret)
+		return ret;
+	if (st.__pad)
+		return -EINVAL;
+	spin_lock(&mf->track_lock);
+	list_for_each_entry(t, &mf->tracked, node) {
+		if (t->id != st.id)
+			continue;
+		found = t;
+		st.status = msgbox_track_status(t);
+		/* A final status is reported once, then forgotten. */
+		if (msgbox_status_final(st.status)) {
+			list_del(&t->node);
+			mf->nr_tracked--;
+		} else {
+			found = NULL;
+		}
+		ret = 1;
+		break;
+	}
+	spin_unlock(&mf->track_lock);
+	if (found)
+		msgbox_track_put(found);
+	if (!ret)
+		return -ENOENT;
+	return msgbox_copy_result(arg, cmd, &st, sizeof(st));
 }
 
 /* Copy a received (or peeked) message out; false on a fault. */
@@ -817,6 +906,8 @@ static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
 		return msgbox_ioc_subscribe(file, cmd, arg);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_ACK):
 		return msgbox_ioc_ack(file, cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_STATUS):
+		return msgbox_ioc_status(file, cmd, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -845,6 +936,10 @@ static int msgbox_file_release(struct inode *inode, struct file *file)
 	unsigned long token;
 	unsigned long id;
 
+	struct msgbox_track *t, *tn;
+
+	list_for_each_entry_safe(t, tn, &mf->tracked, node)
+		msgbox_track_put(t);
 	/* Messages in flight here, never acked: deliver them again. */
 	cancel_delayed_work_sync(&mf->ack_work);
 	xa_for_each(&mf->inflight, id, msg)
@@ -921,6 +1016,8 @@ int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, bool counted,
 	mf->counted = counted;
 	xa_init(&mf->inflight);
 	INIT_DELAYED_WORK(&mf->ack_work, msgbox_ack_work);
+	spin_lock_init(&mf->track_lock);
+	INIT_LIST_HEAD(&mf->tracked);
 	xa_init_flags(&mf->calls, XA_FLAGS_ALLOC1);
 	fd = get_unused_fd_flags(fd_flags & MSGBOX_FD_CLOEXEC ? O_CLOEXEC : 0);
 	if (fd < 0) {

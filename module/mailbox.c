@@ -352,6 +352,7 @@ static void msgbox_message_clone(struct msgbox_message *copy,
 	RB_CLEAR_NODE(&copy->node);
 	copy->sync = NULL;
 	copy->call = NULL;
+	copy->track = NULL;
 	refcount_inc(&copy->payload->ref);
 	get_pid(copy->tgid);
 	get_pid(copy->tid);
@@ -383,6 +384,8 @@ struct msgbox_message *msgbox_message_copy(const struct msgbox_message *msg)
 
 void msgbox_message_free(struct msgbox_message *msg)
 {
+	/* Freed while still tracked: it was received (ack mode: acked). */
+	msgbox_track_set(msg, MSGBOX_STATUS_ACKED);
 	if (msg->call) {
 		msgbox_call_fail(msg->call, -EIDRM);
 		msgbox_call_put(msg->call);
@@ -438,6 +441,7 @@ static void msgbox_took(struct msgbox *mb, struct msgbox_message *msg,
 	if (ack) {
 		mb->inflight_msgs++;
 		mb->inflight_bytes += msg->len;
+		msgbox_track_set(msg, MSGBOX_STATUS_DELIVERED);
 	}
 	mb->stats.lat_hist[min(fls64(lat), MSGBOX_LAT_BUCKETS - 1)]++;
 	mb->stats.last_recv_ns = now;
@@ -505,6 +509,7 @@ static void msgbox_expire(struct msgbox *mb, struct rb_root_cached *expired,
 			continue;
 		msgbox_unqueue(mb, msg);
 		mb->stats.expired++;
+		msgbox_track_set(msg, MSGBOX_STATUS_EXPIRED);
 		if (msg->sync) {
 			/* Its rendezvous sender gets it back, and ETIMEDOUT. */
 			mb->nr_sync_waiters--;
@@ -1085,10 +1090,12 @@ void msgbox_requeue(struct msgbox *mb, struct msgbox_message *msg)
 	}
 	spin_unlock(&mb->lock);
 	msgbox_wake_up(&wl);
-	if (dead)
+	if (dead) {
+		msgbox_track_set(msg, MSGBOX_STATUS_DESTROYED);
 		msgbox_message_free(msg);
-	else
+	} else {
 		msgbox_wake_pollers(mb, EPOLLIN | EPOLLRDNORM);
+	}
 }
 
 /**
@@ -1099,6 +1106,7 @@ void msgbox_requeue(struct msgbox *mb, struct msgbox_message *msg)
  */
 void msgbox_kill(struct msgbox *mb)
 {
+	struct msgbox_message *msg, *nmsg;
 	struct msgbox_waiter *w, *next;
 	struct rb_root_cached dropped;
 	struct msgbox_wake_list wl;
@@ -1109,12 +1117,15 @@ void msgbox_kill(struct msgbox *mb)
 	/* Rendezvous senders get their queued messages back. */
 	list_for_each_entry_safe(w, next, &mb->sync_waiters, list) {
 		msgbox_unqueue(mb, w->msg);
+		msgbox_track_set(w->msg, MSGBOX_STATUS_DESTROYED);
 		w->msg->sync = NULL;
 		waiter_claim(mb, &wl, w, -EIDRM);
 	}
 	mb->nr_sync_waiters = 0;
 	dropped = mb->msgs;
 	mb->msgs = RB_ROOT_CACHED;
+	rbtree_postorder_for_each_entry_safe(msg, nmsg, &dropped.rb_root, node)
+		msgbox_track_set(msg, MSGBOX_STATUS_DESTROYED);
 	mb->nr_msgs = 0;
 	mb->nr_bytes = 0;
 	list_for_each_entry_safe(w, next, &mb->recv_waiters, list)
@@ -1493,6 +1504,8 @@ void msgbox_settle(struct msgbox *mb, struct msgbox_message *msg,
 	mb->inflight_bytes -= msg->len;
 	dead = mb->dead;
 	if (dead || how == MSGBOX_SETTLE_ACK) {
+		msgbox_track_set(msg, dead ? MSGBOX_STATUS_DESTROYED :
+					     MSGBOX_STATUS_ACKED);
 		drop = true;
 	} else {
 		if (how == MSGBOX_SETTLE_RETURN)
@@ -1502,15 +1515,19 @@ void msgbox_settle(struct msgbox *mb, struct msgbox_message *msg,
 		mb->received--;
 		if (how == MSGBOX_SETTLE_REDELIVER && mb->max_deliveries &&
 		    msg->deliveries >= mb->max_deliveries) {
+			msgbox_track_set(msg, MSGBOX_STATUS_DEAD_LETTER);
 			dlq = mb->dead_letter;
 			if (dlq)
 				msgbox_get(dlq);
 			else
 				mb->stats.dropped++;
 			drop = true;
-		} else if (!msgbox_hand_over(mb, msg, false, true, &wl)) {
-			msgbox_enqueue(mb, msg);
-			wake |= EPOLLIN | EPOLLRDNORM;
+		} else {
+			msgbox_track_set(msg, MSGBOX_STATUS_PENDING);
+			if (!msgbox_hand_over(mb, msg, false, true, &wl)) {
+				msgbox_enqueue(mb, msg);
+				wake |= EPOLLIN | EPOLLRDNORM;
+			}
 		}
 	}
 	/* Room came back unless the message took it again. */

@@ -30,6 +30,7 @@ struct ipc_namespace;
 struct msgbox_waiter;
 struct msgbox_pending_call;
 struct msgbox_topic;
+struct msgbox_track;
 struct pid;
 
 /* Module parameters (main.c): system-wide bounds on what a mailbox asks. */
@@ -77,6 +78,8 @@ struct msgbox_payload {
  *             when a receiver takes it (under msgbox.lock), else NULL.
  * @call:      a request sent by MSGBOX_IOC_CALL: the pending call (a
  *             reference), else NULL.
+ * @track:     its delivery status, for a tracked message (a reference
+ *             until the status is final), else NULL.
  * @payload:   the bytes.
  */
 struct msgbox_message {
@@ -96,6 +99,7 @@ struct msgbox_message {
 	kgid_t gid;
 	struct msgbox_waiter *sync;
 	struct msgbox_pending_call *call;
+	struct msgbox_track *track;
 	struct msgbox_payload *payload;
 };
 
@@ -352,6 +356,32 @@ void msgbox_unsubscribe(struct msgbox *sub);
 unsigned int msgbox_topic_subscribers(struct msgbox *mb);
 int msgbox_publish(struct msgbox *mb, struct msgbox_message *msg,
 		   const struct msgbox_wait *wait, u64 *idp);
+
+/**
+ * struct msgbox_track - the delivery status of one tracked message
+ * @ref:    one for the message while its status is not final, one for the
+ *          sender's file list, one for a waiting sender.
+ * @node:   link in the sender's msgbox_file.tracked (under its lock).
+ * @id:     the message's id.
+ * @status: MSGBOX_STATUS_*, written under the message's mailbox lock.
+ * @wq:     a WAIT_ACK sender sleeps here.
+ */
+struct msgbox_track {
+	refcount_t ref;
+	struct list_head node;
+	u64 id;
+	u32 status;
+	wait_queue_head_t wq;
+};
+
+/* track.c */
+struct msgbox_track *msgbox_track_alloc(void);
+struct msgbox_track *msgbox_track_get(struct msgbox_track *t);
+void msgbox_track_put(struct msgbox_track *t);
+u32 msgbox_track_status(const struct msgbox_track *t);
+bool msgbox_status_final(u32 status);
+void msgbox_track_set(struct msgbox_message *msg, u32 status);
+int msgbox_track_wait(struct msgbox_track *t, const struct msgbox_wait *wait);
 
 /* reply.c */
 struct msgbox_pending_call *msgbox_call_alloc(size_t reply_size);

@@ -340,6 +340,158 @@ TEST_F(ak, ack_timeout_needs_its_mask_bit)
 	EXPECT_EQ(0, info_of(self->fd).ack_timeout_ns);
 }
 
+/* Send @v with @flags (TRACK, WAIT_ACK...) and @ttl_ns; the id, or 0. */
+static __u64 put_tracked(int fd, int v, __u32 flags, __u64 ttl_ns)
+{
+	struct msgbox_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.data = (uintptr_t)&v;
+	m.len = sizeof(v);
+	m.type = 1;
+	m.flags = flags;
+	m.ttl_ns = ttl_ns;
+	return msgbox_sendmsg(fd, &m) ? 0 : m.id;
+}
+
+static int status_of(int fd, __u64 id)
+{
+	struct msgbox_status st = { .id = id };
+
+	if (ioctl(fd, MSGBOX_IOC_STATUS, &st))
+		return -errno;
+	return st.status;
+}
+
+TEST_F(ak, tracked_status_goes_pending_delivered_acked_then_is_forgotten)
+{
+	struct msgbox_msg m;
+	__u64 id;
+
+	id = put_tracked(self->fd, 1, MSGBOX_MSG_TRACK, 0);
+	ASSERT_NE(0, id);
+	EXPECT_EQ(MSGBOX_STATUS_PENDING, status_of(self->fd, id));
+	EXPECT_EQ(1, take(self->fd, ACKNB, &m));
+	EXPECT_EQ(MSGBOX_STATUS_DELIVERED, status_of(self->fd, id));
+	ASSERT_EQ(0, msgbox_nack(self->fd, m.id));
+	EXPECT_EQ(MSGBOX_STATUS_PENDING, status_of(self->fd, id));
+	EXPECT_EQ(1, take(self->fd, ACKNB, &m));
+	ASSERT_EQ(0, msgbox_ack(self->fd, m.id));
+	EXPECT_EQ(MSGBOX_STATUS_ACKED, status_of(self->fd, id));
+	EXPECT_EQ(-ENOENT, status_of(self->fd, id));
+	/* Only the sending open file tracks it. */
+	id = put_tracked(self->fd, 2, MSGBOX_MSG_TRACK, 0);
+	int other = msgbox_open(self->name, MB_RW);
+
+	ASSERT_LE(0, other);
+	EXPECT_EQ(-ENOENT, status_of(other, id));
+	close(other);
+	/* A plain receive counts as acknowledged. */
+	EXPECT_EQ(2, take(self->fd, MSGBOX_MSG_NONBLOCK, NULL));
+	EXPECT_EQ(MSGBOX_STATUS_ACKED, status_of(self->fd, id));
+}
+
+TEST_F(ak, tracked_status_reports_expired_dead_lettered_and_destroyed)
+{
+	struct msgbox_msg m;
+	__u64 exp, dead, gone;
+
+	exp = put_tracked(self->fd, 1, MSGBOX_MSG_TRACK, 20000000);
+	ASSERT_NE(0, exp);
+	mb_sleep_ms(60);
+	EXPECT_EQ(-1, take(self->fd, ACKNB, NULL));	/* reaps it */
+	EXPECT_EQ(MSGBOX_STATUS_EXPIRED, status_of(self->fd, exp));
+
+	ASSERT_EQ(0, set_dead_letter(self->fd, 1, -1));
+	dead = put_tracked(self->fd, 2, MSGBOX_MSG_TRACK, 0);
+	EXPECT_EQ(2, take(self->fd, ACKNB, &m));
+	ASSERT_EQ(0, msgbox_nack(self->fd, m.id));
+	EXPECT_EQ(MSGBOX_STATUS_DEAD_LETTER, status_of(self->fd, dead));
+
+	gone = put_tracked(self->fd, 3, MSGBOX_MSG_TRACK, 0);
+	ASSERT_EQ(0, msgbox_destroy(self->name));
+	EXPECT_EQ(MSGBOX_STATUS_DESTROYED, status_of(self->fd, gone));
+}
+
+TEST_F(ak, wait_ack_sender_returns_only_once_its_message_is_acked)
+{
+	struct msgbox_msg m;
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_CHECK(put_tracked(self->fd, 5, MSGBOX_MSG_WAIT_ACK, 0) != 0, 2);
+		_exit(0);
+	}
+	for (int i = 0; i < MB_WAIT_MS && !info_of(self->fd).nr_msgs; i++)
+		mb_sleep_ms(1);
+	EXPECT_EQ(5, take(self->fd, ACKNB, &m));
+	ASSERT_EQ(0, msgbox_nack(self->fd, m.id));	/* not yet */
+	EXPECT_EQ(5, take(self->fd, ACKNB, &m));
+	mb_sleep_ms(100);
+	EXPECT_FALSE(mb_exited(pid, &st));
+	ASSERT_EQ(0, msgbox_ack(self->fd, m.id));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+TEST_F(ak, wait_ack_reports_a_dead_letter_and_a_timeout)
+{
+	struct msgbox_msg m;
+	pid_t pid;
+
+	ASSERT_EQ(0, set_dead_letter(self->fd, 1, -1));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct msgbox_msg s;
+		int v = 6;
+
+		memset(&s, 0, sizeof(s));
+		s.data = (uintptr_t)&v;
+		s.len = sizeof(v);
+		s.type = 1;
+		s.flags = MSGBOX_MSG_WAIT_ACK;
+		CHILD_CHECK(msgbox_sendmsg(self->fd, &s) == -1, 2);
+		CHILD_CHECK(errno == EPIPE, 3);
+		_exit(0);
+	}
+	for (int i = 0; i < MB_WAIT_MS && !info_of(self->fd).nr_msgs; i++)
+		mb_sleep_ms(1);
+	EXPECT_EQ(6, take(self->fd, ACKNB, &m));
+	ASSERT_EQ(0, msgbox_nack(self->fd, m.id));	/* dead-lettered */
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+
+	/* Nobody receives: the sender stops waiting, the message stays. */
+	struct msgbox_msg s;
+	int v = 7;
+
+	memset(&s, 0, sizeof(s));
+	s.data = (uintptr_t)&v;
+	s.len = sizeof(v);
+	s.type = 1;
+	s.flags = MSGBOX_MSG_WAIT_ACK | MSGBOX_MSG_TIMEOUT;
+	s.timeout_ns = 50000000;
+	EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &s));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	EXPECT_EQ(1, info_of(self->fd).nr_msgs);
+}
+
+TEST_F(ak, tracking_is_refused_on_topics)
+{
+	struct msgbox_attr attr;
+	int t;
+
+	msgbox_attr_init(&attr);
+	attr.flags = MSGBOX_CREATE_TOPIC;
+	t = msgbox_create_anon(&attr, MB_RW);
+	ASSERT_LE(0, t);
+	EXPECT_EQ(0, put_tracked(t, 1, MSGBOX_MSG_TRACK, 0));
+	EXPECT_EQ(EINVAL, errno);
+	close(t);
+}
+
 #define STRESS_MSGS	200
 
 TEST_F(ak, consumers_killed_at_random_lose_and_duplicate_nothing)

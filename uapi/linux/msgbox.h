@@ -251,6 +251,14 @@ struct msgbox_open {
  *   FROM      recv: take only messages sent by the process whose pid (in
  *             the caller's pid namespace) is in sender_pid on input
  *             (ESRCH if there is no such process): symmetric addressing.
+ *   TRACK     send: keep the message's delivery status for
+ *             MSGBOX_IOC_STATUS on this open file (at most
+ *             MSGBOX_TRACK_MAX at a time: ENOBUFS beyond).
+ *   WAIT_ACK  send: return only once the message was acknowledged (or
+ *             received without ack mode): 0; EPIPE if it was
+ *             dead-lettered instead, ETIME if its time to live ran out,
+ *             EIDRM if the mailbox was destroyed.  ETIMEDOUT or EINTR if
+ *             the sender stops waiting first: the message goes on.
  *   SYNC      send: rendezvous; return only once a receiver has taken
  *             this message.  If the send fails instead (ETIMEDOUT,
  *             EINTR, EIDRM, or EAGAIN with NONBLOCK when no receiver is
@@ -266,9 +274,12 @@ struct msgbox_open {
 #define MSGBOX_MSG_SYNC		(1U << 7)
 #define MSGBOX_MSG_FROM		(1U << 8)
 #define MSGBOX_MSG_ACK		(1U << 9)
+#define MSGBOX_MSG_TRACK	(1U << 10)
+#define MSGBOX_MSG_WAIT_ACK	(1U << 11)
 #define MSGBOX_MSG_WAIT_FLAGS	(MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_TIMEOUT | \
 				 MSGBOX_MSG_ABSTIME | MSGBOX_MSG_REALTIME)
-#define MSGBOX_MSG_SEND_FLAGS	(MSGBOX_MSG_WAIT_FLAGS | MSGBOX_MSG_SYNC)
+#define MSGBOX_MSG_SEND_FLAGS	(MSGBOX_MSG_WAIT_FLAGS | MSGBOX_MSG_SYNC | \
+				 MSGBOX_MSG_TRACK | MSGBOX_MSG_WAIT_ACK)
 #define MSGBOX_MSG_RECV_FLAGS	(MSGBOX_MSG_WAIT_FLAGS | MSGBOX_MSG_PEEK | \
 				 MSGBOX_MSG_TRUNC | MSGBOX_MSG_EXCEPT | \
 				 MSGBOX_MSG_FROM | MSGBOX_MSG_ACK)
@@ -549,6 +560,35 @@ struct msgbox_ack {
 };
 
 #define MSGBOX_ACK_SIZE_VER0	16
+
+/* Delivery statuses, see MSGBOX_IOC_STATUS. */
+#define MSGBOX_STATUS_PENDING		1	/* queued */
+#define MSGBOX_STATUS_DELIVERED		2	/* in flight, not acked yet */
+#define MSGBOX_STATUS_ACKED		3	/* acked, or received: final */
+#define MSGBOX_STATUS_DEAD_LETTER	4	/* dead-lettered or dropped: final */
+#define MSGBOX_STATUS_EXPIRED		5	/* time to live ran out: final */
+#define MSGBOX_STATUS_DESTROYED		6	/* mailbox destroyed: final */
+
+/* Tracked messages one open file may hold statuses for. */
+#define MSGBOX_TRACK_MAX		4096
+
+/**
+ * struct msgbox_status - argument of MSGBOX_IOC_STATUS
+ * @id:     in: the id of a message sent with MSGBOX_MSG_TRACK through
+ *          this open file.
+ * @status: out: MSGBOX_STATUS_*.  Once a final status has been read the
+ *          message is no longer tracked (a later query: ENOENT).
+ * @__pad:  must be zero.
+ *
+ * Returns 0, or ENOENT if this open file tracks no such message.
+ */
+struct msgbox_status {
+	__u64 id;
+	__u32 status;
+	__u32 __pad;
+};
+
+#define MSGBOX_STATUS_SIZE_VER0	16
 #define MSGBOX_ACK_NACK		(1U << 0)
 #define MSGBOX_ACK_EXTEND	(1U << 1)
 
@@ -578,5 +618,6 @@ struct msgbox_ack {
 #define MSGBOX_IOC_REPLY	_IOW(MSGBOX_IOC_MAGIC, 0x25, struct msgbox_msg)
 #define MSGBOX_IOC_SUBSCRIBE	_IOW(MSGBOX_IOC_MAGIC, 0x26, struct msgbox_subscribe)
 #define MSGBOX_IOC_ACK		_IOW(MSGBOX_IOC_MAGIC, 0x27, struct msgbox_ack)
+#define MSGBOX_IOC_STATUS	_IOWR(MSGBOX_IOC_MAGIC, 0x28, struct msgbox_status)
 
 #endif /* _UAPI_LINUX_MSGBOX_H */
