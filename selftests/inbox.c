@@ -168,6 +168,8 @@ TEST(receive_from_one_sender_only_or_from_anyone)
 	 * but FROM needs a live process to name. */
 	EXPECT_EQ(-1, recv_from(in, b, buf, sizeof(buf)));
 	EXPECT_EQ(ESRCH, errno);
+	EXPECT_EQ(-1, msgbox_recv_from(in, b, buf, sizeof(buf), MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(ESRCH, errno);
 
 	/* Live senders this time: children that stay until killed. */
 	int go[2];
@@ -193,6 +195,9 @@ TEST(receive_from_one_sender_only_or_from_anyone)
 	ASSERT_EQ(1, read(go[0], &c, 1));
 	ASSERT_EQ(1, read(go[0], &c, 1));
 	/* Symmetric: only live[1]'s message, although older ones wait. */
+	EXPECT_EQ(1, msgbox_recv_from(in, live[1], buf, sizeof(buf),
+				      MSGBOX_MSG_PEEK | MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ('y', buf[0]);
 	EXPECT_EQ(live[1], recv_from(in, live[1], buf, sizeof(buf)));
 	EXPECT_EQ('y', buf[0]);
 	EXPECT_EQ(-1, recv_from(in, live[1], buf, sizeof(buf)));

@@ -164,6 +164,13 @@ TEST_F(rv, destroy_wakes_a_sync_sender_with_EIDRM)
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 }
 
+TEST_F(rv, library_send_sync_times_out_and_withdraws)
+{
+	EXPECT_EQ(-1, msgbox_send_sync(self->fd, "lib", 3, 30000000));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
+}
+
 TEST_F(rv, nonblocking_sync_send_needs_a_waiting_receiver)
 {
 	pid_t pid;

@@ -226,6 +226,32 @@ MSGBOX_API int msgbox_reply(int fd, unsigned long long token, const void *buf,
 	return msgbox_replymsg(fd, &m);
 }
 
+MSGBOX_API int msgbox_send_sync(int fd, const void *buf, size_t len,
+				unsigned long long timeout_ns)
+{
+	struct msgbox_msg m;
+
+	msgbox_msg_init(&m, buf, len, MSGBOX_MSG_SYNC);
+	m.type = MSGBOX_TYPE_DEFAULT;
+	if (timeout_ns != MSGBOX_FOREVER) {
+		m.flags |= MSGBOX_MSG_TIMEOUT;
+		m.timeout_ns = timeout_ns;
+	}
+	return msgbox_sendmsg(fd, &m);
+}
+
+MSGBOX_API ssize_t msgbox_recv_from(int fd, pid_t pid, void *buf, size_t size,
+				    unsigned int flags)
+{
+	struct msgbox_msg m;
+
+	msgbox_msg_init(&m, buf, size, flags | MSGBOX_MSG_FROM);
+	m.sender_pid = pid;
+	if (msgbox_recvmsg(fd, &m))
+		return -1;
+	return (ssize_t)m.len;
+}
+
 MSGBOX_API int msgbox_inbox(const struct msgbox_attr *attr,
 			    unsigned int fd_flags)
 {

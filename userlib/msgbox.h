@@ -192,6 +192,32 @@ int msgbox_reply(int fd, unsigned long long token, const void *buf, size_t len);
 int msgbox_replymsg(int fd, struct msgbox_msg *msg);
 
 /**
+ * msgbox_send_sync() - rendezvous: send and return only once a receiver
+ * has taken this very message.
+ * @fd:         mailbox descriptor opened with MSGBOX_FD_SEND.
+ * @buf:        payload, @len bytes.
+ * @timeout_ns: longest wait, or MSGBOX_FOREVER.
+ *
+ * On failure the message is withdrawn, never seen by anyone: -1 with
+ * errno ETIMEDOUT, EINTR or EIDRM.  On a mailbox of capacity 0 (an
+ * unbuffered channel) every send behaves this way.
+ *
+ * Example:
+ *	if (msgbox_send_sync(fd, "go", 2, 1000000000ULL) == 0)
+ *		puts("the worker has it");
+ */
+int msgbox_send_sync(int fd, const void *buf, size_t len,
+		     unsigned long long timeout_ns);
+
+/**
+ * msgbox_recv_from() - receive only what process @pid sent (symmetric
+ * addressing); otherwise as msgbox_recv().  -1 with errno ESRCH if there
+ * is no such process.
+ */
+ssize_t msgbox_recv_from(int fd, pid_t pid, void *buf, size_t size,
+			 unsigned int flags);
+
+/**
  * msgbox_inbox() - create the calling process's personal inbox.
  * @attr:     limits and mode (the write bits say who may send), or NULL
  *            for the defaults (mode 0600: only the owner's uid may send).
@@ -199,6 +225,12 @@ int msgbox_replymsg(int fd, struct msgbox_msg *msg);
  *
  * Returns the inbox's receiving descriptor (the inbox goes away with it),
  * or -1 with errno (EEXIST: the process has one already).
+ *
+ * Example, direct addressing without any name:
+ *	int in = msgbox_inbox(NULL, MSGBOX_FD_RECV);          // receiver
+ *	int to = msgbox_open_inbox(receiver_pid, MSGBOX_FD_SEND); // sender
+ *	msgbox_send(to, "hi", 2, 0);
+ *	msgbox_recv(in, buf, sizeof(buf), 0);   // or msgbox_recv_from()
  */
 int msgbox_inbox(const struct msgbox_attr *attr, unsigned int fd_flags);
 
