@@ -1033,6 +1033,11 @@ int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, bool counted,
 	msgbox_get(mb);
 	/* Datagrams: no file position, no pread/pwrite. */
 	stream_open(file_inode(file), file);
+	/*
+	 * read_iter/write_iter honour IOCB_NOWAIT: io_uring may try them
+	 * inline and fall back to poll, never to a blocking worker.
+	 */
+	file->f_mode |= FMODE_NOWAIT;
 	*filep = file;
 	return fd;
 }
