@@ -53,17 +53,21 @@ int msgbox_copy_arg(void *karg, size_t ksize, size_t ver0, unsigned int cmd,
 }
 
 /* Copy a result out: as much as the caller's structure holds, zero the rest. */
-static int msgbox_copy_result(unsigned long arg, unsigned int cmd,
-			      const void *karg, size_t ksize)
+static int msgbox_copy_out(void __user *uarg, size_t usize, const void *karg,
+			   size_t ksize)
 {
-	void __user *uarg = u64_to_user_ptr((u64)arg);
-	size_t usize = _IOC_SIZE(cmd);
-
 	if (copy_to_user(uarg, karg, min(usize, ksize)))
 		return -EFAULT;
 	if (usize > ksize && clear_user(uarg + ksize, usize - ksize))
 		return -EFAULT;
 	return 0;
+}
+
+static int msgbox_copy_result(unsigned long arg, unsigned int cmd,
+			      const void *karg, size_t ksize)
+{
+	return msgbox_copy_out(u64_to_user_ptr((u64)arg), _IOC_SIZE(cmd), karg,
+			       ksize);
 }
 
 static void msgbox_ack_work(struct work_struct *work);
@@ -260,24 +264,24 @@ static bool msgbox_track_add(struct msgbox_file *mf, struct msgbox_track *t,
 	return ok;
 }
 
-static long msgbox_ioc_send(struct file *file, unsigned int cmd,
-			    unsigned long arg)
+/*
+ * Send one struct msgbox_msg, already copied in to @mp; @uarg is where it
+ * came from, for the id written back.
+ */
+static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
+			   struct msgbox_msg __user *uarg)
 {
-	struct msgbox_msg __user *uarg = u64_to_user_ptr((u64)arg);
 	struct msgbox_file *mf = msgbox_file_of(file);
 	struct msgbox_track *track = NULL;
 	struct msgbox *mb = mf->mb;
 	struct msgbox_message *msg;
+	struct msgbox_msg m = *mp;
 	struct msgbox_wait wait;
-	struct msgbox_msg m;
 	bool tracked;
 	int ret;
 
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
-	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
-	if (ret)
-		return ret;
 	ret = msgbox_msg_check(file, &m, MSGBOX_MSG_SEND_FLAGS, &wait);
 	if (ret)
 		return ret;
@@ -345,6 +349,18 @@ out_put:
 	return ret;
 }
 
+static long msgbox_ioc_send(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct msgbox_msg m;
+	int ret;
+
+	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	return msgbox_do_send(file, &m, u64_to_user_ptr((u64)arg));
+}
+
 static long msgbox_ioc_status(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
@@ -384,7 +400,7 @@ static long msgbox_ioc_status(struct file *file, unsigned int cmd,
 }
 
 /* Copy a received (or peeked) message out; false on a fault. */
-static bool msgbox_copy_msg_out(unsigned long arg, unsigned int cmd,
+static bool msgbox_copy_msg_out(void __user *uarg, size_t usize,
 				struct msgbox_msg *m,
 				const struct msgbox_message *msg)
 {
@@ -401,7 +417,7 @@ static bool msgbox_copy_msg_out(unsigned long arg, unsigned int cmd,
 	m->sender_gid = from_kgid_munged(current_user_ns(), msg->gid);
 	if (copy_to_user(u64_to_user_ptr(m->data), msg->payload->data, len))
 		return false;
-	return !msgbox_copy_result(arg, cmd, m, sizeof(*m));
+	return !msgbox_copy_out(uarg, usize, m, sizeof(*m));
 }
 
 /* Arm the ack deadline work for @deadline_ns unless it runs sooner. */
@@ -450,16 +466,21 @@ static void msgbox_ack_work(struct work_struct *work)
 		msgbox_arm_ack_work(mf, next);
 }
 
-static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
-			    unsigned long arg)
+/*
+ * Receive into one struct msgbox_msg, already copied in to @mp; the result
+ * goes back to @uarg (@usize bytes as the caller knows the structure).
+ * @nowait forces a non-blocking receive (later entries of a batch).
+ */
+static long msgbox_do_recv(struct file *file, struct msgbox_msg *mp,
+			   void __user *uarg, size_t usize, bool nowait)
 {
 	struct msgbox_file *mf = msgbox_file_of(file);
 	struct msgbox_message *copy = NULL;
 	struct msgbox *mb = mf->mb;
 	struct msgbox_recv_args args;
 	struct msgbox_message *msg;
+	struct msgbox_msg m = *mp;
 	struct msgbox_wait wait;
-	struct msgbox_msg m;
 	u32 token = 0;
 	int ret;
 
@@ -467,12 +488,11 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 		return -EBADF;
 	if (mb->topic)
 		return -EOPNOTSUPP;
-	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
-	if (ret)
-		return ret;
 	ret = msgbox_msg_check(file, &m, MSGBOX_MSG_RECV_FLAGS, &wait);
 	if (ret)
 		return ret;
+	if (nowait)
+		wait.nonblock = true;
 	if ((m.flags & MSGBOX_MSG_EXCEPT) && m.type <= 0)
 		return -EINVAL;
 	if ((m.flags & MSGBOX_MSG_ACK) && (m.flags & MSGBOX_MSG_PEEK))
@@ -522,7 +542,7 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 	}
 	m.token = token;
 	m.deliveries = msg->deliveries;
-	if (!msgbox_copy_msg_out(arg, cmd, &m, msg)) {
+	if (!msgbox_copy_msg_out(uarg, usize, &m, msg)) {
 		if (token)
 			xa_erase(&mf->calls, token);
 		else if (args.ack)
@@ -553,6 +573,70 @@ out_return:
 	else
 		msgbox_requeue(mb, msg);
 	return ret;
+}
+
+static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct msgbox_msg m;
+	int ret;
+
+	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	return msgbox_do_recv(file, &m, u64_to_user_ptr((u64)arg),
+			      _IOC_SIZE(cmd), false);
+}
+
+/*
+ * MSGBOX_IOC_SEND_BATCH and MSGBOX_IOC_RECV_BATCH: many messages per call,
+ * in order, each entry exactly as its single ioctl would handle it.
+ * A batch stops at the first entry that fails; a receive batch also stops
+ * quietly when nothing more is ready (only its first entry may wait).
+ * Returns the entries done, or the first entry's error if none was.
+ */
+static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
+			     unsigned long arg, bool recv)
+{
+	struct msgbox_batch b;
+	struct msgbox_msg m;
+	long ret = 0;
+	u32 i;
+
+	ret = msgbox_copy_arg(&b, sizeof(b), MSGBOX_BATCH_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	if (!b.count || b.count > MSGBOX_BATCH_MAX || b.done || b.error ||
+	    b.__reserved || b.msg_size < MSGBOX_MSG_SIZE_VER0 ||
+	    b.msg_size > PAGE_SIZE)
+		return -EINVAL;
+
+	for (i = 0; i < b.count; i++) {
+		void __user *u = u64_to_user_ptr(b.msgs + (u64)i * b.msg_size);
+
+		/* A signal ends a batch early, between entries. */
+		if (i && signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		ret = copy_struct_from_user(&m, sizeof(m), u, b.msg_size);
+		if (!ret)
+			ret = recv ? msgbox_do_recv(file, &m, u, b.msg_size, i > 0) :
+				     msgbox_do_send(file, &m, u);
+		if (ret)
+			break;
+	}
+	b.done = i;
+	/* Nothing more ready is the normal end of a receive batch. */
+	b.error = (recv && i > 0 && ret == -EAGAIN) ? 0 : ret;
+	if (b.error == -ERESTARTSYS)
+		b.error = -EINTR;
+	if (!b.done)
+		return ret;
+	/* The entries are done whatever happens to this report. */
+	if (msgbox_copy_result(arg, cmd, &b, sizeof(b)))
+		pr_debug("msgbox: batch result not reported\n");
+	return b.done;
 }
 
 static long msgbox_ioc_ack(struct file *file, unsigned int cmd,
@@ -908,6 +992,10 @@ static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
 		return msgbox_ioc_ack(file, cmd, arg);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_STATUS):
 		return msgbox_ioc_status(file, cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_SEND_BATCH):
+		return msgbox_ioc_batch(file, cmd, arg, false);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_RECV_BATCH):
+		return msgbox_ioc_batch(file, cmd, arg, true);
 	default:
 		return -ENOTTY;
 	}

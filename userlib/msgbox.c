@@ -179,6 +179,34 @@ MSGBOX_API ssize_t msgbox_recv_timeout(int fd, void *buf, size_t size,
 	return (ssize_t)m.len;
 }
 
+static int msgbox_batch(int fd, unsigned long cmd, struct msgbox_msg *msgs,
+			unsigned int count, int *error)
+{
+	struct msgbox_batch b;
+	int ret;
+
+	memset(&b, 0, sizeof(b));
+	b.msgs = (uint64_t)(uintptr_t)msgs;
+	b.count = count;
+	b.msg_size = sizeof(*msgs);
+	ret = ioctl(fd, cmd, &b);
+	if (error)
+		*error = ret < 0 ? -errno : b.error;
+	return ret;
+}
+
+MSGBOX_API int msgbox_send_batch(int fd, struct msgbox_msg *msgs,
+				 unsigned int count, int *error)
+{
+	return msgbox_batch(fd, MSGBOX_IOC_SEND_BATCH, msgs, count, error);
+}
+
+MSGBOX_API int msgbox_recv_batch(int fd, struct msgbox_msg *msgs,
+				 unsigned int count, int *error)
+{
+	return msgbox_batch(fd, MSGBOX_IOC_RECV_BATCH, msgs, count, error);
+}
+
 MSGBOX_API int msgbox_info(int fd, struct msgbox_info *info)
 {
 	return ioctl(fd, MSGBOX_IOC_INFO, info);

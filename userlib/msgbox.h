@@ -138,6 +138,30 @@ int msgbox_sendmsg(int fd, struct msgbox_msg *msg);
 int msgbox_recvmsg(int fd, struct msgbox_msg *msg);
 
 /**
+ * msgbox_send_batch() / msgbox_recv_batch() - many messages per call.
+ * @fd:    mailbox descriptor.
+ * @msgs:  @count struct msgbox_msg, each set up as for msgbox_sendmsg() /
+ *         msgbox_recvmsg() and filled in the same way.
+ * @count: 1 to MSGBOX_BATCH_MAX.
+ *
+ * In order; a send batch stops at the first entry that fails, a receive
+ * batch also when nothing more is ready (only its first entry may wait).
+ * Returns the entries done, or -1 with the first entry's errno if none
+ * was; @error, if not NULL, gets the negative errno that stopped the
+ * batch early (0 if it did not).
+ *
+ * Example, draining up to 32 messages in one system call:
+ *	struct msgbox_msg m[32];
+ *	for (i = 0; i < 32; i++)
+ *		m[i] = (struct msgbox_msg){ .data = (uintptr_t)buf[i], .len = 256 };
+ *	int n = msgbox_recv_batch(fd, m, 32, NULL);
+ */
+int msgbox_send_batch(int fd, struct msgbox_msg *msgs, unsigned int count,
+		      int *error);
+int msgbox_recv_batch(int fd, struct msgbox_msg *msgs, unsigned int count,
+		      int *error);
+
+/**
  * msgbox_info() - read the limits and counters of a mailbox.
  *
  * Returns 0, or -1 with errno.

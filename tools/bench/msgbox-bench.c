@@ -39,12 +39,15 @@
 #define RT_ITERS	2000
 #define RUNS		5
 
-enum mech { M_EVENTFD, M_MSGBOX, M_MSGBOX_RW, M_MQ, M_SYSV, M_PIPE, M_SEQPACKET, NR_MECH };
+enum mech { M_EVENTFD, M_MSGBOX, M_MSGBOX_RW, M_MSGBOX_BATCH, M_MQ, M_SYSV,
+	    M_PIPE, M_SEQPACKET, NR_MECH };
 
 static const char *const mech_name[NR_MECH] = {
-	"eventfd (floor)", "msgbox ioctl", "msgbox read/write", "POSIX mq",
-	"SysV msg", "pipe", "unix seqpacket",
+	"eventfd (floor)", "msgbox ioctl", "msgbox read/write", "msgbox batch 32",
+	"POSIX mq", "SysV msg", "pipe", "unix seqpacket",
 };
+
+#define BATCH	32
 
 /* One direction of a channel. */
 struct end {
@@ -100,7 +103,8 @@ static void open_pair(enum mech m, struct end *tx, struct end *rx, int n)
 		tx->fd = rx->fd = eventfd(0, 0);
 		break;
 	case M_MSGBOX:
-	case M_MSGBOX_RW: {
+	case M_MSGBOX_RW:
+	case M_MSGBOX_BATCH: {
 		struct msgbox_attr a;
 
 		msgbox_attr_init(&a);
@@ -154,6 +158,7 @@ static void xsend(enum mech m, struct end *e, const void *buf, size_t len)
 		r = write(e->fd, &one, 8) == 8 ? 0 : -1;
 		break;
 	case M_MSGBOX:
+	case M_MSGBOX_BATCH:	/* round trips: one message at a time */
 		r = msgbox_send(e->fd, buf, len, 0);
 		break;
 	case M_MQ:
@@ -183,6 +188,7 @@ static void xrecv(enum mech m, struct end *e, void *buf, size_t len)
 		r = read(e->fd, &v, 8) == 8 ? (ssize_t)len : -1;
 		break;
 	case M_MSGBOX:
+	case M_MSGBOX_BATCH:
 		r = msgbox_recv(e->fd, buf, MAX_SIZE, 0);
 		break;
 	case M_MQ:
@@ -251,6 +257,36 @@ static void round_trip(enum mech m, int cpu_b, uint64_t *med, uint64_t *p99)
 	*p99 = t[RT_ITERS * 99 / 100];
 }
 
+/* Batches of up to BATCH messages each way, for the stream. */
+static void batch_send(int fd, const char *buf, size_t len, int n)
+{
+	static struct msgbox_msg m[BATCH];
+	int i, k, done;
+
+	for (i = 0; i < n; i += done) {
+		k = n - i < BATCH ? n - i : BATCH;
+		for (int j = 0; j < k; j++)
+			m[j] = (struct msgbox_msg){ .data = (uintptr_t)buf,
+						   .len = len, .type = 1 };
+		done = msgbox_send_batch(fd, m, k, NULL);
+		if (done <= 0)
+			die("send batch");
+	}
+}
+
+static int batch_recv(int fd, char *buf, size_t len, int want)
+{
+	static struct msgbox_msg m[BATCH];
+	int k = want < BATCH ? want : BATCH, n;
+
+	for (int j = 0; j < k; j++)
+		m[j] = (struct msgbox_msg){ .data = (uintptr_t)buf, .len = len };
+	n = msgbox_recv_batch(fd, m, k, NULL);
+	if (n <= 0)
+		die("recv batch");
+	return n;
+}
+
 /* One-way stream of @n messages of @len bytes: messages per second. */
 static double stream(enum mech m, size_t len, int n)
 {
@@ -264,15 +300,22 @@ static double stream(enum mech m, size_t len, int n)
 	pid = fork();
 	if (pid == 0) {
 		pin(1);
-		for (i = 0; i < n; i++)
-			xsend(m, &c.ab_tx, buf, len);
+		if (m == M_MSGBOX_BATCH)
+			batch_send(c.ab_tx.fd, buf, len, n);
+		else
+			for (i = 0; i < n; i++)
+				xsend(m, &c.ab_tx, buf, len);
 		exit(0);
 	}
 	pin(0);
 	xrecv(m, &c.ab_rx, buf, len);
 	t0 = now_ns();
-	for (i = 1; i < n; i++)
-		xrecv(m, &c.ab_rx, buf, len);
+	if (m == M_MSGBOX_BATCH)
+		for (i = 1; i < n; i += batch_recv(c.ab_rx.fd, buf, len, n - i))
+			;
+	else
+		for (i = 1; i < n; i++)
+			xrecv(m, &c.ab_rx, buf, len);
 	t1 = now_ns();
 	waitpid(pid, NULL, 0);
 	return (n - 1) * 1e9 / (double)(t1 - t0);

@@ -561,6 +561,40 @@ struct msgbox_ack {
 
 #define MSGBOX_ACK_SIZE_VER0	16
 
+/* Entries one batch may hold. */
+#define MSGBOX_BATCH_MAX	1024
+
+/**
+ * struct msgbox_batch - argument of MSGBOX_IOC_SEND_BATCH / RECV_BATCH
+ * @msgs:       user address of an array of @count struct msgbox_msg, each
+ *              @msg_size bytes apart; each entry is handled exactly as
+ *              MSGBOX_IOC_SEND or MSGBOX_IOC_RECV would handle it, in
+ *              array order, its results written back into it.
+ * @count:      entries, 1 to MSGBOX_BATCH_MAX.
+ * @msg_size:   sizeof(struct msgbox_msg) as the caller knows it (at least
+ *              MSGBOX_MSG_SIZE_VER0, at most the page size).
+ * @done:       in: 0; out: entries done.
+ * @error:      in: 0; out: 0, or the negative errno of entry @done, which
+ *              stopped the batch.
+ * @__reserved: must be zero.
+ *
+ * Like sendmmsg(2)/recvmmsg(2): the call returns the number of entries
+ * done, or fails with the first entry's errno if none was.  A receive
+ * batch takes what is ready: only its first entry waits (as its flags
+ * say), the others stop the batch quietly when nothing more is queued.
+ * A signal after the first entry ends the batch early (error EINTR).
+ */
+struct msgbox_batch {
+	__u64 msgs;
+	__u32 count;
+	__u32 msg_size;
+	__u32 done;
+	__s32 error;
+	__u64 __reserved;
+};
+
+#define MSGBOX_BATCH_SIZE_VER0	32
+
 /* Delivery statuses, see MSGBOX_IOC_STATUS. */
 #define MSGBOX_STATUS_PENDING		1	/* queued */
 #define MSGBOX_STATUS_DELIVERED		2	/* in flight, not acked yet */
@@ -619,5 +653,7 @@ struct msgbox_status {
 #define MSGBOX_IOC_SUBSCRIBE	_IOW(MSGBOX_IOC_MAGIC, 0x26, struct msgbox_subscribe)
 #define MSGBOX_IOC_ACK		_IOW(MSGBOX_IOC_MAGIC, 0x27, struct msgbox_ack)
 #define MSGBOX_IOC_STATUS	_IOWR(MSGBOX_IOC_MAGIC, 0x28, struct msgbox_status)
+#define MSGBOX_IOC_SEND_BATCH	_IOWR(MSGBOX_IOC_MAGIC, 0x29, struct msgbox_batch)
+#define MSGBOX_IOC_RECV_BATCH	_IOWR(MSGBOX_IOC_MAGIC, 0x2a, struct msgbox_batch)
 
 #endif /* _UAPI_LINUX_MSGBOX_H */

@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgbox selftests: batches.  Many messages per system call, in order,
+ * each entry handled as its single ioctl would; partial success says how
+ * many went through and what stopped the rest.
+ */
+#include "msgbox_test.h"
+
+FIXTURE(ba) {
+	char name[32];		/* unique to this test */
+	int fd;			/* RECV|SEND descriptor on it */
+	int vals[16];		/* payloads */
+	struct msgbox_msg m[16];
+};
+
+FIXTURE_SETUP(ba)
+{
+	self->fd = -1;
+	mb_make_name(self->name, sizeof(self->name), "ba");
+	if (!mb_have_device())
+		SKIP(return, MSGBOX_DEVICE " missing: msgbox module not loaded");
+	self->fd = mb_create(self->name, 8, 64, 512, MB_RW);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(ba)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	EXPECT_EQ(0, mb_destroy_quiet(self->name));
+}
+
+static void set_send(FIXTURE_DATA(ba) *self, int n)
+{
+	for (int i = 0; i < n; i++) {
+		self->vals[i] = 100 + i;
+		memset(&self->m[i], 0, sizeof(self->m[i]));
+		self->m[i].data = (uintptr_t)&self->vals[i];
+		self->m[i].len = sizeof(int);
+		self->m[i].type = 1 + i % 3;
+		self->m[i].flags = MSGBOX_MSG_NONBLOCK;
+	}
+}
+
+static void set_recv(FIXTURE_DATA(ba) *self, int n)
+{
+	for (int i = 0; i < n; i++) {
+		self->vals[i] = -1;
+		memset(&self->m[i], 0, sizeof(self->m[i]));
+		self->m[i].data = (uintptr_t)&self->vals[i];
+		self->m[i].len = sizeof(int);
+		self->m[i].flags = MSGBOX_MSG_NONBLOCK;
+	}
+}
+
+TEST_F(ba, send_batch_keeps_order_and_receive_batch_takes_what_is_ready)
+{
+	int err = 1, i;
+
+	set_send(self, 5);
+	self->m[3].priority = 9;
+	EXPECT_EQ(5, msgbox_send_batch(self->fd, self->m, 5, &err));
+	EXPECT_EQ(0, err);
+	for (i = 1; i < 5; i++)
+		EXPECT_LT(self->m[i - 1].id, self->m[i].id);
+	set_recv(self, 16);
+	EXPECT_EQ(5, msgbox_recv_batch(self->fd, self->m, 16, &err));
+	EXPECT_EQ(0, err);		/* running out is no error */
+	EXPECT_EQ(103, self->vals[0]);	/* priority first */
+	EXPECT_EQ(100, self->vals[1]);
+	EXPECT_EQ(101, self->vals[2]);
+	EXPECT_EQ(102, self->vals[3]);
+	EXPECT_EQ(104, self->vals[4]);
+	EXPECT_EQ(2, self->m[2].type);	/* 101 was sent with type 2 */
+	EXPECT_EQ(getpid(), self->m[0].sender_pid);
+	EXPECT_EQ(-1, self->vals[5]);
+}
+
+TEST_F(ba, send_batch_stops_at_the_first_failure_and_says_which)
+{
+	struct msgbox_info info;
+	int err = 0;
+
+	set_send(self, 4);
+	self->m[2].type = 0;			/* invalid */
+	EXPECT_EQ(2, msgbox_send_batch(self->fd, self->m, 4, &err));
+	EXPECT_EQ(-EINVAL, err);
+	ASSERT_EQ(0, msgbox_info(self->fd, &info));
+	EXPECT_EQ(2, info.nr_msgs);
+	/* The first entry failing fails the call, and sends nothing. */
+	set_send(self, 2);
+	self->m[0].len = 65;			/* over max_msg_size */
+	EXPECT_EQ(-1, msgbox_send_batch(self->fd, self->m, 2, &err));
+	EXPECT_EQ(EMSGSIZE, errno);
+	EXPECT_EQ(-EMSGSIZE, err);
+	ASSERT_EQ(0, msgbox_info(self->fd, &info));
+	EXPECT_EQ(2, info.nr_msgs);
+}
+
+TEST_F(ba, send_batch_into_a_full_mailbox_reports_EAGAIN_after_what_fit)
+{
+	int err = 0;
+
+	set_send(self, 10);
+	EXPECT_EQ(8, msgbox_send_batch(self->fd, self->m, 10, &err));
+	EXPECT_EQ(-EAGAIN, err);
+}
+
+TEST_F(ba, blocking_receive_batch_waits_for_the_first_message_only)
+{
+	int err = 1;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int v = 7;
+
+		mb_sleep_ms(100);
+		CHILD_CHECK(msgbox_send(self->fd, &v, sizeof(v), 0) == 0, 2);
+		_exit(0);
+	}
+	set_recv(self, 4);
+	for (int i = 0; i < 4; i++)
+		self->m[i].flags = 0;		/* later entries never wait */
+	EXPECT_EQ(1, msgbox_recv_batch(self->fd, self->m, 4, &err));
+	EXPECT_EQ(0, err);
+	EXPECT_EQ(7, self->vals[0]);
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+TEST_F(ba, batch_arguments_are_validated)
+{
+	struct msgbox_batch b;
+
+	set_send(self, 2);
+	memset(&b, 0, sizeof(b));
+	b.msgs = (uintptr_t)self->m;
+	b.msg_size = sizeof(struct msgbox_msg);
+	b.count = 0;
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_SEND_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.count = MSGBOX_BATCH_MAX + 1;
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_SEND_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.count = 2;
+	b.msg_size = MSGBOX_MSG_SIZE_VER0 - 8;
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_SEND_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.msg_size = sizeof(struct msgbox_msg);
+	b.__reserved = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_SEND_BATCH, &b));
+	EXPECT_EQ(EINVAL, errno);
+	b.__reserved = 0;
+	b.msgs = 8;				/* unmapped */
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_SEND_BATCH, &b));
+	EXPECT_EQ(EFAULT, errno);
+}
+
+TEST_HARNESS_MAIN
