@@ -71,6 +71,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/vmalloc.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
 #include <linux/cred.h>
@@ -135,16 +136,39 @@ static void msgbox_wake_list_init(struct msgbox_wake_list *wl)
 	wl->tail = &wl->first;
 }
 
+/*
+ * Payloads up to this size (with their header) come from a dedicated
+ * cache; up to a page from kmalloc; beyond, from vmalloc, so that a large
+ * message never needs (nor even tries) a high-order allocation.
+ */
+#define MSGBOX_SMALL_PAYLOAD	256
+
 static struct kmem_cache *msgbox_msg_cache;
+static struct kmem_cache *msgbox_payload_cache;
 
 int __init msgbox_mailbox_init(void)
 {
 	msgbox_msg_cache = KMEM_CACHE(msgbox_message, SLAB_ACCOUNT);
-	return msgbox_msg_cache ? 0 : -ENOMEM;
+	if (!msgbox_msg_cache)
+		return -ENOMEM;
+	/* Payload bytes are copied to and from userspace: whitelist them. */
+	msgbox_payload_cache =
+		kmem_cache_create_usercopy("msgbox_payload",
+					   MSGBOX_SMALL_PAYLOAD, 0, SLAB_ACCOUNT,
+					   offsetof(struct msgbox_payload, data),
+					   MSGBOX_SMALL_PAYLOAD -
+					   offsetof(struct msgbox_payload, data),
+					   NULL);
+	if (!msgbox_payload_cache) {
+		kmem_cache_destroy(msgbox_msg_cache);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void msgbox_mailbox_exit(void)
 {
+	kmem_cache_destroy(msgbox_payload_cache);
 	kmem_cache_destroy(msgbox_msg_cache);
 }
 
@@ -295,11 +319,30 @@ void msgbox_put(struct msgbox *mb)
 	kref_put(&mb->ref, msgbox_release);
 }
 
+static struct msgbox_payload *msgbox_payload_alloc(size_t len)
+{
+	size_t size = struct_size_t(struct msgbox_payload, data, len);
+
+	if (size <= MSGBOX_SMALL_PAYLOAD)
+		return kmem_cache_alloc(msgbox_payload_cache, GFP_KERNEL);
+	if (size <= PAGE_SIZE)
+		return kmalloc(size, GFP_KERNEL_ACCOUNT);
+	return __vmalloc(size, GFP_KERNEL_ACCOUNT);
+}
+
+static void msgbox_payload_free(struct msgbox_payload *p)
+{
+	if (struct_size_t(struct msgbox_payload, data, p->len) <=
+	    MSGBOX_SMALL_PAYLOAD)
+		kmem_cache_free(msgbox_payload_cache, p);
+	else
+		kvfree(p);
+}
+
 /*
  * A message is a header from msgbox_msg_cache and a reference-counted
- * payload, both charged to the sender's memory cgroup.  kvmalloc() falls
- * back to vmalloc for large payloads, so a large message never needs a
- * high-order allocation.  The payload is shared by a peeked copy.
+ * payload (msgbox_payload_alloc()), both charged to the sender's memory
+ * cgroup.  The payload is shared by peeked copies and publications.
  */
 struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority)
 {
@@ -309,8 +352,7 @@ struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority)
 	msg = kmem_cache_zalloc(msgbox_msg_cache, GFP_KERNEL);
 	if (!msg)
 		return NULL;
-	msg->payload = kvmalloc(struct_size(msg->payload, data, len),
-				GFP_KERNEL_ACCOUNT);
+	msg->payload = msgbox_payload_alloc(len);
 	if (!msg->payload) {
 		kmem_cache_free(msgbox_msg_cache, msg);
 		return NULL;
@@ -391,7 +433,7 @@ void msgbox_message_free(struct msgbox_message *msg)
 		msgbox_call_put(msg->call);
 	}
 	if (refcount_dec_and_test(&msg->payload->ref))
-		kvfree(msg->payload);
+		msgbox_payload_free(msg->payload);
 	put_pid(msg->tgid);
 	put_pid(msg->tid);
 	kmem_cache_free(msgbox_msg_cache, msg);
