@@ -1202,13 +1202,32 @@ out_put:
 	return ret;
 }
 
+/*
+ * A new descriptor on a mailbox found by a lookup, whose reference this
+ * consumes; @counted as for msgbox_install_fd() (a counted lookup already
+ * counted the descriptor, undone here on failure).
+ */
+static long msgbox_open_existing(struct msgbox *mb, u32 fd_flags, bool counted)
+{
+	struct file *file;
+	int fd;
+
+	fd = msgbox_permission(mb, fd_flags);
+	if (!fd)
+		fd = msgbox_install_fd(mb, fd_flags, counted, &file);
+	if (fd < 0 && counted)
+		msgbox_file_closed(mb);
+	msgbox_put(mb);
+	if (fd >= 0)
+		fd_install(fd, file);
+	return fd;
+}
+
 static long msgbox_ioc_open(unsigned int cmd, unsigned long arg)
 {
 	struct msgbox_open o;
-	struct file *file;
 	struct msgbox *mb;
 	int ret;
-	int fd;
 
 	ret = msgbox_copy_arg(&o, sizeof(o), MSGBOX_OPEN_SIZE_VER0, cmd, arg);
 	if (ret)
@@ -1225,15 +1244,7 @@ static long msgbox_ioc_open(unsigned int cmd, unsigned long arg)
 	mb = msgbox_lookup_open(o.name);
 	if (!mb)
 		return -ENOENT;
-	ret = msgbox_permission(mb, o.fd_flags);
-	fd = ret ? ret : msgbox_install_fd(mb, o.fd_flags, true, &file);
-	if (fd < 0)
-		msgbox_file_closed(mb);
-	msgbox_put(mb);
-	if (fd < 0)
-		return fd;
-	fd_install(fd, file);
-	return fd;
+	return msgbox_open_existing(mb, o.fd_flags, true);
 }
 
 static long msgbox_ioc_destroy(unsigned int cmd, unsigned long arg)
@@ -1301,10 +1312,8 @@ out_put:
 static long msgbox_ioc_open_inbox(unsigned int cmd, unsigned long arg)
 {
 	struct msgbox_inbox in;
-	struct file *file;
 	struct msgbox *mb;
 	int ret;
-	int fd;
 
 	ret = msgbox_copy_arg(&in, sizeof(in), MSGBOX_INBOX_SIZE_VER0, cmd, arg);
 	if (ret)
@@ -1318,13 +1327,7 @@ static long msgbox_ioc_open_inbox(unsigned int cmd, unsigned long arg)
 	mb = msgbox_inbox_lookup(in.pid);
 	if (!mb)
 		return -ESRCH;
-	ret = msgbox_permission(mb, in.fd_flags);
-	fd = ret ? ret : msgbox_install_fd(mb, in.fd_flags, false, &file);
-	msgbox_put(mb);
-	if (fd < 0)
-		return fd;
-	fd_install(fd, file);
-	return fd;
+	return msgbox_open_existing(mb, in.fd_flags, false);
 }
 
 /* ioctls on /dev/msgbox itself. */
