@@ -214,7 +214,7 @@ static int msgbox_msg_check(struct file *file, const struct msgbox_msg *m,
 
 	if (m->flags & ~allowed)
 		return -EINVAL;
-	if (m->__reserved[0] || m->__reserved[1])
+	if (m->__reserved[0] || m->__reserved[1] || m->__pad)
 		return -EINVAL;
 	if (!(m->flags & MSGBOX_MSG_TIMEOUT) &&
 	    (m->timeout_ns || (m->flags & timeflags)))
@@ -704,7 +704,7 @@ static long msgbox_ioc_call(struct file *file, unsigned int cmd,
 	    c.request.token)
 		return -EINVAL;
 	if (c.reply.flags || c.reply.token || c.reply.__reserved[0] ||
-	    c.reply.__reserved[1])
+	    c.reply.__reserved[1] || c.reply.__pad || c.reply.ttl_ns)
 		return -EINVAL;
 	if (c.request.len > READ_ONCE(mb->max_msg_size))
 		return -EMSGSIZE;
@@ -747,6 +747,7 @@ static long msgbox_ioc_call(struct file *file, unsigned int cmd,
 	c.reply.sender_tid = pid_vnr(reply->tid);
 	c.reply.sender_uid = from_kuid_munged(current_user_ns(), reply->uid);
 	c.reply.sender_gid = from_kgid_munged(current_user_ns(), reply->gid);
+	c.reply.deliveries = 1;
 	if (copy_to_user(u64_to_user_ptr(c.reply.data), reply->payload->data,
 			 reply->len) ||
 	    msgbox_copy_result(arg, cmd, &c, sizeof(c)))

@@ -335,7 +335,7 @@ struct msgbox_open {
  *                time included: above 1 it is a redelivery (acknowledged
  *                delivery, see MSGBOX_MSG_ACK).  The count goes on in a
  *                dead-letter mailbox.
- * @__pad:        zero.
+ * @__pad:        must be zero on input; zero on output.
  * @ttl_ns:       send (and a call's request): time to live in nanoseconds,
  *                0 for unlimited.  A message still queued when it runs out
  *                is discarded unseen (counted in expired); a rendezvous
@@ -377,8 +377,9 @@ struct msgbox_msg {
  *           apply: a call is a blocking operation.  out: id.
  * @reply:   in: data and len (the buffer for the reply; replies are
  *           limited to the smaller of len and the mailbox's max_msg_size);
- *           flags, token and __reserved must be 0.  out: len, type,
- *           priority, id (0), send_time_ns and the replier's credentials.
+ *           flags, token, __reserved, __pad and ttl_ns must be 0.
+ *           out: len, type, priority, id (0), deliveries (1),
+ *           send_time_ns and the replier's credentials.
  *
  * Sends the request and sleeps until a server that received it answers
  * with MSGBOX_IOC_REPLY; the reply goes to this calling thread only, never
