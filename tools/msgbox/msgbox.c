@@ -2,7 +2,8 @@
 /*
  * msgbox: command-line access to mailboxes.
  *
- *   msgbox create NAME [-m MAX_MSGS] [-s MAX_MSG_SIZE] [-b MAX_BYTES] [-M MODE] [-e]
+ *   msgbox create NAME [-m MAX_MSGS] [-s MAX_MSG_SIZE] [-b MAX_BYTES] [-M MODE] [-e] [-p]
+ *                 (-e ephemeral, -p a publish/subscribe topic)
  *   msgbox destroy NAME
  *   msgbox send NAME [-n] [-t TIMEOUT_MS] [-T TYPE] [-p PRIO] [MESSAGE...]
  *                                                      (stdin if no MESSAGE)
@@ -10,10 +11,15 @@
  *   msgbox info NAME
  *   msgbox chmod NAME MODE
  *   msgbox list
+ *   msgbox call NAME [-t TIMEOUT_MS] MESSAGE...     request/reply: print the reply
+ *   msgbox serve NAME [-c COUNT]   answer requests with their own text in upper case
+ *   msgbox subscribe TOPIC [-c COUNT] [-T SELECTOR]  print publications
  *
  * Exit status: 0 on success, 1 on an error (message on stderr), 2 on usage.
  */
+#include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +32,17 @@ static const char *prog = "msgbox";
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: %s create NAME [-m MAX_MSGS] [-s MAX_MSG_SIZE] [-b MAX_BYTES] [-M MODE] [-e]\n"
+		"usage: %s create NAME [-m MAX_MSGS] [-s MAX_MSG_SIZE] [-b MAX_BYTES] [-M MODE] [-e] [-p]\n"
 		"       %s destroy NAME\n"
 		"       %s send NAME [-n] [-t TIMEOUT_MS] [-T TYPE] [-p PRIO] [MESSAGE...]\n"
 		"       %s recv NAME [-n] [-t TIMEOUT_MS] [-T SELECTOR] [-x] [-P] [-c COUNT] [-v]\n"
 		"       %s info NAME\n"
 		"       %s chmod NAME MODE\n"
-		"       %s list\n", prog, prog, prog, prog, prog, prog, prog);
+		"       %s list\n"
+		"       %s call NAME [-t TIMEOUT_MS] MESSAGE...\n"
+		"       %s serve NAME [-c COUNT]\n"
+		"       %s subscribe TOPIC [-c COUNT] [-T SELECTOR]\n",
+		prog, prog, prog, prog, prog, prog, prog, prog, prog, prog);
 	exit(2);
 }
 
@@ -62,13 +72,14 @@ static int cmd_create(int argc, char **argv)
 	int opt, fd;
 
 	msgbox_attr_init(&attr);
-	while ((opt = getopt(argc, argv, "m:s:b:M:e")) != -1) {
+	while ((opt = getopt(argc, argv, "m:s:b:M:ep")) != -1) {
 		switch (opt) {
 		case 'm': attr.max_msgs = number(optarg); break;
 		case 's': attr.max_msg_size = number(optarg); break;
 		case 'b': attr.max_bytes = number(optarg); break;
 		case 'M': attr.mode = strtoul(optarg, NULL, 8); break;
 		case 'e': attr.flags |= MSGBOX_CREATE_EPHEMERAL; break;
+		case 'p': attr.flags |= MSGBOX_CREATE_TOPIC; break;
 		default: usage();
 		}
 	}
@@ -273,6 +284,118 @@ static int cmd_list(void)
 	return 0;
 }
 
+/* Join argv[from..] with spaces into a new string. */
+static char *join(int argc, char **argv, int from)
+{
+	size_t len = 1;
+	char *s;
+
+	for (int i = from; i < argc; i++)
+		len += strlen(argv[i]) + 1;
+	s = calloc(1, len);
+	if (!s)
+		exit(1);
+	for (int i = from; i < argc; i++) {
+		if (i > from)
+			strcat(s, " ");
+		strcat(s, argv[i]);
+	}
+	return s;
+}
+
+static int cmd_call(int argc, char **argv)
+{
+	unsigned long long timeout = MSGBOX_FOREVER;
+	char rep[65536];
+	int opt, fd;
+	ssize_t n;
+	char *req;
+
+	while ((opt = getopt(argc, argv, "+t:")) != -1) {
+		if (opt != 't')
+			usage();
+		timeout = number(optarg) * 1000000ULL;
+	}
+	if (optind + 1 >= argc)
+		usage();
+	fd = msgbox_open(argv[optind], MSGBOX_FD_SEND);
+	if (fd < 0)
+		return fail("open", argv[optind]);
+	req = join(argc, argv, optind + 1);
+	n = msgbox_call(fd, req, strlen(req), rep, sizeof(rep), timeout);
+	if (n < 0)
+		return fail("call", argv[optind]);
+	printf("%.*s\n", (int)n, rep);
+	free(req);
+	return 0;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	unsigned long long count = ~0ULL;
+	char buf[65536];
+	int opt, fd;
+
+	while ((opt = getopt(argc, argv, "c:")) != -1) {
+		if (opt != 'c')
+			usage();
+		count = number(optarg);
+	}
+	if (optind != argc - 1)
+		usage();
+	fd = msgbox_open(argv[optind], MSGBOX_FD_RECV);
+	if (fd < 0)
+		return fail("open", argv[optind]);
+	while (count--) {
+		struct msgbox_msg m = { .data = (uintptr_t)buf, .len = sizeof(buf) };
+
+		if (msgbox_recvmsg(fd, &m))
+			return fail("recv", argv[optind]);
+		if (!m.token)
+			continue;	/* a plain message: nobody to answer */
+		for (size_t i = 0; i < m.len; i++)
+			buf[i] = toupper((unsigned char)buf[i]);
+		if (msgbox_reply(fd, m.token, buf, m.len))
+			fail("reply", argv[optind]);
+	}
+	return 0;
+}
+
+static int cmd_subscribe(int argc, char **argv)
+{
+	unsigned long long count = ~0ULL;
+	long long sel = 0;
+	char buf[65536];
+	int opt, t, s;
+
+	while ((opt = getopt(argc, argv, "c:T:")) != -1) {
+		switch (opt) {
+		case 'c': count = number(optarg); break;
+		case 'T': sel = strtoll(optarg, NULL, 0); break;
+		default: usage();
+		}
+	}
+	if (optind != argc - 1)
+		usage();
+	t = msgbox_open(argv[optind], MSGBOX_FD_RECV);
+	if (t < 0)
+		return fail("open", argv[optind]);
+	s = msgbox_subscribe(t, sel, MSGBOX_FD_RECV);
+	if (s < 0)
+		return fail("subscribe", argv[optind]);
+	printf("subscribed\n");
+	fflush(stdout);
+	while (count--) {
+		ssize_t n = msgbox_recv(s, buf, sizeof(buf), 0);
+
+		if (n < 0)
+			return fail("recv", argv[optind]);
+		printf("%.*s\n", (int)n, buf);
+		fflush(stdout);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "list"))
@@ -293,6 +416,12 @@ int main(int argc, char **argv)
 		return cmd_info(argc, argv);
 	if (!strcmp(argv[0], "chmod"))
 		return cmd_chmod(argc, argv);
+	if (!strcmp(argv[0], "call"))
+		return cmd_call(argc, argv);
+	if (!strcmp(argv[0], "serve"))
+		return cmd_serve(argc, argv);
+	if (!strcmp(argv[0], "subscribe"))
+		return cmd_subscribe(argc, argv);
 	usage();
 	return 2;
 }
