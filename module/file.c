@@ -890,6 +890,20 @@ static long msgbox_ioc_setattr(struct file *file, unsigned int cmd,
 }
 
 /*
+ * Check MSGBOX_FD_* for a new descriptor that may be opened for the
+ * directions in @dirs (RECV and/or SEND): at least one of them, nothing
+ * else but NONBLOCK and CLOEXEC.
+ */
+static int msgbox_fd_flags_check(u32 fd_flags, u32 dirs)
+{
+	if (fd_flags & ~(dirs | MSGBOX_FD_NONBLOCK | MSGBOX_FD_CLOEXEC))
+		return -EINVAL;
+	if (!(fd_flags & dirs))
+		return -EINVAL;
+	return 0;
+}
+
+/*
  * The first descriptor of a new, not yet published mailbox: charge it to
  * its owner (quota.c), then reserve the descriptor.  On failure the caller
  * still holds its reference, and dropping it undoes the charge.
@@ -928,9 +942,7 @@ static long msgbox_ioc_subscribe(struct file *file, unsigned int cmd,
 			      arg);
 	if (ret)
 		return ret;
-	if ((sa.fd_flags & ~(MSGBOX_FD_RECV | MSGBOX_FD_NONBLOCK |
-			     MSGBOX_FD_CLOEXEC)) ||
-	    !(sa.fd_flags & MSGBOX_FD_RECV) ||
+	if (msgbox_fd_flags_check(sa.fd_flags, MSGBOX_FD_RECV) ||
 	    (sa.flags & ~MSGBOX_MSG_EXCEPT) ||
 	    ((sa.flags & MSGBOX_MSG_EXCEPT) && sa.type <= 0) ||
 	    sa.__reserved[0] || sa.__reserved[1])
@@ -1131,15 +1143,6 @@ int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, bool counted,
 	return fd;
 }
 
-static int msgbox_fd_flags_check(u32 fd_flags)
-{
-	if (fd_flags & ~MSGBOX_FD_ALL)
-		return -EINVAL;
-	if (!(fd_flags & (MSGBOX_FD_RECV | MSGBOX_FD_SEND)))
-		return -EINVAL;
-	return 0;
-}
-
 static long msgbox_ioc_create(unsigned int cmd, unsigned long arg)
 {
 	struct msgbox_create c;
@@ -1168,7 +1171,7 @@ static long msgbox_ioc_create(unsigned int cmd, unsigned long arg)
 		ret = msgbox_name_check(c.name);
 	if (ret)
 		return ret;
-	ret = msgbox_fd_flags_check(c.fd_flags);
+	ret = msgbox_fd_flags_check(c.fd_flags, MSGBOX_FD_RECV | MSGBOX_FD_SEND);
 	if (ret)
 		return ret;
 	ret = msgbox_limits_check(c.max_msgs, c.max_msg_size, c.max_bytes);
@@ -1236,7 +1239,7 @@ static long msgbox_ioc_open(unsigned int cmd, unsigned long arg)
 	ret = msgbox_name_check(o.name);
 	if (ret)
 		return ret;
-	ret = msgbox_fd_flags_check(o.fd_flags);
+	ret = msgbox_fd_flags_check(o.fd_flags, MSGBOX_FD_RECV | MSGBOX_FD_SEND);
 	if (ret)
 		return ret;
 	if (o.flags)
@@ -1279,8 +1282,7 @@ static long msgbox_ioc_inbox(unsigned int cmd, unsigned long arg)
 	if (c.flags || c.__pad || c.mode & ~0777 ||
 	    memchr_inv(c.name, 0, sizeof(c.name)))
 		return -EINVAL;
-	if ((c.fd_flags & ~(MSGBOX_FD_RECV | MSGBOX_FD_NONBLOCK |
-			    MSGBOX_FD_CLOEXEC)) || !(c.fd_flags & MSGBOX_FD_RECV))
+	if (msgbox_fd_flags_check(c.fd_flags, MSGBOX_FD_RECV))
 		return -EINVAL;
 	ret = msgbox_limits_check(c.max_msgs, c.max_msg_size, c.max_bytes);
 	if (ret)
@@ -1319,9 +1321,7 @@ static long msgbox_ioc_open_inbox(unsigned int cmd, unsigned long arg)
 	ret = msgbox_copy_arg(&in, sizeof(in), MSGBOX_INBOX_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	if (in.__reserved || (in.fd_flags & ~(MSGBOX_FD_SEND | MSGBOX_FD_NONBLOCK |
-					      MSGBOX_FD_CLOEXEC)) ||
-	    !(in.fd_flags & MSGBOX_FD_SEND))
+	if (in.__reserved || msgbox_fd_flags_check(in.fd_flags, MSGBOX_FD_SEND))
 		return -EINVAL;
 	if (in.pid <= 0)
 		return -ESRCH;

@@ -1291,6 +1291,9 @@ int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info)
 	info->max_msg_size = mb->max_msg_size;
 	info->max_bytes = mb->max_bytes;
 	info->mode = mb->mode;
+	info->in_flight = mb->inflight_msgs;
+	info->max_deliveries = mb->max_deliveries;
+	info->ack_timeout_ns = mb->ack_timeout_ns;
 	msgbox_fill_stats(&mb->stats, info);
 	spin_unlock(&mb->lock);
 	info->owner_uid = from_kuid_munged(current_user_ns(), mb->uid);
@@ -1298,11 +1301,6 @@ int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info)
 	info->flags = mb->flags;
 	info->subscribers = msgbox_topic_subscribers(mb);
 	info->inbox_pid = mb->inbox_of ? pid_vnr(mb->inbox_of) : 0;
-	spin_lock(&mb->lock);
-	info->in_flight = mb->inflight_msgs;
-	info->max_deliveries = mb->max_deliveries;
-	info->ack_timeout_ns = mb->ack_timeout_ns;
-	spin_unlock(&mb->lock);
 	strscpy(info->name, mb->name, sizeof(info->name));
 	return ret;
 }
