@@ -11,6 +11,7 @@ set -euo pipefail
 PKGS=(
 	qemu-system-x86 busybox-static cpio kmod xz-utils	# the test VM
 	gcc make libc6-dev liburing-dev sparse			# userspace + checks
+	libzmq3-dev gnuplot-nox		# the benchmark's ZeroMQ; its plots
 	linux-headers-amd64 linux-headers-6.12-amd64		# 6.1 and 6.12 kbuild
 	linux-source-6.12	# kselftest_harness.h (only shipped in this tarball)
 	"$@"

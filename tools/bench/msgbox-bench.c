@@ -1,70 +1,136 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * msgbox-bench: msgbox next to the kernel's other message passing, in one
- * run, so that the numbers compare (under emulation absolute times are not
- * hardware times: read the ratios).
+ * msgbox-bench: msgbox next to what programs use today for local message
+ * passing, in one run, so that the numbers compare (under emulation
+ * absolute times are not hardware times: read the ratios).
  *
- *   round trip  64 B ping-pong between two processes: median and p99,
- *               with both on one CPU and on two CPUs;
- *   throughput  one-way streams of 100 B and 100 KB messages, two CPUs.
+ *   round trip  ping-pong between two processes, 16 B to 100 KB (and 64 B,
+ *               the size the targets name): median and p99;
+ *   throughput  one-way streams, 16 B to 100 KB: messages/s and MB/s;
+ *   scaling     1, 2 and 4 independent pairs streaming 100 B messages at
+ *               once, unpinned: aggregate messages/s.
  *
- * Mechanisms: msgbox (ioctl and read/write), POSIX mq, SysV msg, pipe,
- * Unix SOCK_SEQPACKET, and the eventfd ping-pong as the floor of a round
- * trip (two wake-ups and no payload).
+ * Round trips and streams run with both processes on one CPU (every
+ * message a context switch) and on two CPUs (wake-ups cross CPUs).
  *
- * Emulated CPUs are noisy: every figure is the median of RUNS runs, and
+ * Mechanisms: msgbox through its ioctls, read/write, batches
+ * (MSGBOX_IOC_SEND_BATCH/RECV_BATCH) and io_uring (plain READ/WRITE on the
+ * mailbox fd, many per io_uring_enter); POSIX mq, SysV msg, a pipe, a Unix
+ * SOCK_SEQPACKET socket pair, ZeroMQ (PAIR over ipc://); and two floors:
+ * an eventfd ping-pong (two wake-ups, no payload: the least a round trip
+ * can cost) and a memcpy of the payload in one process (the least a
+ * message can cost).
+ *
+ * Every message carries its sequence number at both ends, which the
+ * receiver checks; --quick also fills and checks every payload byte, runs
+ * tiny counts once and reports one TAP line per mechanism and pinning (the
+ * selftest suite runs it so this program cannot rot).
+ *
+ * Emulated CPUs are noisy: every figure is the median of --runs runs, and
  * the mechanisms take turns within each run so drift hits them alike.
+ * Each measurement runs in its own processes: a failure or a hang (killed
+ * after a time limit) marks that figure failed and the run goes on.
+ *
+ * Output: tables on stdout, then the CSV between "BEGIN-CSV" and
+ * "END-CSV" lines (tools/vm/msgbox-vm extracts it and plots it).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <mqueue.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/msg.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/msg.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "msgbox.h"
 
-#define MAX_SIZE	(100 * 1024)
-#define RT_ITERS	2000
-#define RUNS		5
+#define KB		1024
+#define MAX_SIZE	(100 * KB)
+#define MAX_RUNS	15
+#define BATCH		32	/* messages per batch ioctl */
+#define URING_QD	16	/* io_uring operations in flight per side */
+#define QUEUE_MSGS	64	/* capacity of every queue that has one */
 
-enum mech { M_EVENTFD, M_MSGBOX, M_MSGBOX_RW, M_MSGBOX_BATCH, M_MQ, M_SYSV,
-	    M_PIPE, M_SEQPACKET, NR_MECH };
+enum mech {
+	M_EVENTFD, M_MEMCPY, M_MSGBOX, M_MSGBOX_RW, M_MSGBOX_BATCH,
+	M_MSGBOX_URING, M_MQ, M_SYSV, M_PIPE, M_SEQPACKET, M_ZMQ, NR_MECH
+};
 
 static const char *const mech_name[NR_MECH] = {
-	"eventfd (floor)", "msgbox ioctl", "msgbox read/write", "msgbox batch 32",
-	"POSIX mq", "SysV msg", "pipe", "unix seqpacket",
+	"eventfd (floor)", "memcpy (floor)", "msgbox ioctl", "msgbox read/write",
+	"msgbox batch 32", "msgbox io_uring 16", "POSIX mq", "SysV msg", "pipe",
+	"unix seqpacket", "ZeroMQ PAIR ipc",
 };
 
-#define BATCH	32
-
-/* One direction of a channel. */
-struct end {
-	int fd;			/* eventfd, msgbox, mq, pipe/socket fd */
-	int sysv;		/* SysV queue id */
+/* Names for the CSV, TAP lines and --only. */
+static const char *const mech_id[NR_MECH] = {
+	"eventfd", "memcpy", "msgbox-ioctl", "msgbox-rw", "msgbox-batch",
+	"msgbox-uring", "mq", "sysv", "pipe", "seqpacket", "zmq",
 };
 
-/* A bidirectional channel: ab carries A to B, ba B to A. */
-struct chan {
-	enum mech m;
-	struct end ab_tx, ab_rx, ba_tx, ba_rx;
-};
-
-static void die(const char *what)
+/* eventfd carries no payload (round trips only); memcpy and batches are
+ * one-way only. */
+static bool has_rtt(enum mech m)
 {
-	fprintf(stderr, "msgbox-bench: %s: %s\n", what, strerror(errno));
-	exit(1);
+	return m != M_MEMCPY && m != M_MSGBOX_BATCH;
+}
+
+static bool has_stream(enum mech m)
+{
+	return m != M_EVENTFD;
+}
+
+static bool has_scaling(enum mech m)
+{
+	return m != M_EVENTFD && m != M_MEMCPY;
+}
+
+static const size_t rtt_sizes[] = { 16, 64, 100, KB, 10 * KB, 100 * KB };
+static const size_t stream_sizes[] = { 16, 100, KB, 10 * KB, 100 * KB };
+#define NR_RTT_SIZES	(sizeof(rtt_sizes) / sizeof(rtt_sizes[0]))
+#define NR_STREAM_SIZES	(sizeof(stream_sizes) / sizeof(stream_sizes[0]))
+#define SIZE_64		1	/* rtt_sizes[] index of the targets' size */
+#define SIZE_100	1	/* stream_sizes[] index of 100 B */
+#define SIZE_100K	4	/* stream_sizes[] index of 100 KB */
+
+static const int pair_counts[] = { 1, 2, 4 };
+#define NR_PAIRS	(sizeof(pair_counts) / sizeof(pair_counts[0]))
+#define SCALE_SIZE	100
+
+static bool quick;		/* tiny counts, every byte checked, TAP */
+static int runs = 5;
+static bool enabled[NR_MECH];
+static int ncpus;
+static unsigned int limit_s = 120;	/* per measurement */
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	int e = errno;
+
+	fprintf(stderr, "msgbox-bench[%d]: ", getpid());
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, e ? ": %s\n" : "\n", strerror(e));
+	_exit(1);
 }
 
 static uint64_t now_ns(void)
@@ -75,13 +141,18 @@ static uint64_t now_ns(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+/* cpu < 0: every CPU. */
 static void pin(int cpu)
 {
 	cpu_set_t set;
+	int i;
 
 	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	for (i = 0; i < ncpus; i++)
+		if (cpu < 0 || i == cpu)
+			CPU_SET(i, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
 }
 
 static void write_proc(const char *path, const char *val)
@@ -94,231 +165,506 @@ static void write_proc(const char *path, const char *val)
 	}
 }
 
-static void open_pair(enum mech m, struct end *tx, struct end *rx, int n)
+/* ---- payloads ------------------------------------------------------------
+ * The sequence number sits in the first and the last four bytes; --quick
+ * fills the bytes between with a pattern of the sequence number too.
+ */
+static uint8_t pattern(uint32_t seq, size_t i)
 {
+	return (uint8_t)(seq * 131 + i * 7 + 1);
+}
+
+static void stamp(char *buf, size_t len, uint32_t seq)
+{
+	if (quick)
+		for (size_t i = 4; i < len - 4; i++)
+			buf[i] = pattern(seq, i);
+	memcpy(buf, &seq, 4);
+	memcpy(buf + len - 4, &seq, 4);
+}
+
+/* The sequence number of a received message, after checking it. */
+static uint32_t check(const char *buf, ssize_t got, size_t len)
+{
+	uint32_t head, tail;
+
+	if (got != (ssize_t)len) {
+		errno = 0;
+		die("received %zd bytes, expected %zu", got, len);
+	}
+	memcpy(&head, buf, 4);
+	memcpy(&tail, buf + len - 4, 4);
+	errno = 0;
+	if (head != tail)
+		die("message of %zu bytes torn: head %u, tail %u", len, head, tail);
+	if (quick)
+		for (size_t i = 4; i < len - 4; i++)
+			if ((uint8_t)buf[i] != pattern(head, i))
+				die("message %u byte %zu corrupt", head, i);
+	return head;
+}
+
+static void expect_seq(uint32_t got, uint32_t want)
+{
+	errno = 0;
+	if (got != want)
+		die("message %u arrived where %u was due", got, want);
+}
+
+/* ---- channels --------------------------------------------------------------
+ * A chan is one direction, opened before the fork.  A port is one process's
+ * side of a link (a chan each way), set up after the fork and the pinning
+ * (so ZeroMQ's I/O thread inherits the pinning).
+ */
+struct chan {
+	int tx, rx;		/* eventfd, msgbox, mq, SysV id, pipe/socket ends */
+	char zaddr[80];		/* ZeroMQ endpoint */
+};
+
+struct port {
+	enum mech m;
+	int tx, rx;
+	void *zctx, *zsock;
+	struct io_uring ring;
+	bool ring_ok;
+	char *sysv;		/* long mtype + payload */
+};
+
+static void chan_open(enum mech m, struct chan *c, int tag)
+{
+	static int serial;
 	int p[2];
 
+	c->tx = c->rx = -1;
 	switch (m) {
 	case M_EVENTFD:
-		tx->fd = rx->fd = eventfd(0, 0);
+		c->tx = c->rx = eventfd(0, 0);
 		break;
 	case M_MSGBOX:
 	case M_MSGBOX_RW:
-	case M_MSGBOX_BATCH: {
+	case M_MSGBOX_BATCH:
+	case M_MSGBOX_URING: {
 		struct msgbox_attr a;
 
 		msgbox_attr_init(&a);
-		a.max_msgs = 64;
+		a.max_msgs = QUEUE_MSGS;
 		a.max_msg_size = MAX_SIZE;
-		a.max_bytes = 64ull * MAX_SIZE;
-		tx->fd = rx->fd = msgbox_create_anon(&a, MSGBOX_FD_RECV | MSGBOX_FD_SEND);
+		a.max_bytes = (unsigned long long)QUEUE_MSGS * MAX_SIZE;
+		c->tx = c->rx = msgbox_create_anon(&a, MSGBOX_FD_RECV | MSGBOX_FD_SEND);
 		break;
 	}
 	case M_MQ: {
-		struct mq_attr a = { .mq_maxmsg = 64, .mq_msgsize = MAX_SIZE };
-		char name[32];
+		struct mq_attr a = { .mq_maxmsg = QUEUE_MSGS, .mq_msgsize = MAX_SIZE };
+		char name[48];
 
-		snprintf(name, sizeof(name), "/bench-%d-%d", getpid(), n);
-		tx->fd = rx->fd = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &a);
+		snprintf(name, sizeof(name), "/bench-%d-%d-%d", getpid(), tag, serial++);
+		c->tx = c->rx = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600, &a);
 		mq_unlink(name);
 		break;
 	}
 	case M_SYSV:
-		tx->sysv = rx->sysv = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
-		tx->fd = rx->fd = tx->sysv;
+		c->tx = c->rx = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
 		break;
 	case M_PIPE:
 		if (pipe(p))
 			die("pipe");
 		fcntl(p[0], F_SETPIPE_SZ, 1 << 20);
-		rx->fd = p[0];
-		tx->fd = p[1];
+		c->rx = p[0];
+		c->tx = p[1];
 		break;
 	case M_SEQPACKET:
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, p))
 			die("socketpair");
-		tx->fd = p[0];
-		rx->fd = p[1];
+		c->tx = p[0];
+		c->rx = p[1];
+		break;
+	case M_ZMQ:
+		snprintf(c->zaddr, sizeof(c->zaddr), "ipc:///tmp/bench-zmq-%d-%d-%d",
+			 getpid(), tag, serial++);
+		c->tx = c->rx = 0;
 		break;
 	default:
 		break;
 	}
-	if (tx->fd < 0)
-		die(mech_name[m]);
+	if (c->tx < 0)
+		die("%s: open", mech_name[m]);
 }
 
-static void xsend(enum mech m, struct end *e, const void *buf, size_t len)
+static void chan_close(enum mech m, struct chan *c)
 {
-	static char sysvbuf[sizeof(long) + MAX_SIZE];
-	uint64_t one = 1;
-	int r;
-
 	switch (m) {
+	case M_SYSV:
+		msgctl(c->tx, IPC_RMID, NULL);
+		break;
+	case M_ZMQ:
+		unlink(c->zaddr + strlen("ipc://"));
+		break;
+	case M_PIPE:
+	case M_SEQPACKET:
+		close(c->tx);
+		close(c->rx);
+		break;
+	default:
+		close(c->tx);
+		break;
+	}
+}
+
+/*
+ * Set up this process's port: it sends on @out and receives on @in (either
+ * may be NULL).  For ZeroMQ one PAIR socket carries both directions: side 0
+ * binds @out's (or @in's) endpoint, side 1 connects to it.
+ */
+static void port_open(struct port *p, enum mech m, struct chan *out,
+		      struct chan *in, int side)
+{
+	memset(p, 0, sizeof(*p));
+	p->m = m;
+	p->tx = out ? out->tx : -1;
+	p->rx = in ? in->rx : -1;
+	if (m == M_SYSV) {
+		p->sysv = malloc(sizeof(long) + MAX_SIZE);
+		if (!p->sysv)
+			die("malloc");
+	}
+	if (m == M_MSGBOX_URING) {
+		int r = io_uring_queue_init(4 * URING_QD, &p->ring, 0);
+
+		if (r) {
+			errno = -r;
+			die("io_uring_queue_init");
+		}
+		p->ring_ok = true;
+	}
+	if (m == M_ZMQ) {
+		const char *addr = out ? out->zaddr : in->zaddr;
+		int linger = -1, ivl = 10;
+
+		p->zctx = zmq_ctx_new();
+		p->zsock = p->zctx ? zmq_socket(p->zctx, ZMQ_PAIR) : NULL;
+		if (!p->zsock)
+			die("zmq_socket");
+		zmq_setsockopt(p->zsock, ZMQ_LINGER, &linger, sizeof(linger));
+		zmq_setsockopt(p->zsock, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl));
+		if ((side == 0 ? zmq_bind : zmq_connect)(p->zsock, addr))
+			die("zmq %s %s", side == 0 ? "bind" : "connect", addr);
+	}
+}
+
+/* Before _exit(): ZeroMQ must flush what it still holds. */
+static void port_close(struct port *p)
+{
+	if (p->zsock) {
+		zmq_close(p->zsock);
+		zmq_ctx_term(p->zctx);
+	}
+	if (p->ring_ok)
+		io_uring_queue_exit(&p->ring);
+	free(p->sysv);
+}
+
+/* ---- one message at a time ------------------------------------------------ */
+static void uring_wait(struct io_uring *ring, unsigned int n, size_t len)
+{
+	struct io_uring_cqe *cqe;
+
+	while (n--) {
+		int r = io_uring_wait_cqe(ring, &cqe);
+
+		if (r) {
+			errno = -r;
+			die("io_uring_wait_cqe");
+		}
+		if (cqe->res != (int)len) {
+			errno = cqe->res < 0 ? -cqe->res : 0;
+			die("io_uring %s: %d", cqe->user_data ? "read" : "write", cqe->res);
+		}
+		io_uring_cqe_seen(ring, cqe);
+	}
+}
+
+static void uring_prep(struct port *p, bool rd, char *buf, size_t len)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
+
+	if (!sqe) {
+		errno = 0;
+		die("io_uring: no free SQE");
+	}
+	if (rd)
+		io_uring_prep_read(sqe, p->rx, buf, len, 0);
+	else
+		io_uring_prep_write(sqe, p->tx, buf, len, 0);
+	sqe->user_data = rd;
+}
+
+static void port_send(struct port *p, const char *buf, size_t len)
+{
+	uint64_t one = 1;
+	int r = 0;
+
+	switch (p->m) {
 	case M_EVENTFD:
-		r = write(e->fd, &one, 8) == 8 ? 0 : -1;
+		r = write(p->tx, &one, 8) == 8 ? 0 : -1;
 		break;
 	case M_MSGBOX:
-	case M_MSGBOX_BATCH:	/* round trips: one message at a time */
-		r = msgbox_send(e->fd, buf, len, 0);
+		r = msgbox_send(p->tx, buf, len, 0);
+		break;
+	case M_MSGBOX_URING:
+		uring_prep(p, false, (char *)buf, len);
+		io_uring_submit(&p->ring);
+		uring_wait(&p->ring, 1, len);
 		break;
 	case M_MQ:
-		r = mq_send(e->fd, buf, len, 0);
+		r = mq_send(p->tx, buf, len, 0);
 		break;
 	case M_SYSV:
-		*(long *)sysvbuf = 1;
-		memcpy(sysvbuf + sizeof(long), buf, len);
-		r = msgsnd(e->sysv, sysvbuf, len, 0);
+		*(long *)p->sysv = 1;
+		memcpy(p->sysv + sizeof(long), buf, len);
+		r = msgsnd(p->tx, p->sysv, len, 0);
 		break;
-	default:	/* read/write mechanisms: one message per write */
-		r = write(e->fd, buf, len) == (ssize_t)len ? 0 : -1;
+	case M_ZMQ:
+		r = zmq_send(p->zsock, buf, len, 0) == (int)len ? 0 : -1;
+		break;
+	default:	/* msgbox read/write, pipe, socket: one write each */
+		r = write(p->tx, buf, len) == (ssize_t)len ? 0 : -1;
 		break;
 	}
 	if (r)
-		die("send");
+		die("%s: send", mech_name[p->m]);
 }
 
-static void xrecv(enum mech m, struct end *e, void *buf, size_t len)
+/* Receive one message of @len bytes into @buf; return its length. */
+static ssize_t port_recv(struct port *p, char *buf, size_t len)
 {
-	static char sysvbuf[sizeof(long) + MAX_SIZE];
 	uint64_t v;
 	ssize_t r;
 
-	switch (m) {
+	switch (p->m) {
 	case M_EVENTFD:
-		r = read(e->fd, &v, 8) == 8 ? (ssize_t)len : -1;
-		break;
+		r = read(p->rx, &v, 8);
+		errno = 0;
+		if (r != 8 || v != 1)
+			die("eventfd read %zd, value %llu", r, (unsigned long long)v);
+		return len;
 	case M_MSGBOX:
-	case M_MSGBOX_BATCH:
-		r = msgbox_recv(e->fd, buf, MAX_SIZE, 0);
+		r = msgbox_recv(p->rx, buf, MAX_SIZE, 0);
+		break;
+	case M_MSGBOX_URING:
+		uring_prep(p, true, buf, MAX_SIZE);
+		io_uring_submit(&p->ring);
+		uring_wait(&p->ring, 1, len);
+		r = len;
 		break;
 	case M_MQ:
-		r = mq_receive(e->fd, buf, MAX_SIZE, NULL);
+		r = mq_receive(p->rx, buf, MAX_SIZE, NULL);
 		break;
 	case M_SYSV:
-		r = msgrcv(e->sysv, sysvbuf, MAX_SIZE, 0, 0);
+		r = msgrcv(p->rx, p->sysv, MAX_SIZE, 0, 0);
 		if (r > 0)
-			memcpy(buf, sysvbuf + sizeof(long), r);
+			memcpy(buf, p->sysv + sizeof(long), r);
 		break;
-	case M_PIPE: {	/* a stream: read exactly one message's bytes */
+	case M_PIPE: {	/* a byte stream: read exactly one message's bytes */
 		size_t got = 0;
 
-		while (got < len && (r = read(e->fd, (char *)buf + got, len - got)) > 0)
+		while (got < len && (r = read(p->rx, buf + got, len - got)) > 0)
 			got += r;
 		r = got;
 		break;
 	}
+	case M_ZMQ:
+		r = zmq_recv(p->zsock, buf, MAX_SIZE, 0);
+		break;
 	default:
-		r = read(e->fd, buf, MAX_SIZE);
+		r = read(p->rx, buf, MAX_SIZE);
 		break;
 	}
-	if (r != (ssize_t)len)
-		die("recv");
+	if (r < 0)
+		die("%s: receive", mech_name[p->m]);
+	return r;
 }
+
+/* Send, then receive the answer: through io_uring in one io_uring_enter. */
+static ssize_t port_sendrecv(struct port *p, const char *out, char *in, size_t len)
+{
+	if (p->m != M_MSGBOX_URING) {
+		port_send(p, out, len);
+		return port_recv(p, in, len);
+	}
+	uring_prep(p, false, (char *)out, len);
+	uring_prep(p, true, in, MAX_SIZE);
+	io_uring_submit_and_wait(&p->ring, 2);
+	uring_wait(&p->ring, 2, len);
+	return len;
+}
+
+/* ---- streams --------------------------------------------------------------
+ * stream_send() sends messages @from..@to-1 of @len bytes, stream_recv()
+ * receives them and checks them (in order; io_uring, with many operations
+ * in flight, completes them in any order: each exactly once then).
+ */
+static char *xalloc(size_t n)
+{
+	char *b = malloc(n);
+
+	if (!b)
+		die("malloc %zu", n);
+	memset(b, 0x5a, n);
+	return b;
+}
+
+static void stream_send(struct port *p, size_t len, uint32_t from, uint32_t to)
+{
+	static struct msgbox_msg m[BATCH];
+	uint32_t seq;
+
+	if (p->m == M_MSGBOX_BATCH) {
+		char *b = xalloc((size_t)BATCH * len);
+
+		for (seq = from; seq < to;) {
+			int k = to - seq < BATCH ? to - seq : BATCH, done;
+
+			for (int j = 0; j < k; j++) {
+				stamp(b + j * len, len, seq + j);
+				m[j] = (struct msgbox_msg){ .data = (uintptr_t)(b + j * len),
+							   .len = len, .type = 1 };
+			}
+			done = msgbox_send_batch(p->tx, m, k, NULL);
+			if (done <= 0)
+				die("send batch");
+			seq += done;	/* a short batch resends the rest */
+		}
+		free(b);
+	} else if (p->m == M_MSGBOX_URING) {
+		char *b = xalloc((size_t)URING_QD * len);
+		int freeslot[URING_QD], nfree = URING_QD, inflight = 0;
+		struct io_uring_cqe *cqe;
+
+		for (int i = 0; i < URING_QD; i++)
+			freeslot[i] = i;
+		for (seq = from; seq < to || inflight;) {
+			while (nfree && seq < to) {
+				int s = freeslot[--nfree];
+				struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
+
+				stamp(b + s * len, len, seq++);
+				io_uring_prep_write(sqe, p->tx, b + s * len, len, 0);
+				sqe->user_data = s;
+				inflight++;
+			}
+			io_uring_submit_and_wait(&p->ring, 1);
+			while (io_uring_peek_cqe(&p->ring, &cqe) == 0) {
+				errno = cqe->res < 0 ? -cqe->res : 0;
+				if (cqe->res != (int)len)
+					die("io_uring write: %d", cqe->res);
+				freeslot[nfree++] = cqe->user_data;
+				inflight--;
+				io_uring_cqe_seen(&p->ring, cqe);
+			}
+		}
+		free(b);
+	} else {
+		char *b = xalloc(len);
+
+		for (seq = from; seq < to; seq++) {
+			stamp(b, len, seq);
+			port_send(p, b, len);
+		}
+		free(b);
+	}
+}
+
+static void stream_recv(struct port *p, size_t len, uint32_t from, uint32_t to)
+{
+	static struct msgbox_msg m[BATCH];
+	uint32_t seq;
+
+	if (p->m == M_MSGBOX_BATCH) {
+		char *b = xalloc((size_t)BATCH * MAX_SIZE);
+
+		for (seq = from; seq < to;) {
+			int k = to - seq < BATCH ? to - seq : BATCH, n;
+
+			for (int j = 0; j < k; j++)
+				m[j] = (struct msgbox_msg){ .data = (uintptr_t)(b + j * MAX_SIZE),
+							   .len = MAX_SIZE };
+			n = msgbox_recv_batch(p->rx, m, k, NULL);
+			if (n <= 0)
+				die("receive batch");
+			for (int j = 0; j < n; j++, seq++)
+				expect_seq(check(b + j * MAX_SIZE, m[j].len, len), seq);
+		}
+		free(b);
+	} else if (p->m == M_MSGBOX_URING) {
+		char *b = xalloc((size_t)URING_QD * MAX_SIZE);
+		uint8_t *seen = calloc(to - from, 1);
+		uint32_t posted = from, got = from;
+		struct io_uring_cqe *cqe;
+		int inflight = 0;
+
+		if (!seen)
+			die("calloc");
+		/* Slots are free when not in flight: keep at most QD posted. */
+		int freeslot[URING_QD], nfree = URING_QD;
+
+		for (int i = 0; i < URING_QD; i++)
+			freeslot[i] = i;
+		while (got < to) {
+			while (nfree && posted < to) {
+				int s = freeslot[--nfree];
+				struct io_uring_sqe *sqe = io_uring_get_sqe(&p->ring);
+
+				io_uring_prep_read(sqe, p->rx, b + s * MAX_SIZE, MAX_SIZE, 0);
+				sqe->user_data = s;
+				posted++;
+				inflight++;
+			}
+			io_uring_submit_and_wait(&p->ring, 1);
+			while (io_uring_peek_cqe(&p->ring, &cqe) == 0) {
+				int s = cqe->user_data;
+				uint32_t q;
+
+				errno = cqe->res < 0 ? -cqe->res : 0;
+				if (cqe->res < 0)
+					die("io_uring read");
+				q = check(b + s * MAX_SIZE, cqe->res, len);
+				errno = 0;
+				if (q < from || q >= to || seen[q - from]++)
+					die("message %u out of range or twice", q);
+				freeslot[nfree++] = s;
+				inflight--;
+				got++;
+				io_uring_cqe_seen(&p->ring, cqe);
+			}
+		}
+		free(seen);
+		free(b);
+	} else {
+		char *b = xalloc(MAX_SIZE);
+
+		for (seq = from; seq < to; seq++)
+			expect_seq(check(b, port_recv(p, b, len), len), seq);
+		free(b);
+	}
+}
+
+/* ---- measurements -----------------------------------------------------------
+ * Each runs in a child of main() (measure()), which forks the peer; the
+ * result comes back through shared memory.
+ */
+struct result {
+	int ok;
+	double rate;		/* messages/s */
+	uint64_t med, p99;	/* ns */
+};
+
+static struct result *shared;	/* MAP_SHARED, one result */
 
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-/* 64 B ping-pong; median and p99 round trip in ns. */
-static void round_trip(enum mech m, int cpu_b, uint64_t *med, uint64_t *p99)
-{
-	static uint64_t t[RT_ITERS];
-	static char buf[MAX_SIZE];
-	struct chan c = { .m = m };
-	pid_t pid;
-	int i;
-
-	open_pair(m, &c.ab_tx, &c.ab_rx, 1);
-	open_pair(m, &c.ba_tx, &c.ba_rx, 2);
-	pid = fork();
-	if (pid == 0) {
-		pin(cpu_b);
-		for (i = 0; i < RT_ITERS + 100; i++) {
-			xrecv(m, &c.ab_rx, buf, 64);
-			xsend(m, &c.ba_tx, buf, 64);
-		}
-		exit(0);
-	}
-	pin(0);
-	for (i = 0; i < RT_ITERS + 100; i++) {
-		uint64_t t0 = now_ns();
-
-		xsend(m, &c.ab_tx, buf, 64);
-		xrecv(m, &c.ba_rx, buf, 64);
-		if (i >= 100)		/* warm-up excluded */
-			t[i - 100] = now_ns() - t0;
-	}
-	waitpid(pid, NULL, 0);
-	qsort(t, RT_ITERS, sizeof(t[0]), cmp_u64);
-	*med = t[RT_ITERS / 2];
-	*p99 = t[RT_ITERS * 99 / 100];
-}
-
-/* Batches of up to BATCH messages each way, for the stream. */
-static void batch_send(int fd, const char *buf, size_t len, int n)
-{
-	static struct msgbox_msg m[BATCH];
-	int i, k, done;
-
-	for (i = 0; i < n; i += done) {
-		k = n - i < BATCH ? n - i : BATCH;
-		for (int j = 0; j < k; j++)
-			m[j] = (struct msgbox_msg){ .data = (uintptr_t)buf,
-						   .len = len, .type = 1 };
-		done = msgbox_send_batch(fd, m, k, NULL);
-		if (done <= 0)
-			die("send batch");
-	}
-}
-
-static int batch_recv(int fd, char *buf, size_t len, int want)
-{
-	static struct msgbox_msg m[BATCH];
-	int k = want < BATCH ? want : BATCH, n;
-
-	for (int j = 0; j < k; j++)
-		m[j] = (struct msgbox_msg){ .data = (uintptr_t)buf, .len = len };
-	n = msgbox_recv_batch(fd, m, k, NULL);
-	if (n <= 0)
-		die("recv batch");
-	return n;
-}
-
-/* One-way stream of @n messages of @len bytes: messages per second. */
-static double stream(enum mech m, size_t len, int n)
-{
-	static char buf[MAX_SIZE];
-	struct chan c = { .m = m };
-	uint64_t t0, t1;
-	pid_t pid;
-	int i;
-
-	open_pair(m, &c.ab_tx, &c.ab_rx, 3);
-	pid = fork();
-	if (pid == 0) {
-		pin(1);
-		if (m == M_MSGBOX_BATCH)
-			batch_send(c.ab_tx.fd, buf, len, n);
-		else
-			for (i = 0; i < n; i++)
-				xsend(m, &c.ab_tx, buf, len);
-		exit(0);
-	}
-	pin(0);
-	xrecv(m, &c.ab_rx, buf, len);
-	t0 = now_ns();
-	if (m == M_MSGBOX_BATCH)
-		for (i = 1; i < n; i += batch_recv(c.ab_rx.fd, buf, len, n - i))
-			;
-	else
-		for (i = 1; i < n; i++)
-			xrecv(m, &c.ab_rx, buf, len);
-	t1 = now_ns();
-	waitpid(pid, NULL, 0);
-	return (n - 1) * 1e9 / (double)(t1 - t0);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -328,29 +674,564 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static uint64_t median_u64(uint64_t *v)
+/* The peer dies with the measurement (a hang kills both). */
+static pid_t fork_peer(void)
 {
-	qsort(v, RUNS, sizeof(*v), cmp_u64);
-	return v[RUNS / 2];
+	pid_t pid = fork();
+
+	if (pid < 0)
+		die("fork");
+	if (pid == 0)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	return pid;
 }
 
-static double median_double(double *v)
+static void reap(pid_t pid)
 {
-	qsort(v, RUNS, sizeof(*v), cmp_double);
-	return v[RUNS / 2];
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid)
+		die("waitpid");
+	errno = 0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		die("peer failed (status %#x)", st);
 }
 
-int main(void)
+static int rtt_iters(size_t len)
 {
-	uint64_t med[2][NR_MECH], p99[2][NR_MECH];
-	uint64_t rmed[2][NR_MECH][RUNS], rp99[2][NR_MECH][RUNS];
-	double rsmall[NR_MECH][RUNS], rlarge[NR_MECH][RUNS];
-	double small[NR_MECH], large[NR_MECH];
-	int m, cpus, r, k;
+	if (quick)
+		return 10;
+	return len <= KB ? 1000 : len <= 10 * KB ? 500 : 200;
+}
+
+static int stream_msgs(size_t len)
+{
+	if (quick)
+		return 2 * QUEUE_MSGS;	/* queues fill up */
+	return len <= KB ? 20000 : len <= 10 * KB ? 4000 : 400;
+}
+
+/* Ping-pong of @len-byte messages; A on CPU 0, B on @cpu_b. */
+static void m_rtt(enum mech m, size_t len, int cpu_b)
+{
+	int iters = rtt_iters(len), warm = iters / 10 + 1, i;
+	uint64_t *t = calloc(iters, sizeof(*t));
+	char *out = xalloc(MAX_SIZE), *in = xalloc(MAX_SIZE);
+	struct chan ab, ba;
+	struct port p;
+	pid_t pid;
+
+	chan_open(m, &ab, 1);
+	if (m != M_ZMQ)
+		chan_open(m, &ba, 2);
+	else
+		ba = ab;
+	pid = fork_peer();
+	if (pid == 0) {		/* B: echo what arrives */
+		pin(cpu_b);
+		char *buf[2] = { in, out };
+
+		port_open(&p, m, &ba, &ab, 1);
+		for (i = 0; i < iters + warm; i++) {
+			ssize_t r;
+
+			if (i == 0)
+				r = port_recv(&p, buf[0], len);
+			else	/* send back message i - 1 as i arrives */
+				r = port_sendrecv(&p, buf[(i - 1) & 1], buf[i & 1], len);
+			if (m != M_EVENTFD)
+				expect_seq(check(buf[i & 1], r, len), i);
+		}
+		port_send(&p, buf[(i - 1) & 1], len);
+		port_close(&p);
+		_exit(0);
+	}
+	pin(0);
+	port_open(&p, m, &ab, &ba, 0);
+	for (i = 0; i < iters + warm; i++) {
+		uint64_t t0;
+		ssize_t r;
+
+		if (m != M_EVENTFD)
+			stamp(out, len, i);
+		t0 = now_ns();
+		r = port_sendrecv(&p, out, in, len);
+		if (i >= warm)
+			t[i - warm] = now_ns() - t0;
+		if (m != M_EVENTFD)
+			expect_seq(check(in, r, len), i);
+	}
+	port_close(&p);
+	reap(pid);
+	chan_close(m, &ab);
+	if (m != M_ZMQ)
+		chan_close(m, &ba);
+	qsort(t, iters, sizeof(t[0]), cmp_u64);
+	shared->med = t[iters / 2];
+	shared->p99 = t[(iters * 99 + 99) / 100 - 1];
+}
+
+/* One-way stream: the child sends, this process receives; messages/s. */
+static void m_stream(enum mech m, size_t len, int cpu_b)
+{
+	int n = stream_msgs(len);
+	uint64_t t0, t1;
+	struct chan c;
+	struct port p;
+	pid_t pid;
+
+	if (m == M_MEMCPY) {
+		char *src = xalloc(len), *dst = xalloc(len);
+
+		pin(0);
+		t0 = now_ns();
+		for (int i = 0; i < n; i++) {
+			stamp(src, len, i);
+			memcpy(dst, src, len);
+			__asm__ volatile("" : : "r"(dst) : "memory");
+			expect_seq(check(dst, len, len), i);
+		}
+		t1 = now_ns();
+		shared->rate = n * 1e9 / (double)(t1 - t0);
+		return;
+	}
+	chan_open(m, &c, 3);
+	pid = fork_peer();
+	if (pid == 0) {
+		pin(cpu_b);
+		port_open(&p, m, &c, NULL, 1);
+		stream_send(&p, len, 0, n);
+		port_close(&p);
+		_exit(0);
+	}
+	pin(0);
+	port_open(&p, m, NULL, &c, 0);
+	/* The clock starts at the first message: setup is not timed. */
+	stream_recv(&p, len, 0, 1);
+	t0 = now_ns();
+	stream_recv(&p, len, 1, n);
+	t1 = now_ns();
+	port_close(&p);
+	reap(pid);
+	chan_close(m, &c);
+	shared->rate = (n - 1) * 1e9 / (double)(t1 - t0);
+}
+
+/* @pairs independent sender/receiver pairs, unpinned: aggregate msgs/s. */
+static void m_scaling(enum mech m, int pairs)
+{
+	int n = quick ? QUEUE_MSGS + 8 : 24000 / pairs;
+	int ready[2], go[2], i;
+	uint64_t t0, t1 = 0, *end;
+	struct chan c[4];
+	pid_t pid[8];
+	char x = 0;
+
+	end = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (end == MAP_FAILED || pipe(ready) || pipe(go))
+		die("setup");
+	pin(-1);
+	for (i = 0; i < pairs; i++)
+		chan_open(m, &c[i], 10 + i);
+	for (i = 0; i < 2 * pairs; i++) {
+		pid[i] = fork_peer();
+		if (pid[i] == 0) {
+			struct port p;
+			bool rx = i & 1;
+			struct chan *ch = &c[i / 2];
+
+			port_open(&p, m, rx ? NULL : ch, rx ? ch : NULL, rx ? 0 : 1);
+			/* The first message proves the pair connected. */
+			if (rx)
+				stream_recv(&p, SCALE_SIZE, 0, 1);
+			else
+				stream_send(&p, SCALE_SIZE, 0, 1);
+			if (write(ready[1], &x, 1) != 1 || read(go[0], &x, 1) != 1)
+				die("barrier");
+			if (rx) {
+				stream_recv(&p, SCALE_SIZE, 1, n);
+				end[i / 2] = now_ns();
+			} else {
+				stream_send(&p, SCALE_SIZE, 1, n);
+			}
+			port_close(&p);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 2 * pairs; i++)
+		if (read(ready[0], &x, 1) != 1)
+			die("barrier");
+	t0 = now_ns();
+	for (i = 0; i < 2 * pairs; i++)
+		if (write(go[1], &x, 1) != 1)
+			die("barrier");
+	for (i = 0; i < 2 * pairs; i++)
+		reap(pid[i]);
+	for (i = 0; i < pairs; i++) {
+		if (end[i] > t1)
+			t1 = end[i];
+		chan_close(m, &c[i]);
+	}
+	shared->rate = (double)pairs * (n - 1) * 1e9 / (double)(t1 - t0);
+}
+
+enum kind { K_RTT, K_STREAM, K_SCALING };
+
+/* Run one measurement in a child; false if it failed or hung. */
+static bool measure(enum kind k, enum mech m, size_t len, int arg, struct result *res)
+{
+	pid_t pid;
+	int st;
+
+	memset(shared, 0, sizeof(*shared));
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0) {
+		/* A hang ends in SIGALRM; the peers follow (PDEATHSIG). */
+		alarm(limit_s);
+		if (k == K_RTT)
+			m_rtt(m, len, arg);
+		else if (k == K_STREAM)
+			m_stream(m, len, arg);
+		else
+			m_scaling(m, arg);
+		shared->ok = 1;
+		_exit(0);
+	}
+	if (waitpid(pid, &st, 0) != pid)
+		die("waitpid");
+	*res = *shared;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) || !res->ok) {
+		fprintf(stderr, "msgbox-bench: %s %s %zu B %d: failed (status %#x%s)\n",
+			k == K_RTT ? "round trip" : k == K_STREAM ? "stream" : "scaling",
+			mech_name[m], len, arg, st,
+			WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM ? ", timed out" : "");
+		res->ok = 0;
+		return false;
+	}
+	return true;
+}
+
+/* ---- results ---------------------------------------------------------------- */
+struct cell {
+	struct result run[MAX_RUNS];
+	int nok, nfail;
+	double rate;		/* medians over the runs that worked */
+	uint64_t med, p99;
+};
+
+static struct cell rtt[2][NR_MECH][NR_RTT_SIZES];	/* [pinning] */
+static struct cell strm[2][NR_MECH][NR_STREAM_SIZES];
+static struct cell scal[NR_MECH][NR_PAIRS];
+static int failures[NR_MECH][3];	/* [mech][one CPU, two CPUs, pairs] */
+
+static void record(struct cell *c, enum kind k, enum mech m, size_t len, int arg)
+{
+	struct result r;
+
+	if (measure(k, m, len, arg, &r))
+		c->run[c->nok++] = r;
+	else
+		c->nfail++;
+}
+
+static void settle(struct cell *c)
+{
+	double rate[MAX_RUNS];
+	uint64_t med[MAX_RUNS], p99[MAX_RUNS];
+	int i;
+
+	if (!c->nok)
+		return;
+	for (i = 0; i < c->nok; i++) {
+		rate[i] = c->run[i].rate;
+		med[i] = c->run[i].med;
+		p99[i] = c->run[i].p99;
+	}
+	qsort(rate, c->nok, sizeof(rate[0]), cmp_double);
+	qsort(med, c->nok, sizeof(med[0]), cmp_u64);
+	qsort(p99, c->nok, sizeof(p99[0]), cmp_u64);
+	c->rate = rate[c->nok / 2];
+	c->med = med[c->nok / 2];
+	c->p99 = p99[c->nok / 2];
+}
+
+/* Table lines; under --quick they are TAP comments. */
+static void out(const char *fmt, ...)
+{
+	static bool bol = true;
+	char line[512], *s, *nl;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	for (s = line; *s; s = nl + 1) {
+		if (quick && bol)
+			fputs("# ", stdout);
+		nl = strchr(s, '\n');
+		if (!nl) {
+			fputs(s, stdout);
+			bol = false;
+			break;
+		}
+		fwrite(s, 1, nl - s + 1, stdout);
+		bol = true;
+	}
+}
+
+static const char *size_str(size_t len)
+{
+	static char b[8][24];
+	static int i;
+	char *s = b[i++ % 8];
+
+	if (len >= KB && len % KB == 0)
+		snprintf(s, 24, "%zu KB", len / KB);
+	else
+		snprintf(s, 24, "%zu B", len);
+	return s;
+}
+
+static const char *const pin_name[2] = { "one CPU", "two CPUs" };
+
+static void table_rtt(int pn)
+{
+	size_t s;
+	int m;
+
+	out("\nround trip, %s: median ns (p99 ns)\n%-19s", pin_name[pn], "");
+	for (s = 0; s < NR_RTT_SIZES; s++)
+		out(" %17s", size_str(rtt_sizes[s]));
+	out("\n");
+	for (m = 0; m < NR_MECH; m++) {
+		if (!enabled[m] || !has_rtt(m))
+			continue;
+		out("%-19s", mech_name[m]);
+		for (s = 0; s < NR_RTT_SIZES; s++) {
+			struct cell *c = &rtt[pn][m][s];
+
+			if (c->nok)
+				out(" %7llu (%7llu)", (unsigned long long)c->med,
+				    (unsigned long long)c->p99);
+			else
+				out(" %17s", "failed");
+		}
+		out("\n");
+	}
+}
+
+static void table_stream(int pn)
+{
+	size_t s;
+	int m;
+
+	out("\none-way throughput, %s: messages/s (MB/s)\n%-19s", pin_name[pn], "");
+	for (s = 0; s < NR_STREAM_SIZES; s++)
+		out(" %17s", size_str(stream_sizes[s]));
+	out("\n");
+	for (m = 0; m < NR_MECH; m++) {
+		if (!enabled[m] || !has_stream(m))
+			continue;
+		out("%-19s", mech_name[m]);
+		for (s = 0; s < NR_STREAM_SIZES; s++) {
+			struct cell *c = &strm[pn][m][s];
+
+			if (c->nok)
+				out(" %8.0f (%6.1f)", c->rate,
+				    c->rate * stream_sizes[s] / 1e6);
+			else
+				out(" %17s", "failed");
+		}
+		out("\n");
+	}
+}
+
+static void table_scaling(void)
+{
+	size_t i;
+	int m;
+
+	out("\nscaling, %d B one-way, unpinned: aggregate messages/s\n%-19s",
+	    SCALE_SIZE, "");
+	for (i = 0; i < NR_PAIRS; i++)
+		out("  %d pair%s", pair_counts[i], pair_counts[i] > 1 ? "s" : " ");
+	out("\n");
+	for (m = 0; m < NR_MECH; m++) {
+		if (!enabled[m] || !has_scaling(m))
+			continue;
+		out("%-19s", mech_name[m]);
+		for (i = 0; i < NR_PAIRS; i++) {
+			if (scal[m][i].nok)
+				out(" %8.0f", scal[m][i].rate);
+			else
+				out(" %8s", "failed");
+		}
+		out("\n");
+	}
+}
+
+/* A ratio of two figures, or 0 when one is missing. */
+static double ratio(double a, double b)
+{
+	return a > 0 && b > 0 ? a / b : 0;
+}
+
+static void target(const char *what, double got, double want, bool lower_is_better)
+{
+	bool met = got > 0 && (lower_is_better ? got <= want : got >= want);
+
+	out("  %-62s %6.2fx  %s\n", what, got,
+	    got <= 0 ? "no data" : met ? "met" : "NOT met");
+}
+
+static void table_targets(void)
+{
+	char what[128];
+	int pn;
+
+	out("\ntargets (ratios within this boot)\n");
+	for (pn = 0; pn < 2; pn++) {
+		double f = rtt[pn][M_EVENTFD][SIZE_64].med, best = 0;
+		enum mech m, bm = M_MQ;
+
+		for (m = M_MQ; m <= M_PIPE; m++)
+			if (rtt[pn][m][SIZE_64].nok && (!best || rtt[pn][m][SIZE_64].med < best)) {
+				best = rtt[pn][m][SIZE_64].med;
+				bm = m;
+			}
+		for (m = M_MSGBOX; m <= M_MSGBOX_URING; m++) {
+			if (!enabled[m] || !has_rtt(m))
+				continue;
+			if (pn == 0) {
+				snprintf(what, sizeof(what), "64 B round trip, %s, %s / eventfd (<= 1.05)",
+					 pin_name[pn], mech_name[m]);
+				target(what, ratio(rtt[pn][m][SIZE_64].med, f), 1.05, true);
+			}
+			snprintf(what, sizeof(what), "64 B round trip, %s, %s / %s (<= 1)",
+				 pin_name[pn], mech_name[m], mech_name[bm]);
+			target(what, ratio(rtt[pn][m][SIZE_64].med, best), 1, true);
+		}
+	}
+	for (pn = 0; pn < 2; pn++) {
+		double mq100 = strm[pn][M_MQ][SIZE_100].rate;
+
+		for (enum mech m = M_MSGBOX_BATCH; m <= M_MSGBOX_URING; m++) {
+			snprintf(what, sizeof(what), "100 B stream, %s, %s / ZeroMQ (>= 1)",
+				 pin_name[pn], mech_name[m]);
+			target(what, ratio(strm[pn][m][SIZE_100].rate,
+					   strm[pn][M_ZMQ][SIZE_100].rate), 1, false);
+			snprintf(what, sizeof(what), "100 B stream, %s, %s / POSIX mq (>= 3)",
+				 pin_name[pn], mech_name[m]);
+			target(what, ratio(strm[pn][m][SIZE_100].rate, mq100), 3, false);
+		}
+		for (enum mech m = M_MSGBOX; m <= M_MSGBOX_URING; m++) {
+			snprintf(what, sizeof(what), "100 KB stream, %s, %s / POSIX mq (>= 1.5)",
+				 pin_name[pn], mech_name[m]);
+			target(what, ratio(strm[pn][m][SIZE_100K].rate,
+					   strm[pn][M_MQ][SIZE_100K].rate), 1.5, false);
+		}
+	}
+}
+
+static void csv(void)
+{
+	size_t s, i;
+	int pn, m;
+
+	printf("BEGIN-CSV\n");
+	/* ratio: round trips to the eventfd floor's median, rates to POSIX
+	 * mq's, at the same size, pinning and pairs (0: no data). */
+	printf("kind,mechanism,size,cpus,pairs,runs,failed,msgs_per_s,mb_per_s,median_ns,p99_ns,ratio\n");
+	for (pn = 0; pn < 2; pn++)
+		for (m = 0; m < NR_MECH; m++)
+			for (s = 0; s < NR_RTT_SIZES; s++) {
+				struct cell *c = &rtt[pn][m][s];
+
+				if (!enabled[m] || !has_rtt(m))
+					continue;
+				printf("rtt,%s,%zu,%d,1,%d,%d,,,%llu,%llu,%.3f\n", mech_id[m],
+				       rtt_sizes[s], pn + 1, c->nok, c->nfail,
+				       (unsigned long long)c->med, (unsigned long long)c->p99,
+				       ratio(c->med, rtt[pn][M_EVENTFD][s].med));
+			}
+	for (pn = 0; pn < 2; pn++)
+		for (m = 0; m < NR_MECH; m++)
+			for (s = 0; s < NR_STREAM_SIZES; s++) {
+				struct cell *c = &strm[pn][m][s];
+
+				if (!enabled[m] || !has_stream(m))
+					continue;
+				printf("stream,%s,%zu,%d,1,%d,%d,%.0f,%.2f,,,%.3f\n", mech_id[m],
+				       stream_sizes[s], pn + 1, c->nok, c->nfail, c->rate,
+				       c->rate * stream_sizes[s] / 1e6,
+				       ratio(c->rate, strm[pn][M_MQ][s].rate));
+			}
+	for (m = 0; m < NR_MECH; m++)
+		for (i = 0; i < NR_PAIRS; i++) {
+			struct cell *c = &scal[m][i];
+
+			if (!enabled[m] || !has_scaling(m))
+				continue;
+			printf("scaling,%s,%d,0,%d,%d,%d,%.0f,%.2f,,,%.3f\n", mech_id[m],
+			       SCALE_SIZE, pair_counts[i], c->nok, c->nfail, c->rate,
+			       c->rate * SCALE_SIZE / 1e6, ratio(c->rate, scal[M_MQ][i].rate));
+		}
+	printf("END-CSV\n");
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: msgbox-bench [--quick] [--runs N] [--only ID,...]\n"
+		"  --quick   tiny counts, one run, every byte checked, TAP output\n"
+		"  --runs N  runs per figure (median taken; default 5, at most %d)\n"
+		"  --only    mechanisms, among:", MAX_RUNS);
+	for (int m = 0; m < NR_MECH; m++)
+		fprintf(stderr, " %s", mech_id[m]);
+	fprintf(stderr, "\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	const char *only = NULL;
+	int r, m, pn, tapn = 0, fails = 0;
+	size_t s, i;
+	uint64_t t_start = now_ns();
+
+	for (i = 1; i < (size_t)argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			quick = true;
+		else if (!strcmp(argv[i], "--runs") && i + 1 < (size_t)argc)
+			runs = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--only") && i + 1 < (size_t)argc)
+			only = argv[++i];
+		else
+			usage();
+	}
+	if (quick)
+		runs = 1, limit_s = 60;
+	if (runs < 1 || runs > MAX_RUNS)
+		usage();
+	for (m = 0; m < NR_MECH; m++) {
+		char pad[64];
+
+		snprintf(pad, sizeof(pad), ",%s,", mech_id[m]);
+		if (only) {
+			char list[512];
+
+			snprintf(list, sizeof(list), ",%s,", only);
+			enabled[m] = strstr(list, pad) != NULL;
+		} else {
+			enabled[m] = true;
+		}
+	}
 
 	/* Let POSIX mq and SysV msg carry 100 KB messages too. */
-	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
-
 	setrlimit(RLIMIT_MSGQUEUE, &unlimited);
 	mkdir("/dev/mqueue", 0755);
 	mount("mqueue", "/dev/mqueue", "mqueue", 0, NULL);
@@ -359,41 +1240,93 @@ int main(void)
 	write_proc("/proc/sys/kernel/msgmax", "131072");
 	write_proc("/proc/sys/kernel/msgmnb", "8388608");
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	printf("msgbox-bench: %d CPUs; times under emulation: compare ratios\n\n", cpus);
+	shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shared == MAP_FAILED)
+		die("mmap");
+	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (quick)
+		printf("TAP version 13\n");
+	out("msgbox-bench: %d CPUs, %s; under emulation read the ratios, not the times\n",
+	    ncpus, quick ? "quick check (tiny counts, every byte checked)" : "full run");
+	if (ncpus < 2)
+		out("only one CPU: the two-CPU figures run on one\n");
 
-	for (r = 0; r < RUNS; r++)
-		for (m = 0; m < NR_MECH; m++) {
-			round_trip(m, 0, &rmed[0][m][r], &rp99[0][m][r]);
-			round_trip(m, cpus > 1 ? 1 : 0, &rmed[1][m][r], &rp99[1][m][r]);
-		}
-	for (k = 0; k < 2; k++)
-		for (m = 0; m < NR_MECH; m++) {
-			med[k][m] = median_u64(rmed[k][m]);
-			p99[k][m] = median_u64(rp99[k][m]);
-		}
-	printf("(medians of %d runs, nanoseconds)\n", RUNS);
-	printf("64 B round trip        one CPU: median   p99   vs floor |  two CPUs: median   p99   vs floor\n");
-	for (m = 0; m < NR_MECH; m++)
-		printf("%-20s %13llu %8llu %7.2fx | %16llu %8llu %7.2fx\n", mech_name[m],
-		       (unsigned long long)med[0][m], (unsigned long long)p99[0][m],
-		       (double)med[0][m] / med[0][M_EVENTFD],
-		       (unsigned long long)med[1][m], (unsigned long long)p99[1][m],
-		       (double)med[1][m] / med[1][M_EVENTFD]);
+	/* The mechanisms take turns inside each run. */
+	for (r = 0; r < runs; r++) {
+		for (pn = 0; pn < 2; pn++) {
+			int cpu_b = pn && ncpus > 1 ? 1 : 0;
 
-	printf("\nthroughput, two CPUs   100 B msgs/s  vs mq |  100 KB msgs/s   MB/s  vs mq\n");
-	for (r = 0; r < RUNS; r++)
-		for (m = 1; m < NR_MECH; m++) {
-			rsmall[m][r] = stream(m, 100, 20000);
-			rlarge[m][r] = stream(m, MAX_SIZE, 400);
+			for (s = 0; s < NR_RTT_SIZES; s++)
+				for (m = 0; m < NR_MECH; m++)
+					if (enabled[m] && has_rtt(m))
+						record(&rtt[pn][m][s], K_RTT, m, rtt_sizes[s], cpu_b);
+			for (s = 0; s < NR_STREAM_SIZES; s++)
+				for (m = 0; m < NR_MECH; m++)
+					if (enabled[m] && has_stream(m))
+						record(&strm[pn][m][s], K_STREAM, m, stream_sizes[s], cpu_b);
 		}
-	for (m = 1; m < NR_MECH; m++) {
-		small[m] = median_double(rsmall[m]);
-		large[m] = median_double(rlarge[m]);
+		for (i = 0; i < NR_PAIRS; i++)
+			for (m = 0; m < NR_MECH; m++)
+				if (enabled[m] && has_scaling(m))
+					record(&scal[m][i], K_SCALING, m, SCALE_SIZE, pair_counts[i]);
+		if (!quick)
+			fprintf(stderr, "msgbox-bench: run %d of %d done after %.0f s\n", r + 1,
+				runs, (now_ns() - t_start) / 1e9);
 	}
-	for (m = 1; m < NR_MECH; m++)
-		printf("%-20s %14.0f %6.2fx | %14.0f %6.0f %6.2fx\n", mech_name[m],
-		       small[m], small[m] / small[M_MQ], large[m],
-		       large[m] * MAX_SIZE / 1e6, large[m] / large[M_MQ]);
-	return 0;
+	for (pn = 0; pn < 2; pn++)
+		for (m = 0; m < NR_MECH; m++) {
+			for (s = 0; s < NR_RTT_SIZES; s++) {
+				settle(&rtt[pn][m][s]);
+				failures[m][pn] += rtt[pn][m][s].nfail;
+			}
+			for (s = 0; s < NR_STREAM_SIZES; s++) {
+				settle(&strm[pn][m][s]);
+				failures[m][pn] += strm[pn][m][s].nfail;
+			}
+		}
+	for (m = 0; m < NR_MECH; m++)
+		for (i = 0; i < NR_PAIRS; i++) {
+			settle(&scal[m][i]);
+			failures[m][2] += scal[m][i].nfail;
+		}
+
+	out("(medians of %d run%s; %.0f s in all)\n", runs, runs > 1 ? "s" : "",
+	    (now_ns() - t_start) / 1e9);
+	for (pn = 0; pn < 2; pn++)
+		table_rtt(pn);
+	for (pn = 0; pn < 2; pn++)
+		table_stream(pn);
+	table_scaling();
+	if (enabled[M_MSGBOX] && enabled[M_EVENTFD] && enabled[M_MQ] && enabled[M_ZMQ])
+		table_targets();
+	for (m = 0; m < NR_MECH; m++)
+		for (pn = 0; pn < 3; pn++)
+			fails += failures[m][pn];
+
+	if (!quick) {
+		csv();
+		return fails ? 1 : 0;
+	}
+
+	/* TAP: one line per mechanism and pinning, and one for the pairs. */
+	for (m = 0; m < NR_MECH; m++)
+		if (enabled[m])
+			tapn += 2 + has_scaling(m);
+	printf("1..%d\n", tapn);
+	tapn = 0;
+	for (m = 0; m < NR_MECH; m++) {
+		static const char *const what[3] = { "one_cpu", "two_cpus", "pairs" };
+
+		if (!enabled[m])
+			continue;
+		for (pn = 0; pn < 2 + has_scaling(m); pn++)
+			printf("%sok %d bench.%s.%s\n", failures[m][pn] ? "not " : "", ++tapn,
+			       mech_id[m], what[pn]);
+	}
+	fails = 0;
+	for (m = 0; m < NR_MECH; m++)
+		for (pn = 0; pn < 3; pn++)
+			fails += failures[m][pn] > 0;
+	printf("# Totals: pass:%d fail:%d xfail:0 xpass:0 skip:0 error:0\n", tapn - fails, fails);
+	return fails ? 1 : 0;
 }
