@@ -34,6 +34,7 @@
  * Output: tables on stdout, then the CSV between "BEGIN-CSV" and
  * "END-CSV" lines (tools/vm/msgbox-vm extracts it and plots it).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
@@ -675,6 +676,9 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static pid_t peers[9];		/* this measurement's processes */
+static int npeers;
+
 /* The peer dies with the measurement (a hang kills both). */
 static pid_t fork_peer(void)
 {
@@ -684,7 +688,50 @@ static pid_t fork_peer(void)
 		die("fork");
 	if (pid == 0)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+	else if (npeers < 9)
+		peers[npeers++] = pid;
 	return pid;
+}
+
+/* Where a hung measurement's threads wait: wchan and kernel stack. */
+static void show_task(pid_t pid)
+{
+	char path[320], line[256];
+	struct dirent *d;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		static const char *const what[] = { "comm", "wchan", "stack" };
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(path, sizeof(path), "/proc/%d/task/%s/%s", pid, d->d_name, what[i]);
+			f = fopen(path, "r");
+			if (!f)
+				continue;
+			while (fgets(line, sizeof(line), f))
+				fprintf(stderr, "msgbox-bench:   %d/%s %s: %s%s", pid, d->d_name,
+					what[i], line, strchr(line, '\n') ? "" : "\n");
+			fclose(f);
+		}
+	}
+	closedir(dir);
+}
+
+static void on_alarm(int sig)
+{
+	fprintf(stderr, "msgbox-bench: measurement hung after %u s; its tasks:\n", limit_s);
+	show_task(getpid());
+	for (int i = 0; i < npeers; i++)
+		show_task(peers[i]);
+	signal(SIGALRM, SIG_DFL);
+	raise(SIGALRM);
 }
 
 static void reap(pid_t pid)
@@ -892,6 +939,7 @@ static bool measure(enum kind k, enum mech m, size_t len, int arg, struct result
 		die("fork");
 	if (pid == 0) {
 		/* A hang ends in SIGALRM; the peers follow (PDEATHSIG). */
+		signal(SIGALRM, on_alarm);
 		alarm(limit_s);
 		if (k == K_RTT)
 			m_rtt(m, len, arg);
