@@ -112,6 +112,12 @@ static struct msgbox *msgbox_file_box(struct file *file)
 	return msgbox_file_of(file)->mb;
 }
 
+/* The mailbox of a mailbox file (the file holds the reference). */
+struct msgbox *msgbox_file_mailbox(struct file *file)
+{
+	return msgbox_file_box(file);
+}
+
 /*
  * A request taken by a receive: true if it is to be discarded because its
  * caller gave up while it was queued (the receive then looks again).  In
@@ -266,10 +272,11 @@ static bool msgbox_track_add(struct msgbox_file *mf, struct msgbox_track *t,
 
 /*
  * Send one struct msgbox_msg, already copied in to @mp; @uarg is where it
- * came from, for the id written back.
+ * came from, for the id written back.  @nowait: never sleep (io_uring), so
+ * MSGBOX_MSG_WAIT_ACK, which waits after sending, is refused.
  */
 static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
-			   struct msgbox_msg __user *uarg)
+			   struct msgbox_msg __user *uarg, bool nowait)
 {
 	struct msgbox_file *mf = msgbox_file_of(file);
 	struct msgbox_track *track = NULL;
@@ -285,6 +292,11 @@ static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 	ret = msgbox_msg_check(file, &m, MSGBOX_MSG_SEND_FLAGS, &wait);
 	if (ret)
 		return ret;
+	if (nowait) {
+		if (m.flags & MSGBOX_MSG_WAIT_ACK)
+			return -EINVAL;
+		wait.nonblock = true;
+	}
 	if (m.type < 1 || m.priority > MSGBOX_PRIO_MAX || m.token)
 		return -EINVAL;
 	tracked = m.flags & (MSGBOX_MSG_TRACK | MSGBOX_MSG_WAIT_ACK);
@@ -358,7 +370,7 @@ static long msgbox_ioc_send(struct file *file, unsigned int cmd,
 	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	return msgbox_do_send(file, &m, u64_to_user_ptr((u64)arg));
+	return msgbox_do_send(file, &m, u64_to_user_ptr((u64)arg), false);
 }
 
 static long msgbox_ioc_status(struct file *file, unsigned int cmd,
@@ -466,64 +478,117 @@ static void msgbox_ack_work(struct work_struct *work)
 		msgbox_arm_ack_work(mf, next);
 }
 
-/*
- * Receive into one struct msgbox_msg, already copied in to @mp; the result
- * goes back to @uarg (@usize bytes as the caller knows the structure).
- * @nowait forces a non-blocking receive (later entries of a batch).
+/**
+ * msgbox_recv_req_init() - decode a receive.
+ * @file:   the mailbox file.
+ * @rq:     filled in; release with msgbox_recv_req_release().
+ * @mp:     the caller's struct msgbox_msg, already copied in.
+ * @uarg:   where it came from, for the result.
+ * @usize:  its size as the caller knows it.
+ * @nowait: force a non-blocking receive (later entries of a batch).
+ *
+ * Return: 0, -EBADF, -EOPNOTSUPP, -EINVAL, -ESRCH, -ENOMEM.
  */
-static long msgbox_do_recv(struct file *file, struct msgbox_msg *mp,
-			   void __user *uarg, size_t usize, bool nowait)
+int msgbox_recv_req_init(struct file *file, struct msgbox_recv_req *rq,
+			 const struct msgbox_msg *mp, void __user *uarg,
+			 size_t usize, bool nowait)
 {
-	struct msgbox_file *mf = msgbox_file_of(file);
-	struct msgbox_message *copy = NULL;
-	struct msgbox *mb = mf->mb;
-	struct msgbox_recv_args args;
-	struct msgbox_message *msg;
-	struct msgbox_msg m = *mp;
-	struct msgbox_wait wait;
-	u32 token = 0;
+	struct msgbox *mb = msgbox_file_box(file);
+	const struct msgbox_msg *m = mp;
 	int ret;
 
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
 	if (mb->topic)
 		return -EOPNOTSUPP;
-	ret = msgbox_msg_check(file, &m, MSGBOX_MSG_RECV_FLAGS, &wait);
+	ret = msgbox_msg_check(file, m, MSGBOX_MSG_RECV_FLAGS, &rq->wait);
 	if (ret)
 		return ret;
 	if (nowait)
-		wait.nonblock = true;
-	if ((m.flags & MSGBOX_MSG_EXCEPT) && m.type <= 0)
+		rq->wait.nonblock = true;
+	if ((m->flags & MSGBOX_MSG_EXCEPT) && m->type <= 0)
 		return -EINVAL;
-	if ((m.flags & MSGBOX_MSG_ACK) && (m.flags & MSGBOX_MSG_PEEK))
+	if ((m->flags & MSGBOX_MSG_ACK) && (m->flags & MSGBOX_MSG_PEEK))
 		return -EINVAL;
-	msgbox_recv_args_init(&args, m.type, m.flags);
-	args.size = min_t(u64, m.len, SIZE_MAX);
-	if (m.flags & MSGBOX_MSG_FROM) {
-		args.from = find_get_pid(m.sender_pid);
-		if (!args.from || m.sender_pid <= 0) {
-			put_pid(args.from);
+	rq->m = *m;
+	rq->uarg = uarg;
+	rq->usize = usize;
+	rq->copy = NULL;
+	msgbox_recv_args_init(&rq->args, m->type, m->flags);
+	rq->args.size = min_t(u64, m->len, SIZE_MAX);
+	if (m->flags & MSGBOX_MSG_FROM) {
+		rq->args.from = find_get_pid(m->sender_pid);
+		if (!rq->args.from || m->sender_pid <= 0) {
+			put_pid(rq->args.from);
 			return -ESRCH;
 		}
 	}
-	if (args.peek) {
-		copy = msgbox_message_header_alloc();
-		if (!copy) {
-			put_pid(args.from);
+	if (rq->args.peek) {
+		rq->copy = msgbox_message_header_alloc();
+		if (!rq->copy) {
+			put_pid(rq->args.from);
 			return -ENOMEM;
 		}
 	}
+	return 0;
+}
 
-	do {
-		ret = msgbox_recv(mb, &args, &wait, copy, &msg);
-		if (ret) {
-			if (copy)
-				msgbox_message_header_free(copy);
-			put_pid(args.from);
-			return ret;
-		}
-	} while (!args.peek && msgbox_discard_abandoned(mb, msg, args.ack));
-	put_pid(args.from);
+/* Undo msgbox_recv_req_init() once the receive is over. */
+void msgbox_recv_req_release(struct msgbox_recv_req *rq)
+{
+	if (rq->copy)
+		msgbox_message_header_free(rq->copy);
+	put_pid(rq->args.from);
+}
+
+/**
+ * msgbox_recv_req_return() - give back a message that reached nobody.
+ * @file: the mailbox file it was received through.
+ * @rq:   the receive.
+ * @msg:  the message msgbox_recv() returned for @rq.
+ */
+void msgbox_recv_req_return(struct file *file, struct msgbox_recv_req *rq,
+			    struct msgbox_message *msg)
+{
+	struct msgbox *mb = msgbox_file_box(file);
+
+	if (rq->args.peek) {
+		rq->copy = NULL;
+		msgbox_message_free(msg);	/* a copy: the original stays */
+	} else if (rq->args.ack) {
+		msgbox_settle(mb, msg, MSGBOX_SETTLE_RETURN);
+	} else {
+		msgbox_requeue(mb, msg);
+	}
+}
+
+/**
+ * msgbox_recv_req_deliver() - hand a received message to the caller.
+ * @file: the mailbox file.
+ * @rq:   the receive.
+ * @msg:  the message msgbox_recv() returned for @rq, owned by the caller.
+ *
+ * Copies the message and its metadata out; a request gets a reply token,
+ * a message received in ack mode stays in flight on this file.  If nothing
+ * can reach the caller, the message goes back where it was.
+ *
+ * Return: 0 (rq->m.len is the message's length), 1 if @msg was an
+ * abandoned request, discarded (receive again), or a negative errno.
+ */
+int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
+			    struct msgbox_message *msg)
+{
+	struct msgbox_file *mf = msgbox_file_of(file);
+	struct msgbox *mb = mf->mb;
+	bool ack = rq->args.ack;
+	struct msgbox_msg *m = &rq->m;
+	u32 token = 0;
+	int ret;
+
+	if (rq->args.peek)
+		rq->copy = NULL;	/* @msg is that copy now */
+	else if (msgbox_discard_abandoned(mb, msg, ack))
+		return 1;
 
 	/* A request: this file keeps the call until it replies. */
 	if (msg->call) {
@@ -531,7 +596,7 @@ static long msgbox_do_recv(struct file *file, struct msgbox_msg *mp,
 			       GFP_KERNEL_ACCOUNT);
 		if (ret)
 			goto out_return;
-	} else if (args.ack) {
+	} else if (ack) {
 		u64 timeout = READ_ONCE(mb->ack_timeout_ns);
 
 		/* Acknowledged delivery: this file holds it until settled. */
@@ -540,38 +605,75 @@ static long msgbox_do_recv(struct file *file, struct msgbox_msg *mp,
 		if (ret)
 			goto out_return;
 	}
-	m.token = token;
-	m.deliveries = msg->deliveries;
-	if (!msgbox_copy_msg_out(uarg, usize, &m, msg)) {
+	m->token = token;
+	m->deliveries = msg->deliveries;
+	if (!msgbox_copy_msg_out(rq->uarg, rq->usize, m, msg)) {
 		if (token)
 			xa_erase(&mf->calls, token);
-		else if (args.ack)
+		else if (ack)
 			xa_erase(&mf->inflight, msg->id);
 		ret = -EFAULT;
 		goto out_return;
 	}
-	if (!token && args.ack && msg->ack_deadline_ns)
+	if (!token && ack && msg->ack_deadline_ns)
 		msgbox_arm_ack_work(mf, msg->ack_deadline_ns);
 	if (token) {
 		msg->call = NULL;	/* the reference now lives in mf->calls */
 		/* A call has its own delivery guarantee: settle at once. */
-		if (args.ack)
+		if (ack)
 			msgbox_settle(mb, msg, MSGBOX_SETTLE_ACK);
 		else
 			msgbox_message_free(msg);
-	} else if (!args.ack) {
+	} else if (!ack) {
 		msgbox_message_free(msg);
 	}
 	return 0;
 
 out_return:
 	/* Nothing reached the caller: give the message back. */
-	if (args.peek)
-		msgbox_message_free(msg);	/* a copy: the original stays */
-	else if (args.ack)
-		msgbox_settle(mb, msg, MSGBOX_SETTLE_RETURN);
-	else
-		msgbox_requeue(mb, msg);
+	msgbox_recv_req_return(file, rq, msg);
+	return ret;
+}
+
+/**
+ * msgbox_recv_req_run() - receive, waiting as @rq says.
+ * @file: the mailbox file.
+ * @rq:   the receive.
+ *
+ * Return: 0, a negative errno, or -EIOCBQUEUED if rq->wait.park was
+ * parked (its waker completes it).
+ */
+int msgbox_recv_req_run(struct file *file, struct msgbox_recv_req *rq)
+{
+	struct msgbox *mb = msgbox_file_box(file);
+	struct msgbox_message *msg;
+	int ret;
+
+	do {
+		ret = msgbox_recv(mb, &rq->args, &rq->wait, rq->copy, &msg);
+		if (ret)
+			return ret;
+		ret = msgbox_recv_req_deliver(file, rq, msg);
+	} while (ret == 1);
+	return ret;
+}
+
+/*
+ * Receive into one struct msgbox_msg, already copied in to @mp; the result
+ * goes back to @uarg (@usize bytes as the caller knows the structure).
+ * @nowait forces a non-blocking receive (later entries of a batch).
+ */
+static long msgbox_do_recv(struct file *file, struct msgbox_msg *mp,
+			   void __user *uarg, size_t usize, bool nowait)
+{
+	struct msgbox_recv_req rq;
+	int ret;
+
+	ret = msgbox_recv_req_init(file, &rq, mp, uarg, usize, nowait);
+	if (ret)
+		return ret;
+	ret = msgbox_recv_req_run(file, &rq);
+	msgbox_recv_req_release(&rq);
 	return ret;
 }
 
@@ -596,7 +698,7 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
  * Returns the entries done, or the first entry's error if none was.
  */
 static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
-			     unsigned long arg, bool recv)
+			     unsigned long arg, bool recv, bool nowait)
 {
 	struct msgbox_batch b;
 	struct msgbox_msg m;
@@ -621,8 +723,9 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 		}
 		ret = copy_struct_from_user(&m, sizeof(m), u, b.msg_size);
 		if (!ret)
-			ret = recv ? msgbox_do_recv(file, &m, u, b.msg_size, i > 0) :
-				     msgbox_do_send(file, &m, u);
+			ret = recv ? msgbox_do_recv(file, &m, u, b.msg_size,
+						    nowait || i > 0) :
+				     msgbox_do_send(file, &m, u, nowait);
 		if (ret)
 			break;
 	}
@@ -1006,11 +1109,48 @@ static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_STATUS):
 		return msgbox_ioc_status(file, cmd, arg);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_SEND_BATCH):
-		return msgbox_ioc_batch(file, cmd, arg, false);
+		return msgbox_ioc_batch(file, cmd, arg, false, false);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_RECV_BATCH):
-		return msgbox_ioc_batch(file, cmd, arg, true);
+		return msgbox_ioc_batch(file, cmd, arg, true, false);
 	default:
 		return -ENOTTY;
+	}
+}
+
+/**
+ * msgbox_file_ioctl_nowait() - the ioctls io_uring runs inline.
+ * @file: the mailbox file.
+ * @cmd:  MSGBOX_IOC_SEND, _REPLY, _ACK, _SEND_BATCH or _RECV_BATCH.
+ * @arg:  the user address of its argument.
+ *
+ * Exactly the ioctl, except that it never sleeps: a send finds room or
+ * fails with EAGAIN, a receive batch takes only what is ready.
+ *
+ * Return: the ioctl's result, or -EOPNOTSUPP for any other command.
+ */
+long msgbox_file_ioctl_nowait(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct msgbox_msg m;
+	int ret;
+
+	switch (MSGBOX_IOC_BASE(cmd)) {
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_SEND):
+		ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd,
+				      arg);
+		if (ret)
+			return ret;
+		return msgbox_do_send(file, &m, u64_to_user_ptr((u64)arg), true);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_REPLY):
+		return msgbox_ioc_reply(file, cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_ACK):
+		return msgbox_ioc_ack(file, cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_SEND_BATCH):
+		return msgbox_ioc_batch(file, cmd, arg, false, true);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_RECV_BATCH):
+		return msgbox_ioc_batch(file, cmd, arg, true, true);
+	default:
+		return -EOPNOTSUPP;
 	}
 }
 
@@ -1082,6 +1222,7 @@ static const struct file_operations msgbox_file_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.release	= msgbox_file_release,
 	.show_fdinfo	= msgbox_file_show_fdinfo,
+	.uring_cmd	= msgbox_uring_cmd,
 };
 
 /**

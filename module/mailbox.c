@@ -81,49 +81,6 @@
 #include "compat.h"
 #include "msgbox.h"
 
-/*
- * waiter.state: WAITING, then CLAIMED under the lock by a waker, then the
- * result stored after the unlock: 0 (done), MSGBOX_RETRY (a peeking
- * receiver: look again) or a negative errno.
- */
-#define MSGBOX_WAITING	1
-#define MSGBOX_CLAIMED	2
-#define MSGBOX_RETRY	3
-
-/* What a waiter waits for, and so which list it is on. */
-enum msgbox_waiter_kind {
-	MSGBOX_W_RECV,		/* a message: msgbox.recv_waiters */
-	MSGBOX_W_SEND,		/* room for its message: msgbox.send_waiters */
-	MSGBOX_W_SYNC,		/* its queued message to be taken: sync_waiters */
-};
-
-/**
- * struct msgbox_waiter - a task sleeping in send or receive
- * @list:  link in the list of its @kind.
- * @kind:  enum msgbox_waiter_kind, changed only under msgbox.lock.
- * @sync:  sender: wait until a receiver takes the message (rendezvous).
- * @task:  the sleeping task.
- * @msg:   receiver: the message handed over; sender: the message to send.
- * @args:  receiver: what it asked for (buffer size, selector, peek...).
- * @id:    sender: the id its message was given (the message itself may be
- *         received and freed before the sender runs again).
- * @state: MSGBOX_WAITING, MSGBOX_CLAIMED or the result; see MSGBOX_BARRIER.
- * @result: the result a waker will store into @state.
- * @wake_next: link in a struct msgbox_wake_list once claimed.
- */
-struct msgbox_waiter {
-	struct list_head list;
-	enum msgbox_waiter_kind kind;
-	bool sync;
-	struct task_struct *task;
-	struct msgbox_message *msg;
-	const struct msgbox_recv_args *args;
-	u64 id;
-	int state;
-	int result;
-	struct msgbox_waiter *wake_next;
-};
-
 /* Waiters claimed under the lock, to be woken after it, in claim order. */
 struct msgbox_wake_list {
 	struct msgbox_waiter *first;
@@ -679,8 +636,16 @@ static void msgbox_wake_up(struct msgbox_wake_list *wl)
 
 	while (w) {
 		struct msgbox_waiter *next = w->wake_next;
-		struct task_struct *task = get_task_struct(w->task);
+		struct task_struct *task;
 
+		if (w->complete) {
+			/* A parked command: no sleeper reads the state. */
+			w->state = w->result;
+			w->complete(w);
+			w = next;
+			continue;
+		}
+		task = get_task_struct(w->task);
 		/* MSGBOX_BARRIER: publishes w->msg along with the state. */
 		smp_store_release(&w->state, w->result);
 		/* @w may be gone from here on. */
@@ -960,6 +925,7 @@ int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
 	w.id = 0;
 	w.sync = sync;
 	w.state = MSGBOX_WAITING;
+	w.complete = NULL;
 	if (can_queue) {
 		msgbox_accept(mb, msg);
 		*idp = msg->id;
@@ -1083,6 +1049,20 @@ again:
 	if (ret)
 		goto out_unlock;
 
+	if (wait->park) {
+		/* An io_uring receive: its waker completes it later. */
+		struct msgbox_waiter *pw = wait->park;
+
+		pw->msg = NULL;
+		pw->args = args;
+		pw->kind = MSGBOX_W_RECV;
+		pw->state = MSGBOX_WAITING;
+		list_add_tail(&pw->list, &mb->recv_waiters);
+		mb->nr_recv_waiters++;
+		spin_unlock(&mb->lock);
+		msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM);
+		return -EIOCBQUEUED;
+	}
 	w.task = current;
 	w.msg = NULL;
 	w.args = args;
@@ -1090,6 +1070,7 @@ again:
 	w.sync = false;
 	w.kind = MSGBOX_W_RECV;
 	w.state = MSGBOX_WAITING;
+	w.complete = NULL;
 	list_add_tail(&w.list, &mb->recv_waiters);
 	mb->nr_recv_waiters++;
 	/* A rendezvous send can now complete: tell pollers so. */
@@ -1103,6 +1084,31 @@ again:
 out_unlock:
 	spin_unlock(&mb->lock);
 	return ret;
+}
+
+/**
+ * msgbox_waiter_cancel() - take back a parked waiter nobody has claimed.
+ * @mb: the mailbox it was parked on.
+ * @w:  the waiter (struct msgbox_wait.park of an earlier msgbox_recv()).
+ *
+ * Exactly one of the waker and the canceller completes a parked waiter:
+ * the one that unlinks it under msgbox.lock.
+ *
+ * Return: true if @w was still waiting and is now unlinked (the caller
+ * completes it), false if a waker claimed it first (its @complete runs).
+ */
+bool msgbox_waiter_cancel(struct msgbox *mb, struct msgbox_waiter *w)
+{
+	bool waiting;
+
+	spin_lock(&mb->lock);
+	waiting = w->state == MSGBOX_WAITING;
+	if (waiting) {
+		msgbox_waiter_abort(mb, w);
+		w->state = MSGBOX_CLAIMED;
+	}
+	spin_unlock(&mb->lock);
+	return waiting;
 }
 
 /**
