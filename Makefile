@@ -98,10 +98,10 @@ build/lib/msgbox.pc: userlib/msgbox.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
 
 # ---- tools (static, so the VM needs no shared libraries) -----------------
-TOOLS := build/bin/msgbox build/bin/msgbox-demo build/bin/msgbox-bench
+TOOLS := build/bin/msgboxctl build/bin/msgbox-demo build/bin/msgbox-bench
 tools: $(TOOLS)
 
-build/bin/msgbox: tools/msgbox/msgbox.c build/lib/libmsgbox.a
+build/bin/msgboxctl: tools/msgboxctl/msgboxctl.c build/lib/libmsgbox.a
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -static -o $@ $< build/lib/libmsgbox.a
 
@@ -136,7 +136,7 @@ install: lib tools
 	install -m 644 build/lib/msgbox.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 644 userlib/msgbox.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 uapi/linux/msgbox.h $(DESTDIR)$(PREFIX)/include/linux/
-	install -m 755 build/bin/msgbox $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 build/bin/msgboxctl $(DESTDIR)$(PREFIX)/bin/
 
 clean:
 	rm -rf build
