@@ -183,6 +183,8 @@ t recv_json_escapes_text_and_hexes_binary '
 t stdin_verbatim_and_lines '
 	printf "x\n" | $M send $name &&
 	$M recv --json $name | grep -q "\"len\":2,.*\"payload\":\"x\\\\n\"" &&
+	printf "y\n" | $M send $name && $M recv $name >"$tmp.o" && [ $(wc -c <"$tmp.o") -eq 2 ] &&
+	$M send $name z && $M recv $name >"$tmp.o" && [ $(wc -c <"$tmp.o") -eq 2 ] &&
 	printf "a\nb\nc" | $M send --lines $name &&
 	[ "$($M recv -c 3 $name)" = "a
 b

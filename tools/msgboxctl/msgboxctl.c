@@ -152,6 +152,16 @@ static void *xmalloc(size_t n)
 	return p;
 }
 
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (!p) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		exit(EXIT_FAIL);
+	}
+	return p;
+}
+
 /* ---- argument parsing ---------------------------------------------------- */
 
 /* An unsigned number; sizes may end in K, M or G (powers of 1024). */
@@ -435,9 +445,7 @@ static int read_proc(struct proc_row **rows)
 
 		if (n == cap) {
 			cap *= 2;
-			*rows = realloc(*rows, cap * sizeof(**rows));
-			if (!*rows)
-				xmalloc(~(size_t)0 >> 1);
+			*rows = xrealloc(*rows, cap * sizeof(**rows));
 		}
 		r = &(*rows)[n];
 		if (sscanf(line, "%63s %u %u %o %u %u %llu %llu %u %llu %llu %x",
@@ -811,9 +819,7 @@ static char *slurp_stdin(size_t *len)
 	for (;;) {
 		if (*len == cap) {
 			cap *= 2;
-			buf = realloc(buf, cap);
-			if (!buf)
-				xmalloc(~(size_t)0 >> 1);
+			buf = xrealloc(buf, cap);
 		}
 		n = read(0, buf + *len, cap - *len);
 		if (n < 0 && errno == EINTR)
@@ -970,8 +976,10 @@ static void print_msg(const struct msgbox_msg *m, const char *buf, size_t n,
 			       (unsigned long long)m->id, (long long)m->type,
 			       m->priority, (unsigned long long)m->len,
 			       m->sender_pid, m->sender_uid, m->sender_gid);
+		/* One message per line, without doubling a final newline. */
 		fwrite(buf, 1, n, stdout);
-		putchar('\n');
+		if (!n || buf[n - 1] != '\n')
+			putchar('\n');
 	}
 	fflush(stdout);
 }
@@ -1212,9 +1220,7 @@ static char *run_command(const char *command, const struct msgbox_msg *m,
 
 		if (*len == cap) {
 			cap *= 2;
-			rep = realloc(rep, cap);
-			if (!rep)
-				xmalloc(~(size_t)0 >> 1);
+			rep = xrealloc(rep, cap);
 		}
 		n = read(out[0], rep + *len, cap - *len);
 		if (n < 0 && errno == EINTR)
@@ -1609,7 +1615,8 @@ static const struct command commands[] = {
 	  "  -v, --verbose        print each message's id\n"
 	  J_OPT },
 	{ "recv", cmd_recv, "NAME [OPTIONS]",
-	  "Receive messages and print their payloads, one per line.\n"
+	  "Receive messages and print their payloads, each followed by a newline\n"
+	  "unless it ends with one (--json shows payloads exactly).\n"
 	  "  -c, --count N        receive N messages (default 1; 0: until interrupted)\n"
 	  N_OPT T_OPT
 	  "  -T, --type SEL       0 any (default), T exactly T, -T lowest type <= T\n"
