@@ -276,7 +276,7 @@ t publish_and_subscribe '
 
 t top_batch_counts_messages '
 	$M create $name-top &&
-	($M top --json -n 2 -d 2 $name-top >"$tmp.t" &) &&
+	($M top --json -n 2 -d 3 $name-top >"$tmp.t" &) &&
 	wait_for "$tmp.t" "\"mailboxes\"" &&
 	$M send $name-top 1 && $M send $name-top 2 && $M send $name-top 3 &&
 	$M recv $name-top >/dev/null &&
