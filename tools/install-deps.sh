@@ -13,6 +13,7 @@ PKGS=(
 	gcc make libc6-dev liburing-dev sparse			# userspace + checks
 	linux-headers-amd64 linux-headers-6.12-amd64		# 6.1 and 6.12 kbuild
 	linux-source-6.12	# kselftest_harness.h (only shipped in this tarball)
+	dkms man-db groff-base pkgconf	# install tests: DKMS build, man --warnings, pkg-config
 	"$@"
 )
 
