@@ -781,87 +781,141 @@ static long msgbox_ioc_ack(struct file *file, unsigned int cmd,
 	return 0;
 }
 
-static long msgbox_ioc_call(struct file *file, unsigned int cmd,
-			    unsigned long arg)
+/**
+ * msgbox_call_start() - validate a call and send its request.
+ * @file:   the mailbox file.
+ * @c:      the caller's struct msgbox_call, copied in; the request's id is
+ *          set.
+ * @wait:   out: how the caller waits for the reply.
+ * @notify: NULL for a caller that sleeps; for an io_uring caller, called
+ *          once the call settles (with @data); its send never waits.
+ * @data:   @notify's argument.
+ * @callp:  the pending call (the caller's reference, to put even when
+ *          this fails), set before the request is sent; NULL until then.
+ *
+ * Return: 0 once the request is sent, or a negative errno (nothing was
+ * sent, and the call will never notify).
+ */
+int msgbox_call_start(struct file *file, struct msgbox_call *c,
+		      struct msgbox_wait *wait, void (*notify)(void *data),
+		      void *data, struct msgbox_pending_call **callp)
 {
 	struct msgbox *mb = msgbox_file_box(file);
+	struct msgbox_wait nowait = { .nonblock = true };
 	struct msgbox_pending_call *call;
-	struct msgbox_message *msg, *reply;
-	struct msgbox_wait wait;
-	struct msgbox_call c;
+	struct msgbox_message *msg;
 	size_t reply_size;
 	int ret;
 
+	*callp = NULL;
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	if (mb->topic)
 		return -EOPNOTSUPP;
-	ret = msgbox_copy_arg(&c, sizeof(c), MSGBOX_CALL_SIZE_VER0, cmd, arg);
+	ret = msgbox_msg_check(file, &c->request, MSGBOX_MSG_WAIT_FLAGS &
+			       ~MSGBOX_MSG_NONBLOCK, wait);
 	if (ret)
 		return ret;
-	ret = msgbox_msg_check(file, &c.request, MSGBOX_MSG_WAIT_FLAGS &
-			       ~MSGBOX_MSG_NONBLOCK, &wait);
-	if (ret)
-		return ret;
-	if (c.request.type < 1 || c.request.priority > MSGBOX_PRIO_MAX ||
-	    c.request.token)
+	if (c->request.type < 1 || c->request.priority > MSGBOX_PRIO_MAX ||
+	    c->request.token)
 		return -EINVAL;
-	if (c.reply.flags || c.reply.token || c.reply.__reserved[0] ||
-	    c.reply.__reserved[1] || c.reply.__pad || c.reply.ttl_ns)
+	if (c->reply.flags || c->reply.token || c->reply.__reserved[0] ||
+	    c->reply.__reserved[1] || c->reply.__pad || c->reply.ttl_ns)
 		return -EINVAL;
-	if (c.request.len > READ_ONCE(mb->max_msg_size))
+	if (c->request.len > READ_ONCE(mb->max_msg_size))
 		return -EMSGSIZE;
 	/* A call always waits for its reply; O_NONBLOCK does not apply. */
-	wait.nonblock = false;
-	wait.sig_err = -EINTR;
-	reply_size = min_t(u64, c.reply.len, READ_ONCE(mb->max_msg_size));
+	wait->nonblock = false;
+	wait->sig_err = -EINTR;
+	reply_size = min_t(u64, c->reply.len, READ_ONCE(mb->max_msg_size));
 
 	call = msgbox_call_alloc(reply_size);
 	if (!call)
 		return -ENOMEM;
-	msg = msgbox_message_alloc(c.request.len, c.request.type,
-				   c.request.priority);
+	if (notify)
+		msgbox_call_set_notify(call, notify, data);
+	*callp = call;
+	msg = msgbox_message_alloc(c->request.len, c->request.type,
+				   c->request.priority);
 	if (!msg) {
 		ret = -ENOMEM;
-		goto out_put;
+		goto out_abandon;
 	}
 	if (copy_from_user(msg->payload->data,
-			   u64_to_user_ptr(c.request.data), c.request.len)) {
+			   u64_to_user_ptr(c->request.data), c->request.len)) {
 		ret = -EFAULT;
 		goto out_free;
 	}
-	msgbox_message_set_ttl(msg, c.request.ttl_ns);
+	msgbox_message_set_ttl(msg, c->request.ttl_ns);
 	msg->call = msgbox_call_get(call);
-	ret = msgbox_send(mb, msg, &wait, false, &c.request.id);
-	if (ret) {
-		msgbox_call_fail(call, ret);
-		goto out_free;
-	}
-
-	ret = msgbox_call_wait(call, &wait, &reply);
-	if (ret)
-		goto out_put;
-	c.reply.len = reply->len;
-	c.reply.type = reply->type;
-	c.reply.priority = reply->priority;
-	c.reply.id = 0;
-	c.reply.send_time_ns = reply->send_time_ns;
-	c.reply.sender_pid = pid_vnr(reply->tgid);
-	c.reply.sender_tid = pid_vnr(reply->tid);
-	c.reply.sender_uid = from_kuid_munged(current_user_ns(), reply->uid);
-	c.reply.sender_gid = from_kgid_munged(current_user_ns(), reply->gid);
-	c.reply.deliveries = 1;
-	if (copy_to_user(u64_to_user_ptr(c.reply.data), reply->payload->data,
-			 reply->len) ||
-	    msgbox_copy_result(arg, cmd, &c, sizeof(c)))
-		ret = -EFAULT;
-	msgbox_message_free(reply);
-	goto out_put;
+	/* An io_uring caller sends without waiting for room. */
+	ret = msgbox_send(mb, msg, notify ? &nowait : wait, false,
+			  &c->request.id);
+	if (!ret)
+		return 0;
 
 out_free:
+	/* Abandoned first: freeing the request settles nothing then. */
+	msgbox_call_abandon(call);
 	msgbox_message_free(msg);
-out_put:
-	msgbox_call_put(call);
+	return ret;
+out_abandon:
+	msgbox_call_abandon(call);
+	return ret;
+}
+
+/**
+ * msgbox_call_finish() - hand a call's reply to its caller.
+ * @c:     the caller's struct msgbox_call; the reply's metadata is set.
+ * @reply: the reply, freed here.
+ * @uarg:  where @c goes back to.
+ * @usize: the caller's size of struct msgbox_call.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int msgbox_call_finish(struct msgbox_call *c, struct msgbox_message *reply,
+		       void __user *uarg, size_t usize)
+{
+	int ret = 0;
+
+	c->reply.len = reply->len;
+	c->reply.type = reply->type;
+	c->reply.priority = reply->priority;
+	c->reply.id = 0;
+	c->reply.send_time_ns = reply->send_time_ns;
+	c->reply.sender_pid = pid_vnr(reply->tgid);
+	c->reply.sender_tid = pid_vnr(reply->tid);
+	c->reply.sender_uid = from_kuid_munged(current_user_ns(), reply->uid);
+	c->reply.sender_gid = from_kgid_munged(current_user_ns(), reply->gid);
+	c->reply.deliveries = 1;
+	if (copy_to_user(u64_to_user_ptr(c->reply.data), reply->payload->data,
+			 reply->len) ||
+	    msgbox_copy_out(uarg, usize, c, sizeof(*c)))
+		ret = -EFAULT;
+	msgbox_message_free(reply);
+	return ret;
+}
+
+static long msgbox_ioc_call(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct msgbox_pending_call *call;
+	struct msgbox_message *reply;
+	struct msgbox_wait wait;
+	struct msgbox_call c;
+	int ret;
+
+	ret = msgbox_copy_arg(&c, sizeof(c), MSGBOX_CALL_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	ret = msgbox_call_start(file, &c, &wait, NULL, NULL, &call);
+	if (!ret)
+		ret = msgbox_call_wait(call, &wait, &reply);
+	if (!ret)
+		ret = msgbox_call_finish(&c, reply, u64_to_user_ptr((u64)arg),
+					 _IOC_SIZE(cmd));
+	if (call)
+		msgbox_call_put(call);
 	return ret;
 }
 

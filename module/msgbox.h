@@ -449,6 +449,11 @@ int msgbox_call_complete(struct msgbox_pending_call *call,
 int msgbox_call_wait(struct msgbox_pending_call *call,
 		     const struct msgbox_wait *wait,
 		     struct msgbox_message **replyp);
+int msgbox_call_end(struct msgbox_pending_call *call, int err,
+		    struct msgbox_message **replyp);
+void msgbox_call_set_notify(struct msgbox_pending_call *call,
+			    void (*notify)(void *data), void *data);
+bool msgbox_call_abandon(struct msgbox_pending_call *call);
 
 /**
  * struct msgbox_recv_req - one receive, decoded (file.c)
@@ -481,6 +486,11 @@ void msgbox_recv_req_return(struct file *file, struct msgbox_recv_req *rq,
 long msgbox_file_ioctl_nowait(struct file *file, unsigned int cmd,
 			      unsigned long arg);
 struct msgbox *msgbox_file_mailbox(struct file *file);
+int msgbox_call_start(struct file *file, struct msgbox_call *c,
+		      struct msgbox_wait *wait, void (*notify)(void *data),
+		      void *data, struct msgbox_pending_call **callp);
+int msgbox_call_finish(struct msgbox_call *c, struct msgbox_message *reply,
+		       void __user *uarg, size_t usize);
 
 /* uring.c */
 struct io_uring_cmd;

@@ -43,30 +43,54 @@
 #include "msgbox.h"
 
 /**
- * struct msgbox_ucmd - a receive command that may be parked
- * @w:    its waiter on the mailbox (w.task: the submitter, a reference).
- * @cmd:  the io_uring command.
- * @file: the mailbox file it was issued on (pinned by io_uring).
- * @mb:   its mailbox (the file's reference).
- * @tag:  struct msgbox_uring_cmd.tag.
- * @node: link in msgbox_ucmd_list, from issue until finished.
- * @kick: link in a canceller's private list, once it claimed the command.
- * @rq:   the receive.
+ * struct msgbox_ucmd - a command that may be parked: a receive or a call
+ * @cmd:     the io_uring command.
+ * @file:    the mailbox file it was issued on (pinned by io_uring).
+ * @mb:      its mailbox (the file's reference).
+ * @tag:     struct msgbox_uring_cmd.tag.
+ * @is_call: a MSGBOX_IOC_CALL waiting for its reply, else a receive.
+ * @node:    link in msgbox_ucmd_list, from parking until finished.
+ * @kick:    link in a canceller's private list, once it claimed the command.
+ * @w:       receive: its waiter on the mailbox (w.task: the submitter, a
+ *           reference; w.result: the outcome once claimed).
+ * @rq:      receive: the receive.
+ * @call:    call: the pending call (the caller's reference).
+ * @c:       call: the caller's struct msgbox_call.
+ * @uarg:    call: where @c goes back to.
+ * @usize:   call: the caller's size of it.
+ * @cancelled: call: a canceller abandoned it (the task work reports so).
+ * @armed:   call: listed, so cancellable and notifiable (under
+ *           msgbox_ucmd_lock).
+ * @settled_early: call: it settled before it was armed; arming finishes it.
  */
 struct msgbox_ucmd {
-	struct msgbox_waiter w;
 	struct io_uring_cmd *cmd;
 	struct file *file;
 	struct msgbox *mb;
 	u32 tag;
+	bool is_call;
 	struct list_head node;
 	struct list_head kick;
-	struct msgbox_recv_req rq;
+	union {
+		struct {
+			struct msgbox_waiter w;
+			struct msgbox_recv_req rq;
+		};
+		struct {
+			struct msgbox_pending_call *call;
+			struct msgbox_call c;
+			void __user *uarg;
+			size_t usize;
+			bool cancelled;
+			bool armed;
+			bool settled_early;
+		};
+	};
 };
 
 /*
- * Every receive command not yet finished, for cancellation by tag and the
- * 6.1 monitor.  msgbox_ucmd_lock nests outside msgbox.lock.
+ * Every parked command not yet finished, for cancellation by tag and the
+ * 6.1 monitor.  msgbox_ucmd_lock nests outside msgbox.lock and call->lock.
  */
 static LIST_HEAD(msgbox_ucmd_list);
 static DEFINE_SPINLOCK(msgbox_ucmd_lock);
@@ -82,8 +106,12 @@ static void msgbox_ucmd_finish(struct msgbox_ucmd *u, int res,
 	spin_lock(&msgbox_ucmd_lock);
 	list_del(&u->node);
 	spin_unlock(&msgbox_ucmd_lock);
-	msgbox_recv_req_release(&u->rq);
-	put_task_struct(u->w.task);
+	if (u->is_call) {
+		msgbox_call_put(u->call);
+	} else {
+		msgbox_recv_req_release(&u->rq);
+		put_task_struct(u->w.task);
+	}
 	msgbox_iou_done(u->cmd, res, issue_flags);
 	kfree(u);
 }
@@ -102,12 +130,39 @@ static int msgbox_ucmd_try(struct msgbox_ucmd *u)
 	return ret ? ret : msgbox_ucmd_result(u);
 }
 
+/* Task work in the submitter: finish a settled or cancelled call. */
+static void msgbox_ucall_tw(struct msgbox_ucmd *u, unsigned int issue_flags)
+{
+	struct msgbox_message *reply;
+	int ret = -ECANCELED;
+
+	if (!u->cancelled) {
+		ret = msgbox_call_end(u->call, -ECANCELED, &reply);
+		if (!ret && msgbox_iou_task_dead()) {
+			msgbox_message_free(reply);
+			ret = -ECANCELED;
+		} else if (!ret) {
+			ret = msgbox_call_finish(&u->c, reply, u->uarg, u->usize);
+			if (!ret)
+				ret = min_t(u64, u->c.reply.len, INT_MAX);
+		}
+	}
+	msgbox_ucmd_finish(u, ret, issue_flags);
+}
+
 /* Task work in the submitter: finish a claimed command. */
 static void msgbox_ucmd_tw(struct io_uring_cmd *cmd, unsigned int issue_flags)
 {
 	struct msgbox_ucmd *u = *msgbox_iou_pdu(cmd);
-	struct msgbox_message *msg = u->w.msg;
-	int ret = u->w.result;
+	struct msgbox_message *msg;
+	int ret;
+
+	if (u->is_call) {
+		msgbox_ucall_tw(u, issue_flags);
+		return;
+	}
+	msg = u->w.msg;
+	ret = u->w.result;
 
 	if (msgbox_iou_task_dead()) {
 		/* Nobody to copy to: the message goes back untouched. */
@@ -137,14 +192,39 @@ static void msgbox_ucmd_wake(struct msgbox_waiter *w)
 	msgbox_iou_to_task(u->cmd, msgbox_ucmd_tw);
 }
 
-/* Cancel @u if still parked; false if a waker claimed it first. */
+/*
+ * Cancel @u if still parked; false if a waker claimed it (a message came,
+ * the call settled) first, and then that completion stands.
+ */
 static bool msgbox_ucmd_claim_cancel(struct msgbox_ucmd *u)
 {
+	lockdep_assert_held(&msgbox_ucmd_lock);
+	if (u->is_call) {
+		if (!u->armed || !msgbox_call_abandon(u->call))
+			return false;
+		u->cancelled = true;
+		return true;
+	}
 	if (!msgbox_waiter_cancel(u->mb, &u->w))
 		return false;
 	u->w.msg = NULL;
 	u->w.result = -ECANCELED;
 	return true;
+}
+
+/* The call's @notify: it settled, finish in the submitter. */
+static void msgbox_ucall_notify(void *data)
+{
+	struct msgbox_ucmd *u = data;
+	bool armed;
+
+	spin_lock(&msgbox_ucmd_lock);
+	armed = u->armed;
+	if (!armed)
+		u->settled_early = true;
+	spin_unlock(&msgbox_ucmd_lock);
+	if (armed)
+		msgbox_iou_to_task(u->cmd, msgbox_ucmd_tw);
 }
 
 static void msgbox_ucmd_arm_monitor(void)
@@ -268,6 +348,67 @@ out_free:
 	return ret;
 }
 
+/* MSGBOX_IOC_CALL: send the request now, complete when the reply comes. */
+static int msgbox_ucmd_call(struct io_uring_cmd *cmd,
+			    const struct msgbox_uring_cmd *uc,
+			    unsigned int issue_flags)
+{
+	struct msgbox_wait wait;
+	struct msgbox_ucmd *u;
+	bool early;
+	int ret;
+
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u)
+		return -ENOMEM;
+	ret = msgbox_copy_arg(&u->c, sizeof(u->c), MSGBOX_CALL_SIZE_VER0,
+			      cmd->cmd_op, uc->arg);
+	if (ret)
+		goto out_free;
+	/* As for a receive, a parked call has no timer. */
+	if (u->c.request.flags & MSGBOX_MSG_TIMEOUT) {
+		ret = -EINVAL;
+		goto out_free;
+	}
+	u->is_call = true;
+	u->cmd = cmd;
+	u->file = cmd->file;
+	u->mb = msgbox_file_mailbox(cmd->file);
+	u->tag = uc->tag;
+	u->uarg = u64_to_user_ptr(uc->arg);
+	u->usize = _IOC_SIZE(cmd->cmd_op);
+	*msgbox_iou_pdu(cmd) = u;
+	/* Before the send: the reply may settle it at once. */
+	msgbox_iou_mark_cancelable(cmd, issue_flags);
+	ret = msgbox_call_start(cmd->file, &u->c, &wait, msgbox_ucall_notify,
+				u, &u->call);
+	if (ret) {
+		/* Nothing sent: no notification, no canceller. */
+		if (u->call)
+			msgbox_call_put(u->call);
+		msgbox_iou_done(cmd, ret, issue_flags);
+		kfree(u);
+		return -EIOCBQUEUED;
+	}
+	/*
+	 * Armed and listed together: a reply that came meanwhile left the
+	 * finishing to us, later ones and cancels find it armed.
+	 */
+	spin_lock(&msgbox_ucmd_lock);
+	list_add_tail(&u->node, &msgbox_ucmd_list);
+	u->armed = true;
+	early = u->settled_early;
+	spin_unlock(&msgbox_ucmd_lock);
+	if (early)
+		msgbox_iou_to_task(cmd, msgbox_ucmd_tw);
+	msgbox_ucmd_arm_monitor();
+	return -EIOCBQUEUED;
+
+out_free:
+	kfree(u);
+	return ret;
+}
+
 /**
  * msgbox_uring_cmd() - the mailbox file's ->uring_cmd.
  * @cmd:         the command; cmd->cmd_op is an ioctl number.
@@ -282,9 +423,13 @@ int msgbox_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 
 	if (msgbox_iou_is_cancel(issue_flags)) {
 		struct msgbox_ucmd *u = *msgbox_iou_pdu(cmd);
+		bool mine;
 
-		/* Only parked receives are marked cancelable. */
-		if (msgbox_ucmd_claim_cancel(u))
+		/* Only parked receives and calls are marked cancelable. */
+		spin_lock(&msgbox_ucmd_lock);
+		mine = msgbox_ucmd_claim_cancel(u);
+		spin_unlock(&msgbox_ucmd_lock);
+		if (mine)
 			msgbox_ucmd_finish(u, -ECANCELED, issue_flags);
 		return 0;
 	}
@@ -309,6 +454,9 @@ int msgbox_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	if (_IOC_NR(cmd->cmd_op) == _IOC_NR(MSGBOX_IOC_RECV) &&
 	    _IOC_DIR(cmd->cmd_op) == _IOC_DIR(MSGBOX_IOC_RECV))
 		return msgbox_ucmd_recv(cmd, &uc, issue_flags);
+	if (_IOC_NR(cmd->cmd_op) == _IOC_NR(MSGBOX_IOC_CALL) &&
+	    _IOC_DIR(cmd->cmd_op) == _IOC_DIR(MSGBOX_IOC_CALL))
+		return msgbox_ucmd_call(cmd, &uc, issue_flags);
 	if (uc.tag)
 		return -EINVAL;
 	return msgbox_file_ioctl_nowait(cmd->file, cmd->cmd_op, uc.arg);

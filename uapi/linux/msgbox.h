@@ -633,9 +633,9 @@ struct msgbox_status {
  *         ioctl takes (struct msgbox_msg for MSGBOX_IOC_SEND, _RECV and
  *         _REPLY, struct msgbox_ack for _ACK, struct msgbox_batch for the
  *         batches); 0 for MSGBOX_UCMD_CANCEL.
- * @tag:   MSGBOX_IOC_RECV: a caller-chosen tag naming the receive for
- *         MSGBOX_UCMD_CANCEL; MSGBOX_UCMD_CANCEL: the tag to cancel;
- *         0 for the other commands.
+ * @tag:   MSGBOX_IOC_RECV and MSGBOX_IOC_CALL: a caller-chosen tag naming
+ *         the command for MSGBOX_UCMD_CANCEL; MSGBOX_UCMD_CANCEL: the tag
+ *         to cancel; 0 for the other commands.
  * @__pad: must be zero.
  *
  * It fills the 16 command bytes of a normal 64-byte SQE (sqe->cmd); no
@@ -655,6 +655,14 @@ struct msgbox_status {
  *                     destroyed, and with -ECANCELED when cancelled, when
  *                     its ring is closed or its task exits (the message it
  *                     may have been handed goes back to the mailbox).
+ *   MSGBOX_IOC_CALL   sends the request at once (never waiting for room:
+ *                     -EAGAIN), then stays parked until the reply comes
+ *                     and completes with the reply's length (struct
+ *                     msgbox_call filled in as the ioctl fills it), or with
+ *                     the call's error (-ECONNRESET, -EIDRM, -ETIMEDOUT
+ *                     for a request whose ttl_ns ran out).  Timeouts are
+ *                     refused (-EINVAL); it is cancelled like a receive
+ *                     (a reply that comes later fails with EPIPE).
  *   MSGBOX_IOC_SEND   completes with 0 once queued or handed over, never
  *                     waits: a full mailbox gives -EAGAIN; a
  *                     MSGBOX_MSG_SYNC send succeeds only if a receiver
@@ -665,8 +673,9 @@ struct msgbox_status {
  *                     as the ioctls, never waiting (a receive batch takes
  *                     what is ready, or completes with -EAGAIN).
  *   MSGBOX_UCMD_CANCEL
- *                     completes every receive parked on this open file
- *                     with @tag with -ECANCELED; its own result is how many.
+ *                     completes every receive or call parked on this open
+ *                     file with @tag with -ECANCELED; its own result is
+ *                     how many.
  *
  * Any other cmd_op completes with -EOPNOTSUPP; IORING_SETUP_IOPOLL rings
  * are refused likewise.  Kernels: 6.1 (Debian's, >= 6.1.23) and 6.12 both
