@@ -1090,6 +1090,7 @@ out_unlock:
  * msgbox_waiter_cancel() - take back a parked waiter nobody has claimed.
  * @mb: the mailbox it was parked on.
  * @w:  the waiter (struct msgbox_wait.park of an earlier msgbox_recv()).
+ * @timed_out: its deadline passed (counted in the statistics).
  *
  * Exactly one of the waker and the canceller completes a parked waiter:
  * the one that unlinks it under msgbox.lock.
@@ -1097,7 +1098,8 @@ out_unlock:
  * Return: true if @w was still waiting and is now unlinked (the caller
  * completes it), false if a waker claimed it first (its @complete runs).
  */
-bool msgbox_waiter_cancel(struct msgbox *mb, struct msgbox_waiter *w)
+bool msgbox_waiter_cancel(struct msgbox *mb, struct msgbox_waiter *w,
+			  bool timed_out)
 {
 	bool waiting;
 
@@ -1106,6 +1108,7 @@ bool msgbox_waiter_cancel(struct msgbox *mb, struct msgbox_waiter *w)
 	if (waiting) {
 		msgbox_waiter_abort(mb, w);
 		w->state = MSGBOX_CLAIMED;
+		mb->stats.timed_out += timed_out;
 	}
 	spin_unlock(&mb->lock);
 	return waiting;

@@ -371,7 +371,8 @@ int msgbox_recv(struct msgbox *mb, const struct msgbox_recv_args *args,
 		const struct msgbox_wait *wait, struct msgbox_message *copy,
 		struct msgbox_message **msgp);
 void msgbox_requeue(struct msgbox *mb, struct msgbox_message *msg);
-bool msgbox_waiter_cancel(struct msgbox *mb, struct msgbox_waiter *w);
+bool msgbox_waiter_cancel(struct msgbox *mb, struct msgbox_waiter *w,
+			  bool timed_out);
 __poll_t msgbox_poll_mask(struct msgbox *mb);
 int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info);
 

@@ -54,11 +54,14 @@
  * @w:       receive: its waiter on the mailbox (w.task: the submitter, a
  *           reference; w.result: the outcome once claimed).
  * @rq:      receive: the receive.
+ * @timeout: receive with a deadline: ends it with -ETIMEDOUT (jiffy
+ *           resolution, after the deadline, never before).
  * @call:    call: the pending call (the caller's reference).
  * @c:       call: the caller's struct msgbox_call.
  * @uarg:    call: where @c goes back to.
  * @usize:   call: the caller's size of it.
- * @cancelled: call: a canceller abandoned it (the task work reports so).
+ * @cancel_err: call: a canceller abandoned it, with this error (the task
+ *           work reports it).
  * @armed:   call: listed, so cancellable and notifiable (under
  *           msgbox_ucmd_lock).
  * @settled_early: call: it settled before it was armed; arming finishes it.
@@ -75,13 +78,14 @@ struct msgbox_ucmd {
 		struct {
 			struct msgbox_waiter w;
 			struct msgbox_recv_req rq;
+			struct delayed_work timeout;
 		};
 		struct {
 			struct msgbox_pending_call *call;
 			struct msgbox_call c;
 			void __user *uarg;
 			size_t usize;
-			bool cancelled;
+			int cancel_err;
 			bool armed;
 			bool settled_early;
 		};
@@ -109,11 +113,25 @@ static void msgbox_ucmd_finish(struct msgbox_ucmd *u, int res,
 	if (u->is_call) {
 		msgbox_call_put(u->call);
 	} else {
+		/* Its timeout work may still look at it: wait for that. */
+		if (u->rq.wait.timed)
+			cancel_delayed_work_sync(&u->timeout);
 		msgbox_recv_req_release(&u->rq);
 		put_task_struct(u->w.task);
 	}
 	msgbox_iou_done(u->cmd, res, issue_flags);
 	kfree(u);
+}
+
+/* Jiffies from now until just past a timed receive's deadline. */
+static unsigned long msgbox_ucmd_delay(const struct msgbox_ucmd *u)
+{
+	const struct msgbox_wait *wait = &u->rq.wait;
+	ktime_t now = wait->clock == CLOCK_REALTIME ? ktime_get_real() :
+						      ktime_get();
+	s64 left = ktime_to_ns(ktime_sub(wait->deadline, now));
+
+	return left > 0 ? nsecs_to_jiffies(left) + 1 : 0;
 }
 
 /* A delivered receive reports the message's length. */
@@ -134,9 +152,9 @@ static int msgbox_ucmd_try(struct msgbox_ucmd *u)
 static void msgbox_ucall_tw(struct msgbox_ucmd *u, unsigned int issue_flags)
 {
 	struct msgbox_message *reply;
-	int ret = -ECANCELED;
+	int ret = u->cancel_err;
 
-	if (!u->cancelled) {
+	if (!ret) {
 		ret = msgbox_call_end(u->call, -ECANCELED, &reply);
 		if (!ret && msgbox_iou_task_dead()) {
 			msgbox_message_free(reply);
@@ -193,23 +211,49 @@ static void msgbox_ucmd_wake(struct msgbox_waiter *w)
 }
 
 /*
- * Cancel @u if still parked; false if a waker claimed it (a message came,
- * the call settled) first, and then that completion stands.
+ * End @u with @err if still parked; false if a waker claimed it (a message
+ * came, the call settled) first, and then that completion stands.
  */
-static bool msgbox_ucmd_claim_cancel(struct msgbox_ucmd *u)
+static bool msgbox_ucmd_claim_cancel(struct msgbox_ucmd *u, int err)
 {
 	lockdep_assert_held(&msgbox_ucmd_lock);
 	if (u->is_call) {
 		if (!u->armed || !msgbox_call_abandon(u->call))
 			return false;
-		u->cancelled = true;
+		u->cancel_err = err;
 		return true;
 	}
-	if (!msgbox_waiter_cancel(u->mb, &u->w))
+	if (!msgbox_waiter_cancel(u->mb, &u->w, err == -ETIMEDOUT))
 		return false;
 	u->w.msg = NULL;
-	u->w.result = -ECANCELED;
+	u->w.result = err;
 	return true;
+}
+
+/*
+ * A parked receive's deadline: claim it (under the list lock, which its
+ * finish also takes, so it cannot vanish meanwhile) and end it in task.
+ * A CLOCK_REALTIME deadline is looked at again, should the clock have
+ * been set back since the work was queued.
+ */
+static void msgbox_ucmd_timeout(struct work_struct *work)
+{
+	struct msgbox_ucmd *u = container_of(to_delayed_work(work),
+					     struct msgbox_ucmd, timeout);
+	ktime_t now = u->rq.wait.clock == CLOCK_REALTIME ? ktime_get_real() :
+							   ktime_get();
+	bool mine;
+
+	if (ktime_before(now, u->rq.wait.deadline)) {
+		queue_delayed_work(system_wq, &u->timeout,
+				   msgbox_ucmd_delay(u));
+		return;
+	}
+	spin_lock(&msgbox_ucmd_lock);
+	mine = msgbox_ucmd_claim_cancel(u, -ETIMEDOUT);
+	spin_unlock(&msgbox_ucmd_lock);
+	if (mine)
+		msgbox_iou_to_task(u->cmd, msgbox_ucmd_tw);
 }
 
 /* The call's @notify: it settled, finish in the submitter. */
@@ -246,7 +290,7 @@ static void msgbox_ucmd_monitor(struct work_struct *work)
 
 	spin_lock(&msgbox_ucmd_lock);
 	list_for_each_entry(u, &msgbox_ucmd_list, node)
-		if (msgbox_iou_abandoned(u->cmd) && msgbox_ucmd_claim_cancel(u))
+		if (msgbox_iou_abandoned(u->cmd) && msgbox_ucmd_claim_cancel(u, -ECANCELED))
 			list_add_tail(&u->kick, &kick);
 	more = !list_empty(&msgbox_ucmd_list);
 	spin_unlock(&msgbox_ucmd_lock);
@@ -270,7 +314,7 @@ static int msgbox_ucmd_cancel_tag(struct file *file, u32 tag)
 	spin_lock(&msgbox_ucmd_lock);
 	list_for_each_entry(u, &msgbox_ucmd_list, node)
 		if (u->file == file && u->tag == tag &&
-		    msgbox_ucmd_claim_cancel(u)) {
+		    msgbox_ucmd_claim_cancel(u, -ECANCELED)) {
 			list_add_tail(&u->kick, &kick);
 			n++;
 		}
@@ -302,11 +346,6 @@ static int msgbox_ucmd_recv(struct io_uring_cmd *cmd,
 				   _IOC_SIZE(cmd->cmd_op), false);
 	if (ret)
 		goto out_free;
-	/* No timer here: a parked receive ends by a message or a cancel. */
-	if (u->rq.wait.timed && !u->rq.wait.nonblock) {
-		ret = -EINVAL;
-		goto out_release;
-	}
 	u->file = file;
 	/* First without parking: most receives end here, inline. */
 	nonblock = u->rq.wait.nonblock;
@@ -332,6 +371,15 @@ static int msgbox_ucmd_recv(struct io_uring_cmd *cmd,
 	 * io_uring_cmd_done() only, which also unmarks it.
 	 */
 	msgbox_iou_mark_cancelable(cmd, issue_flags);
+	/*
+	 * The deadline's work, queued before parking: should it run first,
+	 * the parking itself sees the deadline passed (both under the
+	 * mailbox lock) and fails with -ETIMEDOUT.
+	 */
+	if (u->rq.wait.timed) {
+		INIT_DELAYED_WORK(&u->timeout, msgbox_ucmd_timeout);
+		queue_delayed_work(system_wq, &u->timeout, msgbox_ucmd_delay(u));
+	}
 	u->rq.wait.nonblock = false;
 	u->rq.wait.park = &u->w;
 	ret = msgbox_ucmd_try(u);
@@ -427,7 +475,7 @@ int msgbox_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 
 		/* Only parked receives and calls are marked cancelable. */
 		spin_lock(&msgbox_ucmd_lock);
-		mine = msgbox_ucmd_claim_cancel(u);
+		mine = msgbox_ucmd_claim_cancel(u, -ECANCELED);
 		spin_unlock(&msgbox_ucmd_lock);
 		if (mine)
 			msgbox_ucmd_finish(u, -ECANCELED, issue_flags);

@@ -256,6 +256,44 @@ TEST_F(uc, nonblocking_receive_fails_with_EAGAIN_and_parks_nothing)
 	EXPECT_EQ(0, recv_waiters(self->fd));
 }
 
+TEST_F(uc, timed_parked_receive_ends_with_ETIMEDOUT_not_before)
+{
+	struct msgbox_info info;
+	struct msgbox_msg r;
+	uint64_t t0, t1;
+	char in[16];
+
+	msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_TIMEOUT);
+	r.timeout_ns = 200 * 1000000ull;
+	t0 = mb_now_ns(CLOCK_MONOTONIC);
+	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-ETIMEDOUT, reap(&self->ring, MB_WAIT_MS));
+	t1 = mb_now_ns(CLOCK_MONOTONIC);
+	EXPECT_GE(t1 - t0, r.timeout_ns);
+	ASSERT_EQ(0, msgbox_info(self->fd, &info));
+	EXPECT_EQ(0, info.recv_waiters);
+	EXPECT_EQ(1, info.timed_out);
+	/* An absolute deadline already past: at once. */
+	msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_TIMEOUT |
+		 MSGBOX_MSG_ABSTIME | MSGBOX_MSG_REALTIME);
+	r.timeout_ns = mb_now_ns(CLOCK_REALTIME) - 1000000;
+	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
+	EXPECT_EQ(-ETIMEDOUT, run1(&self->ring));
+	/* A message before the deadline wins, and the timer goes quietly. */
+	msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_TIMEOUT);
+	r.timeout_ns = 300 * 1000000ull;
+	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
+	ASSERT_EQ(0, msgbox_send(self->fd, "in time", 7, 0));
+	EXPECT_EQ(7, reap(&self->ring, MB_WAIT_MS));
+	mb_sleep_ms(400);
+	EXPECT_EQ(-ETIME, reap(&self->ring, 10));
+	ASSERT_EQ(0, msgbox_info(self->fd, &info));
+	EXPECT_EQ(2, info.timed_out);
+}
+
 TEST_F(uc, cancel_by_tag_completes_only_that_receive)
 {
 	struct msgbox_msg r1, r2;
@@ -654,9 +692,10 @@ TEST_F(uc, send_to_a_full_mailbox_fails_with_EAGAIN_never_waits)
 
 TEST_F(uc, bad_commands_fail_precisely_and_change_nothing)
 {
-	struct msgbox_uring_cmd c = { 0 };
+	struct msgbox_uring_cmd uc = { 0 };
 	struct io_uring_sqe *sqe;
 	struct msgbox_info info;
+	struct msgbox_call c;
 	struct msgbox_msg m;
 	char in[16];
 	int rfd;
@@ -669,12 +708,12 @@ TEST_F(uc, bad_commands_fail_precisely_and_change_nothing)
 	EXPECT_EQ(-EOPNOTSUPP, run1(&self->ring));
 	/* Non-zero padding. */
 	msg_init(&m, in, sizeof(in), 0, 0);
-	c.arg = (uintptr_t)&m;
-	c.__pad = 1;
+	uc.arg = (uintptr_t)&m;
+	uc.__pad = 1;
 	sqe = io_uring_get_sqe(&self->ring);
 	io_uring_prep_rw(IORING_OP_URING_CMD, sqe, self->fd, NULL, 0, 0);
 	sqe->cmd_op = MSGBOX_IOC_RECV;
-	memcpy(sqe->cmd, &c, sizeof(c));
+	memcpy(sqe->cmd, &uc, sizeof(uc));
 	EXPECT_EQ(-EINVAL, run1(&self->ring));
 	/* A tag on anything but a receive or a cancel. */
 	msg_init(&m, "t", 1, 1, 0);
@@ -684,10 +723,14 @@ TEST_F(uc, bad_commands_fail_precisely_and_change_nothing)
 	msg_init(&m, "t", 1, 1, MSGBOX_MSG_WAIT_ACK);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_SEND, &m, 0, 1);
 	EXPECT_EQ(-EINVAL, run1(&self->ring));
-	/* A timed receive: a parked one has no timer. */
-	msg_init(&m, in, sizeof(in), 0, MSGBOX_MSG_TIMEOUT);
-	m.timeout_ns = 1000000;
-	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &m, 0, 1);
+	/* A timed call: a parked call has no timer. */
+	memset(&c, 0, sizeof(c));
+	c.request.data = (uintptr_t)"q";
+	c.request.len = 1;
+	c.request.type = 1;
+	c.request.flags = MSGBOX_MSG_TIMEOUT;
+	c.request.timeout_ns = 1000000;
+	cmd(&self->ring, self->fd, MSGBOX_IOC_CALL, &c, 0, 1);
 	EXPECT_EQ(-EINVAL, run1(&self->ring));
 	/* A bad argument pointer. */
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, (void *)8, 0, 1);

@@ -649,8 +649,9 @@ struct msgbox_status {
  *                     thread, until a message arrives; then it completes
  *                     in the submitting task.  MSGBOX_MSG_NONBLOCK (or a
  *                     relative timeout of 0) completes with -EAGAIN
- *                     instead; other timeouts are refused (-EINVAL):
- *                     cancel with MSGBOX_UCMD_CANCEL.  A parked receive
+ *                     instead; a timeout (relative, or absolute on either
+ *                     clock) ends it with -ETIMEDOUT, to the jiffy after
+ *                     the deadline, never before.  A parked receive
  *                     completes with -EIDRM when the mailbox is
  *                     destroyed, and with -ECANCELED when cancelled, when
  *                     its ring is closed or its task exits (the message it
@@ -660,9 +661,9 @@ struct msgbox_status {
  *                     and completes with the reply's length (struct
  *                     msgbox_call filled in as the ioctl fills it), or with
  *                     the call's error (-ECONNRESET, -EIDRM, -ETIMEDOUT
- *                     for a request whose ttl_ns ran out).  Timeouts are
- *                     refused (-EINVAL); it is cancelled like a receive
- *                     (a reply that comes later fails with EPIPE).
+ *                     for a request whose ttl_ns ran out).  A timeout is
+ *                     refused (-EINVAL): cancel it like a receive (a reply
+ *                     that comes later then fails with EPIPE).
  *   MSGBOX_IOC_SEND   completes with 0 once queued or handed over, never
  *                     waits: a full mailbox gives -EAGAIN; a
  *                     MSGBOX_MSG_SYNC send succeeds only if a receiver
