@@ -276,7 +276,8 @@ static bool msgbox_track_add(struct msgbox_file *mf, struct msgbox_track *t,
  * MSGBOX_MSG_WAIT_ACK, which waits after sending, is refused.
  */
 static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
-			   struct msgbox_msg __user *uarg, bool nowait)
+			   struct msgbox_msg __user *uarg, bool nowait,
+			   struct msgbox_wake_batch *batch)
 {
 	struct msgbox_file *mf = msgbox_file_of(file);
 	struct msgbox_track *track = NULL;
@@ -297,6 +298,8 @@ static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 			return -EINVAL;
 		wait.nonblock = true;
 	}
+	if (!mb->topic)
+		wait.batch = batch;
 	if (m.type < 1 || m.priority > MSGBOX_PRIO_MAX || m.token)
 		return -EINVAL;
 	tracked = m.flags & (MSGBOX_MSG_TRACK | MSGBOX_MSG_WAIT_ACK);
@@ -348,6 +351,9 @@ static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 	if ((m.flags & MSGBOX_MSG_TRACK) && !msgbox_track_add(mf, track, m.id))
 		pr_debug("msgbox: too many tracked messages\n");
 	if (m.flags & MSGBOX_MSG_WAIT_ACK) {
+		/* The receiver must be awake to ack. */
+		if (wait.batch)
+			msgbox_wake_batch_flush(wait.batch);
 		wait.sig_err = -EINTR;
 		ret = msgbox_track_wait(track, &wait);
 	}
@@ -370,7 +376,7 @@ static long msgbox_ioc_send(struct file *file, unsigned int cmd,
 	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	return msgbox_do_send(file, &m, u64_to_user_ptr((u64)arg), false);
+	return msgbox_do_send(file, &m, u64_to_user_ptr((u64)arg), false, NULL);
 }
 
 static long msgbox_ioc_status(struct file *file, unsigned int cmd,
@@ -664,7 +670,8 @@ int msgbox_recv_req_run(struct file *file, struct msgbox_recv_req *rq)
  * @nowait forces a non-blocking receive (later entries of a batch).
  */
 static long msgbox_do_recv(struct file *file, struct msgbox_msg *mp,
-			   void __user *uarg, size_t usize, bool nowait)
+			   void __user *uarg, size_t usize, bool nowait,
+			   struct msgbox_wake_batch *batch)
 {
 	struct msgbox_recv_req rq;
 	int ret;
@@ -672,6 +679,7 @@ static long msgbox_do_recv(struct file *file, struct msgbox_msg *mp,
 	ret = msgbox_recv_req_init(file, &rq, mp, uarg, usize, nowait);
 	if (ret)
 		return ret;
+	rq.wait.batch = batch;
 	ret = msgbox_recv_req_run(file, &rq);
 	msgbox_recv_req_release(&rq);
 	return ret;
@@ -687,7 +695,7 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 	if (ret)
 		return ret;
 	return msgbox_do_recv(file, &m, u64_to_user_ptr((u64)arg),
-			      _IOC_SIZE(cmd), false);
+			      _IOC_SIZE(cmd), false, NULL);
 }
 
 /*
@@ -700,6 +708,7 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 			     unsigned long arg, bool recv, bool nowait)
 {
+	struct msgbox_wake_batch wb;
 	struct msgbox_batch b;
 	struct msgbox_msg m;
 	long ret = 0;
@@ -713,6 +722,8 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 	    b.msg_size > PAGE_SIZE)
 		return -EINVAL;
 
+	/* The peers wake once, at the end (or before an entry sleeps). */
+	msgbox_wake_batch_init(&wb, msgbox_file_box(file));
 	for (i = 0; i < b.count; i++) {
 		void __user *u = u64_to_user_ptr(b.msgs + (u64)i * b.msg_size);
 
@@ -724,11 +735,12 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 		ret = copy_struct_from_user(&m, sizeof(m), u, b.msg_size);
 		if (!ret)
 			ret = recv ? msgbox_do_recv(file, &m, u, b.msg_size,
-						    nowait || i > 0) :
-				     msgbox_do_send(file, &m, u, nowait);
+						    nowait || i > 0, &wb) :
+				     msgbox_do_send(file, &m, u, nowait, &wb);
 		if (ret)
 			break;
 	}
+	msgbox_wake_batch_flush(&wb);
 	b.done = i;
 	/* Nothing more ready is the normal end of a receive batch. */
 	b.error = (recv && i > 0 && ret == -EAGAIN) ? 0 : ret;
@@ -1194,7 +1206,8 @@ long msgbox_file_ioctl_nowait(struct file *file, unsigned int cmd,
 				      arg);
 		if (ret)
 			return ret;
-		return msgbox_do_send(file, &m, u64_to_user_ptr((u64)arg), true);
+		return msgbox_do_send(file, &m, u64_to_user_ptr((u64)arg), true,
+				      NULL);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_REPLY):
 		return msgbox_ioc_reply(file, cmd, arg);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_ACK):

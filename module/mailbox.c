@@ -81,12 +81,6 @@
 #include "compat.h"
 #include "msgbox.h"
 
-/* Waiters claimed under the lock, to be woken after it, in claim order. */
-struct msgbox_wake_list {
-	struct msgbox_waiter *first;
-	struct msgbox_waiter **tail;
-};
-
 static void msgbox_wake_list_init(struct msgbox_wake_list *wl)
 {
 	wl->first = NULL;
@@ -819,6 +813,9 @@ static int msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
 
 	for (;;) {
 		spin_unlock(&mb->lock);
+		/* Never sleep on wake-ups a batch has held back. */
+		if (wait->batch)
+			msgbox_wake_batch_flush(wait->batch);
 		if (wake) {
 			msgbox_wake_pollers(mb, wake);
 			wake = 0;
@@ -862,6 +859,57 @@ static void msgbox_wake_pollers(struct msgbox *mb, __poll_t mask)
 {
 	if (wq_has_sleeper(&mb->poll_wq))
 		wake_up_poll(&mb->poll_wq, mask);
+}
+
+/**
+ * msgbox_wake_batch_init() - hold back the wake-ups of a batch.
+ * @b:  the batch.
+ * @mb: the mailbox all of its operations act on.
+ *
+ * A batch ioctl moves many messages; waking the peer for each (a sender
+ * freed by every receive of a full mailbox, a receiver handed each sent
+ * message) would cost a context switch per message.  Its operations
+ * instead collect whom to wake in @b, and the batch wakes them all once,
+ * at its end, or before any of its operations sleeps.  A claimed waiter
+ * just waits a little longer for its result (see MSGBOX_BARRIER).
+ */
+void msgbox_wake_batch_init(struct msgbox_wake_batch *b, struct msgbox *mb)
+{
+	msgbox_wake_list_init(&b->wl);
+	b->mb = mb;
+	b->mask = 0;
+}
+
+/* Wake what a batch held back. */
+void msgbox_wake_batch_flush(struct msgbox_wake_batch *b)
+{
+	msgbox_wake_up(&b->wl);
+	msgbox_wake_list_init(&b->wl);
+	if (b->mask)
+		msgbox_wake_pollers(b->mb, b->mask);
+	b->mask = 0;
+}
+
+/*
+ * After the unlock: wake the waiters claimed in @wl and the pollers of
+ * @mask, now or, within a batch, at its end.
+ */
+static void msgbox_wakes(struct msgbox *mb, const struct msgbox_wait *wait,
+			 struct msgbox_wake_list *wl, __poll_t mask)
+{
+	struct msgbox_wake_batch *b = wait->batch;
+
+	if (!b) {
+		msgbox_wake_up(wl);
+		if (mask)
+			msgbox_wake_pollers(mb, mask);
+		return;
+	}
+	if (wl->first) {
+		*b->wl.tail = wl->first;
+		b->wl.tail = wl->tail;
+	}
+	b->mask |= mask;
 }
 
 /* May the caller sleep? 0, or the error to fail with now. */
@@ -932,8 +980,7 @@ int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
 		msgbox_enqueue(mb, msg);
 		if (!sync) {
 			spin_unlock(&mb->lock);
-			msgbox_wake_up(&wl);
-			msgbox_wake_pollers(mb, EPOLLIN | EPOLLRDNORM);
+			msgbox_wakes(mb, wait, &wl, EPOLLIN | EPOLLRDNORM);
 			return 0;
 		}
 		/* Rendezvous: wait until a receiver takes this message. */
@@ -965,7 +1012,7 @@ int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
 
 out_unlock:
 	spin_unlock(&mb->lock);
-	msgbox_wake_up(&wl);
+	msgbox_wakes(mb, wait, &wl, 0);
 	return ret;
 }
 
@@ -1015,10 +1062,8 @@ again:
 		/* In flight, an acked message still holds its room. */
 		queued = !args->ack && msgbox_admit_senders(mb, &wl);
 		spin_unlock(&mb->lock);
-		msgbox_wake_up(&wl);
-		if (!args->ack)
-			msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM |
-					    (queued ? EPOLLIN | EPOLLRDNORM : 0));
+		msgbox_wakes(mb, wait, &wl, args->ack ? 0 : EPOLLOUT |
+			     EPOLLWRNORM | (queued ? EPOLLIN | EPOLLRDNORM : 0));
 		*msgp = msg;
 		return 0;
 	}
@@ -1040,7 +1085,7 @@ again:
 			mb->nr_send_waiters--;
 			waiter_claim(mb, &wl, sender, 0);
 			spin_unlock(&mb->lock);
-			msgbox_wake_up(&wl);
+			msgbox_wakes(mb, wait, &wl, 0);
 			*msgp = msg;
 			return 0;
 		}

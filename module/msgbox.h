@@ -181,6 +181,24 @@ struct msgbox_waiter {
 	void (*complete)(struct msgbox_waiter *w);
 };
 
+/* Waiters claimed under the lock, to be woken after it, in claim order. */
+struct msgbox_wake_list {
+	struct msgbox_waiter *first;
+	struct msgbox_waiter **tail;
+};
+
+/**
+ * struct msgbox_wake_batch - wake-ups a batch holds back (mailbox.c)
+ * @wl:   claimed waiters to wake.
+ * @mb:   the mailbox of the batch.
+ * @mask: poll events to announce.
+ */
+struct msgbox_wake_batch {
+	struct msgbox_wake_list wl;
+	struct msgbox *mb;
+	__poll_t mask;
+};
+
 /**
  * struct msgbox_wait - how an operation may wait
  * @nonblock: fail with -EAGAIN instead of sleeping.
@@ -192,6 +210,7 @@ struct msgbox_waiter {
  * @park:     receive only: instead of sleeping, link this waiter (an
  *            io_uring command's, with @complete set) and return
  *            -EIOCBQUEUED; the waker completes it.
+ * @batch:    within a batch: collect wake-ups there rather than wake now.
  */
 struct msgbox_wait {
 	bool nonblock;
@@ -200,6 +219,7 @@ struct msgbox_wait {
 	clockid_t clock;
 	int sig_err;
 	struct msgbox_waiter *park;
+	struct msgbox_wake_batch *batch;
 };
 
 /**
@@ -371,6 +391,8 @@ int msgbox_recv(struct msgbox *mb, const struct msgbox_recv_args *args,
 		const struct msgbox_wait *wait, struct msgbox_message *copy,
 		struct msgbox_message **msgp);
 void msgbox_requeue(struct msgbox *mb, struct msgbox_message *msg);
+void msgbox_wake_batch_init(struct msgbox_wake_batch *b, struct msgbox *mb);
+void msgbox_wake_batch_flush(struct msgbox_wake_batch *b);
 bool msgbox_waiter_cancel(struct msgbox *mb, struct msgbox_waiter *w,
 			  bool timed_out);
 __poll_t msgbox_poll_mask(struct msgbox *mb);
