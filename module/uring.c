@@ -330,6 +330,7 @@ static int msgbox_ucmd_recv(struct io_uring_cmd *cmd,
 			    unsigned int issue_flags)
 {
 	struct file *file = cmd->file;
+	struct msgbox_recv_req rq;
 	struct msgbox_ucmd *u;
 	struct msgbox_msg m;
 	bool nonblock;
@@ -339,21 +340,29 @@ static int msgbox_ucmd_recv(struct io_uring_cmd *cmd,
 			      uc->arg);
 	if (ret)
 		return ret;
-	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
-	if (!u)
-		return -ENOMEM;
-	ret = msgbox_recv_req_init(file, &u->rq, &m, u64_to_user_ptr(uc->arg),
+	ret = msgbox_recv_req_init(file, &rq, &m, u64_to_user_ptr(uc->arg),
 				   _IOC_SIZE(cmd->cmd_op), false);
 	if (ret)
-		goto out_free;
-	u->file = file;
+		return ret;
 	/* First without parking: most receives end here, inline. */
-	nonblock = u->rq.wait.nonblock;
-	u->rq.wait.nonblock = true;
-	ret = msgbox_ucmd_try(u);
-	if (ret != -EAGAIN || nonblock)
-		goto out_release;
+	nonblock = rq.wait.nonblock;
+	rq.wait.nonblock = true;
+	ret = msgbox_recv_req_run(file, &rq);
+	if (ret != -EAGAIN || nonblock) {
+		if (!ret)
+			ret = min_t(u64, rq.m.len, INT_MAX);
+		msgbox_recv_req_release(&rq);
+		return ret;
+	}
 
+	/* Nothing yet: the receive moves to the heap, to be parked. */
+	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
+	if (!u) {
+		msgbox_recv_req_release(&rq);
+		return -ENOMEM;
+	}
+	u->rq = rq;
+	u->file = file;
 	u->w.task = get_task_struct(current);
 	u->w.complete = msgbox_ucmd_wake;
 	u->cmd = cmd;
@@ -388,12 +397,6 @@ static int msgbox_ucmd_recv(struct io_uring_cmd *cmd,
 	else
 		msgbox_ucmd_arm_monitor();
 	return -EIOCBQUEUED;
-
-out_release:
-	msgbox_recv_req_release(&u->rq);
-out_free:
-	kfree(u);
-	return ret;
 }
 
 /* MSGBOX_IOC_CALL: send the request now, complete when the reply comes. */
