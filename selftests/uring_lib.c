@@ -7,8 +7,8 @@
  * batches (more than the completion queue holds included), cancel,
  * batches, epoll on the ring, and the level probe.
  */
-#include <pthread.h>
 #include <sys/epoll.h>
+#include <sys/time.h>
 #include "msgbox_test.h"
 #include "msgbox_uring.h"
 
@@ -723,6 +723,32 @@ TEST_F(ul, errors_come_back_as_results_or_errno)
 	close(p[0]);
 	close(p[1]);
 	EXPECT_EQ(0, recv_waiters(self->fd));
+}
+
+static void on_alarm(int sig __attribute__((unused)))
+{
+}
+
+/* A signal ends an untimed wait that has nothing to return. */
+TEST_F(ul, signal_interrupts_a_wait_with_nothing_done)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { .tv_usec = 100000 } };
+	struct msgbox_completion c[2];
+	struct msgbox_msg r;
+	char in[16];
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	msg_init(&r, in, sizeof(in), 0, 0);
+	ASSERT_EQ(0, msgbox_ring_recv(self->r, self->fd, &r, 0, &r));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	EXPECT_EQ(-1, msgbox_ring_wait(self->r, c, 2, 1, MSGBOX_FOREVER));
+	EXPECT_EQ(EINTR, errno);
+	/* The receive was submitted and stays parked. */
+	EXPECT_EQ(1, recv_waiters(self->fd));
+	ASSERT_EQ(0, msgbox_send(self->fd, "go", 2, 0));
+	ASSERT_EQ(1, msgbox_ring_wait(self->r, c, 2, 1, WAIT_NS));
+	EXPECT_EQ(2, c[0].result);
 }
 
 /* This module has both levels on both kernels; the probe changes nothing. */
