@@ -31,7 +31,8 @@ LIB_VERSION := 1.0.0
 LIB_SONAME := libmsgbox.so.1
 PREFIX ?= /usr/local
 
-LIB_SRCS := userlib/msgbox.c
+LIB_SRCS := userlib/msgbox.c userlib/msgbox_uring.c
+LIB_HDRS := userlib/msgbox.h userlib/msgbox_uring.h uapi/linux/msgbox.h
 LIB_OBJS := $(patsubst userlib/%.c,build/lib/obj/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst userlib/%.c,build/lib/pic/%.o,$(LIB_SRCS))
 
@@ -77,13 +78,16 @@ check-kernel: checkpatch
 	done
 
 # ---- libmsgbox -----------------------------------------------------------
+# msgbox_uring.c (the io_uring API, <msgbox_uring.h>) needs liburing: the
+# shared library links it; static users of msgbox_ring_*() add -luring
+# (pkg-config --static does), others pull no liburing symbol in.
 lib: build/lib/libmsgbox.a build/lib/$(LIB_SONAME) build/lib/msgbox.pc
 
-build/lib/obj/%.o: userlib/%.c userlib/msgbox.h uapi/linux/msgbox.h
+build/lib/obj/%.o: userlib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -fno-PIC -c -o $@ $<
 
-build/lib/pic/%.o: userlib/%.c userlib/msgbox.h uapi/linux/msgbox.h
+build/lib/pic/%.o: userlib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 
@@ -92,7 +96,7 @@ build/lib/libmsgbox.a: $(LIB_OBJS)
 
 build/lib/$(LIB_SONAME): $(LIB_PIC_OBJS) userlib/libmsgbox.map
 	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=userlib/libmsgbox.map \
-		-o build/lib/libmsgbox.so.$(LIB_VERSION) $(LIB_PIC_OBJS)
+		-o build/lib/libmsgbox.so.$(LIB_VERSION) $(LIB_PIC_OBJS) -luring
 	ln -sf libmsgbox.so.$(LIB_VERSION) $@
 	ln -sf $(LIB_SONAME) build/lib/libmsgbox.so
 
@@ -157,7 +161,7 @@ install: lib tools
 		-e 's|^libdir=.*|libdir=$(LIBDIR)|' -e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' \
 		userlib/msgbox.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/msgbox.pc
 	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/msgbox.pc
-	install -m 644 userlib/msgbox.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 userlib/msgbox.h userlib/msgbox_uring.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 644 uapi/linux/msgbox.h $(DESTDIR)$(INCLUDEDIR)/linux/
 	install -m 755 build/bin/msgboxctl $(DESTDIR)$(BINDIR)/
 	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
