@@ -94,6 +94,18 @@ static inline bool msgbox_iou_task_dead(void)
 	return current->flags & (PF_EXITING | PF_KTHREAD);
 }
 
+/*
+ * The command's ring is being torn down (closed): a completion posted now
+ * is lost.  Its cancellation comes later (6.12: io_uring's exit work; 6.1:
+ * uring.c's monitor), so a message handed to the command meanwhile must go
+ * back.  io_uring offers no accessor; the ring's reference count, killed
+ * at close on both kernels, says it.
+ */
+static inline bool msgbox_iou_ring_dying(struct io_uring_cmd *cmd)
+{
+	return percpu_ref_is_dying(&cmd_to_io_kiocb(cmd)->ctx->refs);
+}
+
 #ifdef IORING_URING_CMD_CANCELABLE
 /*
  * 6.7+: io_uring cancels marked commands itself when their ring or task
@@ -141,8 +153,7 @@ static inline bool msgbox_iou_abandoned(struct io_uring_cmd *cmd)
 	struct io_kiocb *req = cmd_to_io_kiocb(cmd);
 	struct io_uring_task *tctx = READ_ONCE(req->task->io_uring);
 
-	return percpu_ref_is_dying(&req->ctx->refs) ||
-	       (req->task->flags & PF_EXITING) ||
+	return msgbox_iou_ring_dying(cmd) || (req->task->flags & PF_EXITING) ||
 	       (tctx && atomic_read(&tctx->in_idle));
 }
 #endif

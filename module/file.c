@@ -16,6 +16,7 @@
 #include <linux/module.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -727,8 +728,11 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 	for (i = 0; i < b.count; i++) {
 		void __user *u = u64_to_user_ptr(b.msgs + (u64)i * b.msg_size);
 
-		/* A signal ends a batch early, between entries. */
-		if (i && signal_pending(current)) {
+		/*
+		 * A signal ends a batch early, between entries; task work
+		 * (io_uring's, TIF_NOTIFY_SIGNAL) is no signal.
+		 */
+		if (i && task_sigpending(current)) {
 			ret = -EINTR;
 			break;
 		}

@@ -841,7 +841,12 @@ static int msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
 			       ret;
 		}
 		if (signal_pending(current)) {
-			ret = wait->sig_err;
+			/*
+			 * Only task work (io_uring's TIF_NOTIFY_SIGNAL): no
+			 * signal to report, the call restarts once it ran.
+			 */
+			ret = task_sigpending(current) ? wait->sig_err :
+							 -ERESTARTSYS;
 			break;
 		}
 		if (timer == 0) {

@@ -148,6 +148,15 @@ static int msgbox_ucmd_try(struct msgbox_ucmd *u)
 	return ret ? ret : msgbox_ucmd_result(u);
 }
 
+/*
+ * Can the result still reach anyone?  Not if the task is gone (no memory
+ * to copy to) nor if the ring is closing (the completion would be lost).
+ */
+static bool msgbox_ucmd_gone(struct msgbox_ucmd *u)
+{
+	return msgbox_iou_task_dead() || msgbox_iou_ring_dying(u->cmd);
+}
+
 /* Task work in the submitter: finish a settled or cancelled call. */
 static void msgbox_ucall_tw(struct msgbox_ucmd *u, unsigned int issue_flags)
 {
@@ -156,7 +165,7 @@ static void msgbox_ucall_tw(struct msgbox_ucmd *u, unsigned int issue_flags)
 
 	if (!ret) {
 		ret = msgbox_call_end(u->call, -ECANCELED, &reply);
-		if (!ret && msgbox_iou_task_dead()) {
+		if (!ret && msgbox_ucmd_gone(u)) {
 			msgbox_message_free(reply);
 			ret = -ECANCELED;
 		} else if (!ret) {
@@ -182,7 +191,7 @@ static void msgbox_ucmd_tw(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	msg = u->w.msg;
 	ret = u->w.result;
 
-	if (msgbox_iou_task_dead()) {
+	if (msgbox_ucmd_gone(u)) {
 		/* Nobody to copy to: the message goes back untouched. */
 		if (!ret && msg)
 			msgbox_recv_req_return(u->file, &u->rq, msg);

@@ -109,8 +109,9 @@ static inline void msgbox_prep_send(struct io_uring_sqe *sqe, int fd,
  * nothing to take it is parked, holding no thread, until a message
  * arrives; it then completes with -EIDRM if the mailbox is destroyed,
  * -ECANCELED if cancelled or its ring or task goes away.  With
- * MSGBOX_MSG_NONBLOCK it completes with -EAGAIN instead of parking; any
- * other timeout is refused (-EINVAL).
+ * MSGBOX_MSG_NONBLOCK it completes with -EAGAIN instead of parking; with
+ * a timeout (MSGBOX_MSG_TIMEOUT, relative or absolute) it completes with
+ * -ETIMEDOUT once the deadline passed.
  */
 static inline void msgbox_prep_recv(struct io_uring_sqe *sqe, int fd,
 				    struct msgbox_msg *m, unsigned int tag)
