@@ -112,9 +112,9 @@ build/bin/msgboxctl: tools/msgboxctl/msgboxctl.c build/lib/libmsgbox.a
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -static -o $@ $< build/lib/libmsgbox.a
 
-build/bin/msgbox-demo: tools/demo/msgbox-demo.c build/lib/libmsgbox.a
+build/bin/msgbox-demo: tools/demo/msgbox-demo.c build/lib/libmsgbox.a userlib/msgbox_uring.h
 	@mkdir -p $(@D)
-	$(CC) $(APP_CFLAGS) -static -o $@ $< build/lib/libmsgbox.a
+	$(CC) $(APP_CFLAGS) -static -o $@ $< build/lib/libmsgbox.a -luring
 
 build/bin/msgbox-bench: tools/bench/msgbox-bench.c build/lib/libmsgbox.a
 	@mkdir -p $(@D)
