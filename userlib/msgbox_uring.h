@@ -292,12 +292,11 @@ struct msgbox_ring *msgbox_ring_new(unsigned int entries, unsigned int flags);
  * Operations still in flight are cancelled by the kernel and their
  * completions are not reported.  Parked receives go away shortly after,
  * not at once (6.12: io_uring's exit work; 6.1: the module's monitor,
- * within about 100 ms), and with the module as of this writing a message
- * that arrives in between can still be handed to one of them and is then
- * lost.  If messages may arrive, first cancel the ring's receives
- * (msgbox_ring_cancel() for each descriptor and tag) and reap every
- * completion: a receive that a sender reached first completes with its
- * message, the others with -ECANCELED, and nothing is lost.
+ * within about 100 ms); a message handed to one of them meanwhile goes
+ * back to its mailbox.  But a receive that completed before the close
+ * and was never reaped has taken its message: to stop without losing any,
+ * first cancel the ring's receives (msgbox_ring_cancel() for each
+ * descriptor and tag) and reap every completion.
  */
 void msgbox_ring_free(struct msgbox_ring *r);
 
