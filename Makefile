@@ -8,6 +8,8 @@
 #   make check           the whole test suite in QEMU on Debian 6.1 and 6.12
 #   make demo            several processes exchanging messages, in the VM
 #   make bench           the benchmark in the VM (6.1): tables, build/bench/*.csv, *.png
+#   make install         library, headers, msgboxctl, man pages, udev rule
+#   make dkms            register the module with DKMS (as root)
 #
 # Objects go to build/ (the module to build/module-<kernel release>/, since
 # kbuild of this era builds external modules in their source directory).
@@ -30,13 +32,15 @@ LIB_VERSION := 1.0.0
 LIB_SONAME := libmsgbox.so.1
 PREFIX ?= /usr/local
 
-LIB_SRCS := userlib/msgbox.c
+LIB_SRCS := userlib/msgbox.c userlib/msgbox_uring.c
+LIB_HDRS := userlib/msgbox.h userlib/msgbox_uring.h uapi/linux/msgbox.h
 LIB_OBJS := $(patsubst userlib/%.c,build/lib/obj/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst userlib/%.c,build/lib/pic/%.o,$(LIB_SRCS))
 
 MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild uapi/linux/msgbox.h
 
-.PHONY: all module lib tools selftests check check-kernel checkpatch demo bench clean install
+.PHONY: all module lib tools selftests check check-kernel checkpatch demo bench clean install \
+	dkms dkms-source dkms-remove
 
 all: module lib tools selftests
 
@@ -75,13 +79,16 @@ check-kernel: checkpatch
 	done
 
 # ---- libmsgbox -----------------------------------------------------------
+# msgbox_uring.c (the io_uring API, <msgbox_uring.h>) needs liburing: the
+# shared library links it; static users of msgbox_ring_*() add -luring
+# (pkg-config --static does), others pull no liburing symbol in.
 lib: build/lib/libmsgbox.a build/lib/$(LIB_SONAME) build/lib/msgbox.pc
 
-build/lib/obj/%.o: userlib/%.c userlib/msgbox.h uapi/linux/msgbox.h
+build/lib/obj/%.o: userlib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -fno-PIC -c -o $@ $<
 
-build/lib/pic/%.o: userlib/%.c userlib/msgbox.h uapi/linux/msgbox.h
+build/lib/pic/%.o: userlib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 
@@ -90,7 +97,7 @@ build/lib/libmsgbox.a: $(LIB_OBJS)
 
 build/lib/$(LIB_SONAME): $(LIB_PIC_OBJS) userlib/libmsgbox.map
 	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=userlib/libmsgbox.map \
-		-o build/lib/libmsgbox.so.$(LIB_VERSION) $(LIB_PIC_OBJS)
+		-o build/lib/libmsgbox.so.$(LIB_VERSION) $(LIB_PIC_OBJS) -luring
 	ln -sf libmsgbox.so.$(LIB_VERSION) $@
 	ln -sf $(LIB_SONAME) build/lib/libmsgbox.so
 
@@ -98,17 +105,17 @@ build/lib/msgbox.pc: userlib/msgbox.pc.in Makefile
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
 
-# ---- tools (static, so the VM needs no shared libraries) -----------------
-TOOLS := build/bin/msgbox build/bin/msgbox-demo build/bin/msgbox-bench
+# ---- tools (static but msgbox-bench, whose libraries msgbox-vm copies) ---
+TOOLS := build/bin/msgboxctl build/bin/msgbox-demo build/bin/msgbox-bench
 tools: $(TOOLS)
 
-build/bin/msgbox: tools/msgbox/msgbox.c build/lib/libmsgbox.a
+build/bin/msgboxctl: tools/msgboxctl/msgboxctl.c build/lib/libmsgbox.a
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -static -o $@ $< build/lib/libmsgbox.a
 
-build/bin/msgbox-demo: tools/demo/msgbox-demo.c build/lib/libmsgbox.a
+build/bin/msgbox-demo: tools/demo/msgbox-demo.c build/lib/libmsgbox.a userlib/msgbox_uring.h
 	@mkdir -p $(@D)
-	$(CC) $(APP_CFLAGS) -static -o $@ $< build/lib/libmsgbox.a
+	$(CC) $(APP_CFLAGS) -static -o $@ $< build/lib/libmsgbox.a -luring
 
 # The benchmark alone is dynamic: Debian's libzmq exists only as a shared
 # library in practice (its static one needs Kerberos GSSAPI, shipped shared
@@ -132,16 +139,76 @@ demo:
 bench:
 	tools/vm/msgbox-vm bench
 
+# ---- installing ------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=]: libmsgbox (shared, static,
+# pkg-config), the headers, msgboxctl, the man pages, the udev rule and the
+# modprobe.d example.  The udev rule goes where udev reads local rules,
+# whatever the prefix.
+BINDIR ?= $(PREFIX)/bin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/msgbox
+UDEVRULESDIR ?= /etc/udev/rules.d
+MAN1 := $(wildcard man/*.1)
+MAN3 := $(wildcard man/*.3)
+MAN4 := $(wildcard man/*.4)
+
 install: lib tools
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/linux $(DESTDIR)$(PREFIX)/bin
-	install -m 644 build/lib/libmsgbox.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 build/lib/libmsgbox.so.$(LIB_VERSION) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf libmsgbox.so.$(LIB_VERSION) $(DESTDIR)$(PREFIX)/lib/$(LIB_SONAME)
-	ln -sf $(LIB_SONAME) $(DESTDIR)$(PREFIX)/lib/libmsgbox.so
-	install -m 644 build/lib/msgbox.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
-	install -m 644 userlib/msgbox.h $(DESTDIR)$(PREFIX)/include/
-	install -m 644 uapi/linux/msgbox.h $(DESTDIR)$(PREFIX)/include/linux/
-	install -m 755 build/bin/msgbox $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR)/linux $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man4 \
+		$(DESTDIR)$(DOCDIR) $(DESTDIR)$(UDEVRULESDIR)
+	install -m 644 build/lib/libmsgbox.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 build/lib/libmsgbox.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libmsgbox.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libmsgbox.so
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' \
+		-e 's|^libdir=.*|libdir=$(LIBDIR)|' -e 's|^includedir=.*|includedir=$(INCLUDEDIR)|' \
+		userlib/msgbox.pc.in >$(DESTDIR)$(LIBDIR)/pkgconfig/msgbox.pc
+	chmod 644 $(DESTDIR)$(LIBDIR)/pkgconfig/msgbox.pc
+	install -m 644 userlib/msgbox.h userlib/msgbox_uring.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 uapi/linux/msgbox.h $(DESTDIR)$(INCLUDEDIR)/linux/
+	install -m 755 build/bin/msgboxctl $(DESTDIR)$(BINDIR)/
+	install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+	install -m 644 $(MAN4) $(DESTDIR)$(MANDIR)/man4/
+	install -m 644 udev/60-msgbox.rules $(DESTDIR)$(UDEVRULESDIR)/
+	install -m 644 modprobe.d/msgbox.conf $(DESTDIR)$(DOCDIR)/modprobe.conf.example
+
+# ---- DKMS ----------------------------------------------------------------------
+# make dkms (as root): copy the module source to /usr/src/msgbox-VERSION,
+# register it with DKMS, and build and install it for DKMS_KERNELS (default
+# the running kernel; DKMS_ACTION=build only builds); DKMS rebuilds it for
+# every kernel installed later.
+# make dkms-source DESTDIR=...: only the source tree, for packagers.
+# make dkms-remove: unregister it from every kernel and delete the source.
+# DKMS_ARGS passes options to every dkms call (the install test uses
+# --dkmstree and --sourcetree to stay out of the system's trees).
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRCTREE ?= /usr/src
+DKMS_SRC = $(DESTDIR)$(DKMS_SRCTREE)/msgbox-$(DKMS_VERSION)
+DKMS_KERNELS ?= $(shell uname -r)
+DKMS_ACTION ?= install
+DKMS_ARGS ?=
+
+dkms-source:
+	install -d $(DKMS_SRC)/module $(DKMS_SRC)/uapi/linux
+	install -m 644 dkms.conf Kbuild $(DKMS_SRC)/
+	install -m 644 module/*.c module/*.h $(DKMS_SRC)/module/
+	install -m 644 uapi/linux/msgbox.h $(DKMS_SRC)/uapi/linux/
+
+dkms: dkms-source
+	@command -v dkms >/dev/null || { echo "dkms missing: apt-get install dkms"; exit 1; }
+	dkms status $(DKMS_ARGS) -m msgbox -v $(DKMS_VERSION) | grep -q . || \
+		dkms add $(DKMS_ARGS) -m msgbox -v $(DKMS_VERSION)
+	@set -e; for k in $(DKMS_KERNELS); do \
+		echo "dkms $(DKMS_ACTION) $(DKMS_ARGS) -m msgbox -v $(DKMS_VERSION) -k $$k"; \
+		dkms $(DKMS_ACTION) $(DKMS_ARGS) -m msgbox -v $(DKMS_VERSION) -k $$k; \
+	done
+
+dkms-remove:
+	-dkms remove $(DKMS_ARGS) -m msgbox -v $(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
 
 clean:
 	rm -rf build

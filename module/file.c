@@ -16,6 +16,7 @@
 #include <linux/module.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
+#include <linux/sched/signal.h>
 #include <linux/seq_file.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -110,6 +111,12 @@ static struct msgbox_file *msgbox_file_of(struct file *file)
 static struct msgbox *msgbox_file_box(struct file *file)
 {
 	return msgbox_file_of(file)->mb;
+}
+
+/* The mailbox of a mailbox file (the file holds the reference). */
+struct msgbox *msgbox_file_mailbox(struct file *file)
+{
+	return msgbox_file_box(file);
 }
 
 /*
@@ -266,10 +273,12 @@ static bool msgbox_track_add(struct msgbox_file *mf, struct msgbox_track *t,
 
 /*
  * Send one struct msgbox_msg, already copied in to @mp; @uarg is where it
- * came from, for the id written back.
+ * came from, for the id written back.  @nowait: never sleep (io_uring), so
+ * MSGBOX_MSG_WAIT_ACK, which waits after sending, is refused.
  */
 static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
-			   struct msgbox_msg __user *uarg)
+			   struct msgbox_msg __user *uarg, bool nowait,
+			   struct msgbox_wake_batch *batch)
 {
 	struct msgbox_file *mf = msgbox_file_of(file);
 	struct msgbox_track *track = NULL;
@@ -285,6 +294,13 @@ static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 	ret = msgbox_msg_check(file, &m, MSGBOX_MSG_SEND_FLAGS, &wait);
 	if (ret)
 		return ret;
+	if (nowait) {
+		if (m.flags & MSGBOX_MSG_WAIT_ACK)
+			return -EINVAL;
+		wait.nonblock = true;
+	}
+	if (!mb->topic)
+		wait.batch = batch;
 	if (m.type < 1 || m.priority > MSGBOX_PRIO_MAX || m.token)
 		return -EINVAL;
 	tracked = m.flags & (MSGBOX_MSG_TRACK | MSGBOX_MSG_WAIT_ACK);
@@ -336,6 +352,9 @@ static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 	if ((m.flags & MSGBOX_MSG_TRACK) && !msgbox_track_add(mf, track, m.id))
 		pr_debug("msgbox: too many tracked messages\n");
 	if (m.flags & MSGBOX_MSG_WAIT_ACK) {
+		/* The receiver must be awake to ack. */
+		if (wait.batch)
+			msgbox_wake_batch_flush(wait.batch);
 		wait.sig_err = -EINTR;
 		ret = msgbox_track_wait(track, &wait);
 	}
@@ -358,7 +377,7 @@ static long msgbox_ioc_send(struct file *file, unsigned int cmd,
 	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	return msgbox_do_send(file, &m, u64_to_user_ptr((u64)arg));
+	return msgbox_do_send(file, &m, u64_to_user_ptr((u64)arg), false, NULL);
 }
 
 static long msgbox_ioc_status(struct file *file, unsigned int cmd,
@@ -466,64 +485,117 @@ static void msgbox_ack_work(struct work_struct *work)
 		msgbox_arm_ack_work(mf, next);
 }
 
-/*
- * Receive into one struct msgbox_msg, already copied in to @mp; the result
- * goes back to @uarg (@usize bytes as the caller knows the structure).
- * @nowait forces a non-blocking receive (later entries of a batch).
+/**
+ * msgbox_recv_req_init() - decode a receive.
+ * @file:   the mailbox file.
+ * @rq:     filled in; release with msgbox_recv_req_release().
+ * @mp:     the caller's struct msgbox_msg, already copied in.
+ * @uarg:   where it came from, for the result.
+ * @usize:  its size as the caller knows it.
+ * @nowait: force a non-blocking receive (later entries of a batch).
+ *
+ * Return: 0, -EBADF, -EOPNOTSUPP, -EINVAL, -ESRCH, -ENOMEM.
  */
-static long msgbox_do_recv(struct file *file, struct msgbox_msg *mp,
-			   void __user *uarg, size_t usize, bool nowait)
+int msgbox_recv_req_init(struct file *file, struct msgbox_recv_req *rq,
+			 const struct msgbox_msg *mp, void __user *uarg,
+			 size_t usize, bool nowait)
 {
-	struct msgbox_file *mf = msgbox_file_of(file);
-	struct msgbox_message *copy = NULL;
-	struct msgbox *mb = mf->mb;
-	struct msgbox_recv_args args;
-	struct msgbox_message *msg;
-	struct msgbox_msg m = *mp;
-	struct msgbox_wait wait;
-	u32 token = 0;
+	struct msgbox *mb = msgbox_file_box(file);
+	const struct msgbox_msg *m = mp;
 	int ret;
 
 	if (!(file->f_mode & FMODE_READ))
 		return -EBADF;
 	if (mb->topic)
 		return -EOPNOTSUPP;
-	ret = msgbox_msg_check(file, &m, MSGBOX_MSG_RECV_FLAGS, &wait);
+	ret = msgbox_msg_check(file, m, MSGBOX_MSG_RECV_FLAGS, &rq->wait);
 	if (ret)
 		return ret;
 	if (nowait)
-		wait.nonblock = true;
-	if ((m.flags & MSGBOX_MSG_EXCEPT) && m.type <= 0)
+		rq->wait.nonblock = true;
+	if ((m->flags & MSGBOX_MSG_EXCEPT) && m->type <= 0)
 		return -EINVAL;
-	if ((m.flags & MSGBOX_MSG_ACK) && (m.flags & MSGBOX_MSG_PEEK))
+	if ((m->flags & MSGBOX_MSG_ACK) && (m->flags & MSGBOX_MSG_PEEK))
 		return -EINVAL;
-	msgbox_recv_args_init(&args, m.type, m.flags);
-	args.size = min_t(u64, m.len, SIZE_MAX);
-	if (m.flags & MSGBOX_MSG_FROM) {
-		args.from = find_get_pid(m.sender_pid);
-		if (!args.from || m.sender_pid <= 0) {
-			put_pid(args.from);
+	rq->m = *m;
+	rq->uarg = uarg;
+	rq->usize = usize;
+	rq->copy = NULL;
+	msgbox_recv_args_init(&rq->args, m->type, m->flags);
+	rq->args.size = min_t(u64, m->len, SIZE_MAX);
+	if (m->flags & MSGBOX_MSG_FROM) {
+		rq->args.from = find_get_pid(m->sender_pid);
+		if (!rq->args.from || m->sender_pid <= 0) {
+			put_pid(rq->args.from);
 			return -ESRCH;
 		}
 	}
-	if (args.peek) {
-		copy = msgbox_message_header_alloc();
-		if (!copy) {
-			put_pid(args.from);
+	if (rq->args.peek) {
+		rq->copy = msgbox_message_header_alloc();
+		if (!rq->copy) {
+			put_pid(rq->args.from);
 			return -ENOMEM;
 		}
 	}
+	return 0;
+}
 
-	do {
-		ret = msgbox_recv(mb, &args, &wait, copy, &msg);
-		if (ret) {
-			if (copy)
-				msgbox_message_header_free(copy);
-			put_pid(args.from);
-			return ret;
-		}
-	} while (!args.peek && msgbox_discard_abandoned(mb, msg, args.ack));
-	put_pid(args.from);
+/* Undo msgbox_recv_req_init() once the receive is over. */
+void msgbox_recv_req_release(struct msgbox_recv_req *rq)
+{
+	if (rq->copy)
+		msgbox_message_header_free(rq->copy);
+	put_pid(rq->args.from);
+}
+
+/**
+ * msgbox_recv_req_return() - give back a message that reached nobody.
+ * @file: the mailbox file it was received through.
+ * @rq:   the receive.
+ * @msg:  the message msgbox_recv() returned for @rq.
+ */
+void msgbox_recv_req_return(struct file *file, struct msgbox_recv_req *rq,
+			    struct msgbox_message *msg)
+{
+	struct msgbox *mb = msgbox_file_box(file);
+
+	if (rq->args.peek) {
+		rq->copy = NULL;
+		msgbox_message_free(msg);	/* a copy: the original stays */
+	} else if (rq->args.ack) {
+		msgbox_settle(mb, msg, MSGBOX_SETTLE_RETURN);
+	} else {
+		msgbox_requeue(mb, msg);
+	}
+}
+
+/**
+ * msgbox_recv_req_deliver() - hand a received message to the caller.
+ * @file: the mailbox file.
+ * @rq:   the receive.
+ * @msg:  the message msgbox_recv() returned for @rq, owned by the caller.
+ *
+ * Copies the message and its metadata out; a request gets a reply token,
+ * a message received in ack mode stays in flight on this file.  If nothing
+ * can reach the caller, the message goes back where it was.
+ *
+ * Return: 0 (rq->m.len is the message's length), 1 if @msg was an
+ * abandoned request, discarded (receive again), or a negative errno.
+ */
+int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
+			    struct msgbox_message *msg)
+{
+	struct msgbox_file *mf = msgbox_file_of(file);
+	struct msgbox *mb = mf->mb;
+	bool ack = rq->args.ack;
+	struct msgbox_msg *m = &rq->m;
+	u32 token = 0;
+	int ret;
+
+	if (rq->args.peek)
+		rq->copy = NULL;	/* @msg is that copy now */
+	else if (msgbox_discard_abandoned(mb, msg, ack))
+		return 1;
 
 	/* A request: this file keeps the call until it replies. */
 	if (msg->call) {
@@ -531,7 +603,7 @@ static long msgbox_do_recv(struct file *file, struct msgbox_msg *mp,
 			       GFP_KERNEL_ACCOUNT);
 		if (ret)
 			goto out_return;
-	} else if (args.ack) {
+	} else if (ack) {
 		u64 timeout = READ_ONCE(mb->ack_timeout_ns);
 
 		/* Acknowledged delivery: this file holds it until settled. */
@@ -540,38 +612,77 @@ static long msgbox_do_recv(struct file *file, struct msgbox_msg *mp,
 		if (ret)
 			goto out_return;
 	}
-	m.token = token;
-	m.deliveries = msg->deliveries;
-	if (!msgbox_copy_msg_out(uarg, usize, &m, msg)) {
+	m->token = token;
+	m->deliveries = msg->deliveries;
+	if (!msgbox_copy_msg_out(rq->uarg, rq->usize, m, msg)) {
 		if (token)
 			xa_erase(&mf->calls, token);
-		else if (args.ack)
+		else if (ack)
 			xa_erase(&mf->inflight, msg->id);
 		ret = -EFAULT;
 		goto out_return;
 	}
-	if (!token && args.ack && msg->ack_deadline_ns)
+	if (!token && ack && msg->ack_deadline_ns)
 		msgbox_arm_ack_work(mf, msg->ack_deadline_ns);
 	if (token) {
 		msg->call = NULL;	/* the reference now lives in mf->calls */
 		/* A call has its own delivery guarantee: settle at once. */
-		if (args.ack)
+		if (ack)
 			msgbox_settle(mb, msg, MSGBOX_SETTLE_ACK);
 		else
 			msgbox_message_free(msg);
-	} else if (!args.ack) {
+	} else if (!ack) {
 		msgbox_message_free(msg);
 	}
 	return 0;
 
 out_return:
 	/* Nothing reached the caller: give the message back. */
-	if (args.peek)
-		msgbox_message_free(msg);	/* a copy: the original stays */
-	else if (args.ack)
-		msgbox_settle(mb, msg, MSGBOX_SETTLE_RETURN);
-	else
-		msgbox_requeue(mb, msg);
+	msgbox_recv_req_return(file, rq, msg);
+	return ret;
+}
+
+/**
+ * msgbox_recv_req_run() - receive, waiting as @rq says.
+ * @file: the mailbox file.
+ * @rq:   the receive.
+ *
+ * Return: 0, a negative errno, or -EIOCBQUEUED if rq->wait.park was
+ * parked (its waker completes it).
+ */
+int msgbox_recv_req_run(struct file *file, struct msgbox_recv_req *rq)
+{
+	struct msgbox *mb = msgbox_file_box(file);
+	struct msgbox_message *msg;
+	int ret;
+
+	do {
+		ret = msgbox_recv(mb, &rq->args, &rq->wait, rq->copy, &msg);
+		if (ret)
+			return ret;
+		ret = msgbox_recv_req_deliver(file, rq, msg);
+	} while (ret == 1);
+	return ret;
+}
+
+/*
+ * Receive into one struct msgbox_msg, already copied in to @mp; the result
+ * goes back to @uarg (@usize bytes as the caller knows the structure).
+ * @nowait forces a non-blocking receive (later entries of a batch).
+ */
+static long msgbox_do_recv(struct file *file, struct msgbox_msg *mp,
+			   void __user *uarg, size_t usize, bool nowait,
+			   struct msgbox_wake_batch *batch)
+{
+	struct msgbox_recv_req rq;
+	int ret;
+
+	ret = msgbox_recv_req_init(file, &rq, mp, uarg, usize, nowait);
+	if (ret)
+		return ret;
+	rq.wait.batch = batch;
+	ret = msgbox_recv_req_run(file, &rq);
+	msgbox_recv_req_release(&rq);
 	return ret;
 }
 
@@ -585,7 +696,7 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 	if (ret)
 		return ret;
 	return msgbox_do_recv(file, &m, u64_to_user_ptr((u64)arg),
-			      _IOC_SIZE(cmd), false);
+			      _IOC_SIZE(cmd), false, NULL);
 }
 
 /*
@@ -596,8 +707,9 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
  * Returns the entries done, or the first entry's error if none was.
  */
 static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
-			     unsigned long arg, bool recv)
+			     unsigned long arg, bool recv, bool nowait)
 {
+	struct msgbox_wake_batch wb;
 	struct msgbox_batch b;
 	struct msgbox_msg m;
 	long ret = 0;
@@ -611,21 +723,28 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 	    b.msg_size > PAGE_SIZE)
 		return -EINVAL;
 
+	/* The peers wake once, at the end (or before an entry sleeps). */
+	msgbox_wake_batch_init(&wb, msgbox_file_box(file));
 	for (i = 0; i < b.count; i++) {
 		void __user *u = u64_to_user_ptr(b.msgs + (u64)i * b.msg_size);
 
-		/* A signal ends a batch early, between entries. */
-		if (i && signal_pending(current)) {
+		/*
+		 * A signal ends a batch early, between entries; task work
+		 * (io_uring's, TIF_NOTIFY_SIGNAL) is no signal.
+		 */
+		if (i && task_sigpending(current)) {
 			ret = -EINTR;
 			break;
 		}
 		ret = copy_struct_from_user(&m, sizeof(m), u, b.msg_size);
 		if (!ret)
-			ret = recv ? msgbox_do_recv(file, &m, u, b.msg_size, i > 0) :
-				     msgbox_do_send(file, &m, u);
+			ret = recv ? msgbox_do_recv(file, &m, u, b.msg_size,
+						    nowait || i > 0, &wb) :
+				     msgbox_do_send(file, &m, u, nowait, &wb);
 		if (ret)
 			break;
 	}
+	msgbox_wake_batch_flush(&wb);
 	b.done = i;
 	/* Nothing more ready is the normal end of a receive batch. */
 	b.error = (recv && i > 0 && ret == -EAGAIN) ? 0 : ret;
@@ -678,87 +797,141 @@ static long msgbox_ioc_ack(struct file *file, unsigned int cmd,
 	return 0;
 }
 
-static long msgbox_ioc_call(struct file *file, unsigned int cmd,
-			    unsigned long arg)
+/**
+ * msgbox_call_start() - validate a call and send its request.
+ * @file:   the mailbox file.
+ * @c:      the caller's struct msgbox_call, copied in; the request's id is
+ *          set.
+ * @wait:   out: how the caller waits for the reply.
+ * @notify: NULL for a caller that sleeps; for an io_uring caller, called
+ *          once the call settles (with @data); its send never waits.
+ * @data:   @notify's argument.
+ * @callp:  the pending call (the caller's reference, to put even when
+ *          this fails), set before the request is sent; NULL until then.
+ *
+ * Return: 0 once the request is sent, or a negative errno (nothing was
+ * sent, and the call will never notify).
+ */
+int msgbox_call_start(struct file *file, struct msgbox_call *c,
+		      struct msgbox_wait *wait, void (*notify)(void *data),
+		      void *data, struct msgbox_pending_call **callp)
 {
 	struct msgbox *mb = msgbox_file_box(file);
+	struct msgbox_wait nowait = { .nonblock = true };
 	struct msgbox_pending_call *call;
-	struct msgbox_message *msg, *reply;
-	struct msgbox_wait wait;
-	struct msgbox_call c;
+	struct msgbox_message *msg;
 	size_t reply_size;
 	int ret;
 
+	*callp = NULL;
 	if (!(file->f_mode & FMODE_WRITE))
 		return -EBADF;
 	if (mb->topic)
 		return -EOPNOTSUPP;
-	ret = msgbox_copy_arg(&c, sizeof(c), MSGBOX_CALL_SIZE_VER0, cmd, arg);
+	ret = msgbox_msg_check(file, &c->request, MSGBOX_MSG_WAIT_FLAGS &
+			       ~MSGBOX_MSG_NONBLOCK, wait);
 	if (ret)
 		return ret;
-	ret = msgbox_msg_check(file, &c.request, MSGBOX_MSG_WAIT_FLAGS &
-			       ~MSGBOX_MSG_NONBLOCK, &wait);
-	if (ret)
-		return ret;
-	if (c.request.type < 1 || c.request.priority > MSGBOX_PRIO_MAX ||
-	    c.request.token)
+	if (c->request.type < 1 || c->request.priority > MSGBOX_PRIO_MAX ||
+	    c->request.token)
 		return -EINVAL;
-	if (c.reply.flags || c.reply.token || c.reply.__reserved[0] ||
-	    c.reply.__reserved[1] || c.reply.__pad || c.reply.ttl_ns)
+	if (c->reply.flags || c->reply.token || c->reply.__reserved[0] ||
+	    c->reply.__reserved[1] || c->reply.__pad || c->reply.ttl_ns)
 		return -EINVAL;
-	if (c.request.len > READ_ONCE(mb->max_msg_size))
+	if (c->request.len > READ_ONCE(mb->max_msg_size))
 		return -EMSGSIZE;
 	/* A call always waits for its reply; O_NONBLOCK does not apply. */
-	wait.nonblock = false;
-	wait.sig_err = -EINTR;
-	reply_size = min_t(u64, c.reply.len, READ_ONCE(mb->max_msg_size));
+	wait->nonblock = false;
+	wait->sig_err = -EINTR;
+	reply_size = min_t(u64, c->reply.len, READ_ONCE(mb->max_msg_size));
 
 	call = msgbox_call_alloc(reply_size);
 	if (!call)
 		return -ENOMEM;
-	msg = msgbox_message_alloc(c.request.len, c.request.type,
-				   c.request.priority);
+	if (notify)
+		msgbox_call_set_notify(call, notify, data);
+	*callp = call;
+	msg = msgbox_message_alloc(c->request.len, c->request.type,
+				   c->request.priority);
 	if (!msg) {
 		ret = -ENOMEM;
-		goto out_put;
+		goto out_abandon;
 	}
 	if (copy_from_user(msg->payload->data,
-			   u64_to_user_ptr(c.request.data), c.request.len)) {
+			   u64_to_user_ptr(c->request.data), c->request.len)) {
 		ret = -EFAULT;
 		goto out_free;
 	}
-	msgbox_message_set_ttl(msg, c.request.ttl_ns);
+	msgbox_message_set_ttl(msg, c->request.ttl_ns);
 	msg->call = msgbox_call_get(call);
-	ret = msgbox_send(mb, msg, &wait, false, &c.request.id);
-	if (ret) {
-		msgbox_call_fail(call, ret);
-		goto out_free;
-	}
-
-	ret = msgbox_call_wait(call, &wait, &reply);
-	if (ret)
-		goto out_put;
-	c.reply.len = reply->len;
-	c.reply.type = reply->type;
-	c.reply.priority = reply->priority;
-	c.reply.id = 0;
-	c.reply.send_time_ns = reply->send_time_ns;
-	c.reply.sender_pid = pid_vnr(reply->tgid);
-	c.reply.sender_tid = pid_vnr(reply->tid);
-	c.reply.sender_uid = from_kuid_munged(current_user_ns(), reply->uid);
-	c.reply.sender_gid = from_kgid_munged(current_user_ns(), reply->gid);
-	c.reply.deliveries = 1;
-	if (copy_to_user(u64_to_user_ptr(c.reply.data), reply->payload->data,
-			 reply->len) ||
-	    msgbox_copy_result(arg, cmd, &c, sizeof(c)))
-		ret = -EFAULT;
-	msgbox_message_free(reply);
-	goto out_put;
+	/* An io_uring caller sends without waiting for room. */
+	ret = msgbox_send(mb, msg, notify ? &nowait : wait, false,
+			  &c->request.id);
+	if (!ret)
+		return 0;
 
 out_free:
+	/* Abandoned first: freeing the request settles nothing then. */
+	msgbox_call_abandon(call);
 	msgbox_message_free(msg);
-out_put:
-	msgbox_call_put(call);
+	return ret;
+out_abandon:
+	msgbox_call_abandon(call);
+	return ret;
+}
+
+/**
+ * msgbox_call_finish() - hand a call's reply to its caller.
+ * @c:     the caller's struct msgbox_call; the reply's metadata is set.
+ * @reply: the reply, freed here.
+ * @uarg:  where @c goes back to.
+ * @usize: the caller's size of struct msgbox_call.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int msgbox_call_finish(struct msgbox_call *c, struct msgbox_message *reply,
+		       void __user *uarg, size_t usize)
+{
+	int ret = 0;
+
+	c->reply.len = reply->len;
+	c->reply.type = reply->type;
+	c->reply.priority = reply->priority;
+	c->reply.id = 0;
+	c->reply.send_time_ns = reply->send_time_ns;
+	c->reply.sender_pid = pid_vnr(reply->tgid);
+	c->reply.sender_tid = pid_vnr(reply->tid);
+	c->reply.sender_uid = from_kuid_munged(current_user_ns(), reply->uid);
+	c->reply.sender_gid = from_kgid_munged(current_user_ns(), reply->gid);
+	c->reply.deliveries = 1;
+	if (copy_to_user(u64_to_user_ptr(c->reply.data), reply->payload->data,
+			 reply->len) ||
+	    msgbox_copy_out(uarg, usize, c, sizeof(*c)))
+		ret = -EFAULT;
+	msgbox_message_free(reply);
+	return ret;
+}
+
+static long msgbox_ioc_call(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	struct msgbox_pending_call *call;
+	struct msgbox_message *reply;
+	struct msgbox_wait wait;
+	struct msgbox_call c;
+	int ret;
+
+	ret = msgbox_copy_arg(&c, sizeof(c), MSGBOX_CALL_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	ret = msgbox_call_start(file, &c, &wait, NULL, NULL, &call);
+	if (!ret)
+		ret = msgbox_call_wait(call, &wait, &reply);
+	if (!ret)
+		ret = msgbox_call_finish(&c, reply, u64_to_user_ptr((u64)arg),
+					 _IOC_SIZE(cmd));
+	if (call)
+		msgbox_call_put(call);
 	return ret;
 }
 
@@ -1006,11 +1179,49 @@ static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_STATUS):
 		return msgbox_ioc_status(file, cmd, arg);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_SEND_BATCH):
-		return msgbox_ioc_batch(file, cmd, arg, false);
+		return msgbox_ioc_batch(file, cmd, arg, false, false);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_RECV_BATCH):
-		return msgbox_ioc_batch(file, cmd, arg, true);
+		return msgbox_ioc_batch(file, cmd, arg, true, false);
 	default:
 		return -ENOTTY;
+	}
+}
+
+/**
+ * msgbox_file_ioctl_nowait() - the ioctls io_uring runs inline.
+ * @file: the mailbox file.
+ * @cmd:  MSGBOX_IOC_SEND, _REPLY, _ACK, _SEND_BATCH or _RECV_BATCH.
+ * @arg:  the user address of its argument.
+ *
+ * Exactly the ioctl, except that it never sleeps: a send finds room or
+ * fails with EAGAIN, a receive batch takes only what is ready.
+ *
+ * Return: the ioctl's result, or -EOPNOTSUPP for any other command.
+ */
+long msgbox_file_ioctl_nowait(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct msgbox_msg m;
+	int ret;
+
+	switch (MSGBOX_IOC_BASE(cmd)) {
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_SEND):
+		ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd,
+				      arg);
+		if (ret)
+			return ret;
+		return msgbox_do_send(file, &m, u64_to_user_ptr((u64)arg), true,
+				      NULL);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_REPLY):
+		return msgbox_ioc_reply(file, cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_ACK):
+		return msgbox_ioc_ack(file, cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_SEND_BATCH):
+		return msgbox_ioc_batch(file, cmd, arg, false, true);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_RECV_BATCH):
+		return msgbox_ioc_batch(file, cmd, arg, true, true);
+	default:
+		return -EOPNOTSUPP;
 	}
 }
 
@@ -1082,6 +1293,7 @@ static const struct file_operations msgbox_file_fops = {
 	.compat_ioctl	= compat_ptr_ioctl,
 	.release	= msgbox_file_release,
 	.show_fdinfo	= msgbox_file_show_fdinfo,
+	.uring_cmd	= msgbox_uring_cmd,
 };
 
 /**

@@ -81,55 +81,6 @@
 #include "compat.h"
 #include "msgbox.h"
 
-/*
- * waiter.state: WAITING, then CLAIMED under the lock by a waker, then the
- * result stored after the unlock: 0 (done), MSGBOX_RETRY (a peeking
- * receiver: look again) or a negative errno.
- */
-#define MSGBOX_WAITING	1
-#define MSGBOX_CLAIMED	2
-#define MSGBOX_RETRY	3
-
-/* What a waiter waits for, and so which list it is on. */
-enum msgbox_waiter_kind {
-	MSGBOX_W_RECV,		/* a message: msgbox.recv_waiters */
-	MSGBOX_W_SEND,		/* room for its message: msgbox.send_waiters */
-	MSGBOX_W_SYNC,		/* its queued message to be taken: sync_waiters */
-};
-
-/**
- * struct msgbox_waiter - a task sleeping in send or receive
- * @list:  link in the list of its @kind.
- * @kind:  enum msgbox_waiter_kind, changed only under msgbox.lock.
- * @sync:  sender: wait until a receiver takes the message (rendezvous).
- * @task:  the sleeping task.
- * @msg:   receiver: the message handed over; sender: the message to send.
- * @args:  receiver: what it asked for (buffer size, selector, peek...).
- * @id:    sender: the id its message was given (the message itself may be
- *         received and freed before the sender runs again).
- * @state: MSGBOX_WAITING, MSGBOX_CLAIMED or the result; see MSGBOX_BARRIER.
- * @result: the result a waker will store into @state.
- * @wake_next: link in a struct msgbox_wake_list once claimed.
- */
-struct msgbox_waiter {
-	struct list_head list;
-	enum msgbox_waiter_kind kind;
-	bool sync;
-	struct task_struct *task;
-	struct msgbox_message *msg;
-	const struct msgbox_recv_args *args;
-	u64 id;
-	int state;
-	int result;
-	struct msgbox_waiter *wake_next;
-};
-
-/* Waiters claimed under the lock, to be woken after it, in claim order. */
-struct msgbox_wake_list {
-	struct msgbox_waiter *first;
-	struct msgbox_waiter **tail;
-};
-
 static void msgbox_wake_list_init(struct msgbox_wake_list *wl)
 {
 	wl->first = NULL;
@@ -679,8 +630,16 @@ static void msgbox_wake_up(struct msgbox_wake_list *wl)
 
 	while (w) {
 		struct msgbox_waiter *next = w->wake_next;
-		struct task_struct *task = get_task_struct(w->task);
+		struct task_struct *task;
 
+		if (w->complete) {
+			/* A parked command: no sleeper reads the state. */
+			w->state = w->result;
+			w->complete(w);
+			w = next;
+			continue;
+		}
+		task = get_task_struct(w->task);
 		/* MSGBOX_BARRIER: publishes w->msg along with the state. */
 		smp_store_release(&w->state, w->result);
 		/* @w may be gone from here on. */
@@ -854,6 +813,9 @@ static int msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
 
 	for (;;) {
 		spin_unlock(&mb->lock);
+		/* Never sleep on wake-ups a batch has held back. */
+		if (wait->batch)
+			msgbox_wake_batch_flush(wait->batch);
 		if (wake) {
 			msgbox_wake_pollers(mb, wake);
 			wake = 0;
@@ -879,7 +841,12 @@ static int msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
 			       ret;
 		}
 		if (signal_pending(current)) {
-			ret = wait->sig_err;
+			/*
+			 * Only task work (io_uring's TIF_NOTIFY_SIGNAL): no
+			 * signal to report, the call restarts once it ran.
+			 */
+			ret = task_sigpending(current) ? wait->sig_err :
+							 -ERESTARTSYS;
 			break;
 		}
 		if (timer == 0) {
@@ -897,6 +864,57 @@ static void msgbox_wake_pollers(struct msgbox *mb, __poll_t mask)
 {
 	if (wq_has_sleeper(&mb->poll_wq))
 		wake_up_poll(&mb->poll_wq, mask);
+}
+
+/**
+ * msgbox_wake_batch_init() - hold back the wake-ups of a batch.
+ * @b:  the batch.
+ * @mb: the mailbox all of its operations act on.
+ *
+ * A batch ioctl moves many messages; waking the peer for each (a sender
+ * freed by every receive of a full mailbox, a receiver handed each sent
+ * message) would cost a context switch per message.  Its operations
+ * instead collect whom to wake in @b, and the batch wakes them all once,
+ * at its end, or before any of its operations sleeps.  A claimed waiter
+ * just waits a little longer for its result (see MSGBOX_BARRIER).
+ */
+void msgbox_wake_batch_init(struct msgbox_wake_batch *b, struct msgbox *mb)
+{
+	msgbox_wake_list_init(&b->wl);
+	b->mb = mb;
+	b->mask = 0;
+}
+
+/* Wake what a batch held back. */
+void msgbox_wake_batch_flush(struct msgbox_wake_batch *b)
+{
+	msgbox_wake_up(&b->wl);
+	msgbox_wake_list_init(&b->wl);
+	if (b->mask)
+		msgbox_wake_pollers(b->mb, b->mask);
+	b->mask = 0;
+}
+
+/*
+ * After the unlock: wake the waiters claimed in @wl and the pollers of
+ * @mask, now or, within a batch, at its end.
+ */
+static void msgbox_wakes(struct msgbox *mb, const struct msgbox_wait *wait,
+			 struct msgbox_wake_list *wl, __poll_t mask)
+{
+	struct msgbox_wake_batch *b = wait->batch;
+
+	if (!b) {
+		msgbox_wake_up(wl);
+		if (mask)
+			msgbox_wake_pollers(mb, mask);
+		return;
+	}
+	if (wl->first) {
+		*b->wl.tail = wl->first;
+		b->wl.tail = wl->tail;
+	}
+	b->mask |= mask;
 }
 
 /* May the caller sleep? 0, or the error to fail with now. */
@@ -960,14 +978,14 @@ int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
 	w.id = 0;
 	w.sync = sync;
 	w.state = MSGBOX_WAITING;
+	w.complete = NULL;
 	if (can_queue) {
 		msgbox_accept(mb, msg);
 		*idp = msg->id;
 		msgbox_enqueue(mb, msg);
 		if (!sync) {
 			spin_unlock(&mb->lock);
-			msgbox_wake_up(&wl);
-			msgbox_wake_pollers(mb, EPOLLIN | EPOLLRDNORM);
+			msgbox_wakes(mb, wait, &wl, EPOLLIN | EPOLLRDNORM);
 			return 0;
 		}
 		/* Rendezvous: wait until a receiver takes this message. */
@@ -999,7 +1017,7 @@ int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
 
 out_unlock:
 	spin_unlock(&mb->lock);
-	msgbox_wake_up(&wl);
+	msgbox_wakes(mb, wait, &wl, 0);
 	return ret;
 }
 
@@ -1049,10 +1067,8 @@ again:
 		/* In flight, an acked message still holds its room. */
 		queued = !args->ack && msgbox_admit_senders(mb, &wl);
 		spin_unlock(&mb->lock);
-		msgbox_wake_up(&wl);
-		if (!args->ack)
-			msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM |
-					    (queued ? EPOLLIN | EPOLLRDNORM : 0));
+		msgbox_wakes(mb, wait, &wl, args->ack ? 0 : EPOLLOUT |
+			     EPOLLWRNORM | (queued ? EPOLLIN | EPOLLRDNORM : 0));
 		*msgp = msg;
 		return 0;
 	}
@@ -1074,7 +1090,7 @@ again:
 			mb->nr_send_waiters--;
 			waiter_claim(mb, &wl, sender, 0);
 			spin_unlock(&mb->lock);
-			msgbox_wake_up(&wl);
+			msgbox_wakes(mb, wait, &wl, 0);
 			*msgp = msg;
 			return 0;
 		}
@@ -1083,6 +1099,20 @@ again:
 	if (ret)
 		goto out_unlock;
 
+	if (wait->park) {
+		/* An io_uring receive: its waker completes it later. */
+		struct msgbox_waiter *pw = wait->park;
+
+		pw->msg = NULL;
+		pw->args = args;
+		pw->kind = MSGBOX_W_RECV;
+		pw->state = MSGBOX_WAITING;
+		list_add_tail(&pw->list, &mb->recv_waiters);
+		mb->nr_recv_waiters++;
+		spin_unlock(&mb->lock);
+		msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM);
+		return -EIOCBQUEUED;
+	}
 	w.task = current;
 	w.msg = NULL;
 	w.args = args;
@@ -1090,6 +1120,7 @@ again:
 	w.sync = false;
 	w.kind = MSGBOX_W_RECV;
 	w.state = MSGBOX_WAITING;
+	w.complete = NULL;
 	list_add_tail(&w.list, &mb->recv_waiters);
 	mb->nr_recv_waiters++;
 	/* A rendezvous send can now complete: tell pollers so. */
@@ -1103,6 +1134,34 @@ again:
 out_unlock:
 	spin_unlock(&mb->lock);
 	return ret;
+}
+
+/**
+ * msgbox_waiter_cancel() - take back a parked waiter nobody has claimed.
+ * @mb: the mailbox it was parked on.
+ * @w:  the waiter (struct msgbox_wait.park of an earlier msgbox_recv()).
+ * @timed_out: its deadline passed (counted in the statistics).
+ *
+ * Exactly one of the waker and the canceller completes a parked waiter:
+ * the one that unlinks it under msgbox.lock.
+ *
+ * Return: true if @w was still waiting and is now unlinked (the caller
+ * completes it), false if a waker claimed it first (its @complete runs).
+ */
+bool msgbox_waiter_cancel(struct msgbox *mb, struct msgbox_waiter *w,
+			  bool timed_out)
+{
+	bool waiting;
+
+	spin_lock(&mb->lock);
+	waiting = w->state == MSGBOX_WAITING;
+	if (waiting) {
+		msgbox_waiter_abort(mb, w);
+		w->state = MSGBOX_CLAIMED;
+		mb->stats.timed_out += timed_out;
+	}
+	spin_unlock(&mb->lock);
+	return waiting;
 }
 
 /**

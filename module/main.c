@@ -94,6 +94,7 @@ static int __init msgbox_init(void)
 	BUILD_BUG_ON(sizeof(struct msgbox_open) != MSGBOX_OPEN_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct msgbox_msg) != MSGBOX_MSG_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct msgbox_info) != MSGBOX_INFO_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct msgbox_uring_cmd) != 16);
 
 	ret = msgbox_mailbox_init();
 	if (ret)
@@ -116,6 +117,7 @@ out_mailbox_exit:
 static void __exit msgbox_exit(void)
 {
 	misc_deregister(&msgbox_misc);
+	msgbox_uring_exit();
 	msgbox_registry_exit();
 	msgbox_mailbox_exit();
 }

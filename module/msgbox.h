@@ -132,6 +132,73 @@ struct msgbox_recv_args {
 	bool trunc;
 };
 
+/*
+ * waiter.state: WAITING, then CLAIMED under the lock by a waker, then the
+ * result stored after the unlock: 0 (done), MSGBOX_RETRY (a peeking
+ * receiver: look again) or a negative errno.
+ */
+#define MSGBOX_WAITING	1
+#define MSGBOX_CLAIMED	2
+#define MSGBOX_RETRY	3
+
+/* What a waiter waits for, and so which list it is on. */
+enum msgbox_waiter_kind {
+	MSGBOX_W_RECV,		/* a message: msgbox.recv_waiters */
+	MSGBOX_W_SEND,		/* room for its message: msgbox.send_waiters */
+	MSGBOX_W_SYNC,		/* its queued message to be taken: sync_waiters */
+};
+
+/**
+ * struct msgbox_waiter - a task sleeping in send or receive
+ * @list:  link in the list of its @kind.
+ * @kind:  enum msgbox_waiter_kind, changed only under msgbox.lock.
+ * @sync:  sender: wait until a receiver takes the message (rendezvous).
+ * @task:  the sleeping task; for a parked io_uring receive, its submitter
+ *         (a reference held by the command).
+ * @msg:   receiver: the message handed over; sender: the message to send.
+ * @args:  receiver: what it asked for (buffer size, selector, peek...).
+ * @id:    sender: the id its message was given (the message itself may be
+ *         received and freed before the sender runs again).
+ * @state: MSGBOX_WAITING, MSGBOX_CLAIMED or the result; see MSGBOX_BARRIER.
+ * @result: the result a waker will store into @state.
+ * @wake_next: link in a struct msgbox_wake_list once claimed.
+ * @complete: NULL for a sleeping task.  Otherwise the waiter is a parked
+ *         io_uring command (uring.c), not a sleeper: after the unlock the
+ *         waker calls @complete instead of waking @task, and @complete
+ *         owns the waiter from then on (see MSGBOX_BARRIER in mailbox.c).
+ */
+struct msgbox_waiter {
+	struct list_head list;
+	enum msgbox_waiter_kind kind;
+	bool sync;
+	struct task_struct *task;
+	struct msgbox_message *msg;
+	const struct msgbox_recv_args *args;
+	u64 id;
+	int state;
+	int result;
+	struct msgbox_waiter *wake_next;
+	void (*complete)(struct msgbox_waiter *w);
+};
+
+/* Waiters claimed under the lock, to be woken after it, in claim order. */
+struct msgbox_wake_list {
+	struct msgbox_waiter *first;
+	struct msgbox_waiter **tail;
+};
+
+/**
+ * struct msgbox_wake_batch - wake-ups a batch holds back (mailbox.c)
+ * @wl:   claimed waiters to wake.
+ * @mb:   the mailbox of the batch.
+ * @mask: poll events to announce.
+ */
+struct msgbox_wake_batch {
+	struct msgbox_wake_list wl;
+	struct msgbox *mb;
+	__poll_t mask;
+};
+
 /**
  * struct msgbox_wait - how an operation may wait
  * @nonblock: fail with -EAGAIN instead of sleeping.
@@ -140,6 +207,10 @@ struct msgbox_recv_args {
  * @clock:    CLOCK_MONOTONIC or CLOCK_REALTIME.
  * @sig_err:  the error for a signal: -ERESTARTSYS for untimed waits (so
  *            SA_RESTART restarts them), -EINTR for timed ones.
+ * @park:     receive only: instead of sleeping, link this waiter (an
+ *            io_uring command's, with @complete set) and return
+ *            -EIOCBQUEUED; the waker completes it.
+ * @batch:    within a batch: collect wake-ups there rather than wake now.
  */
 struct msgbox_wait {
 	bool nonblock;
@@ -147,6 +218,8 @@ struct msgbox_wait {
 	ktime_t deadline;
 	clockid_t clock;
 	int sig_err;
+	struct msgbox_waiter *park;
+	struct msgbox_wake_batch *batch;
 };
 
 /**
@@ -318,6 +391,10 @@ int msgbox_recv(struct msgbox *mb, const struct msgbox_recv_args *args,
 		const struct msgbox_wait *wait, struct msgbox_message *copy,
 		struct msgbox_message **msgp);
 void msgbox_requeue(struct msgbox *mb, struct msgbox_message *msg);
+void msgbox_wake_batch_init(struct msgbox_wake_batch *b, struct msgbox *mb);
+void msgbox_wake_batch_flush(struct msgbox_wake_batch *b);
+bool msgbox_waiter_cancel(struct msgbox *mb, struct msgbox_waiter *w,
+			  bool timed_out);
 __poll_t msgbox_poll_mask(struct msgbox *mb);
 int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info);
 
@@ -395,6 +472,53 @@ int msgbox_call_complete(struct msgbox_pending_call *call,
 int msgbox_call_wait(struct msgbox_pending_call *call,
 		     const struct msgbox_wait *wait,
 		     struct msgbox_message **replyp);
+int msgbox_call_end(struct msgbox_pending_call *call, int err,
+		    struct msgbox_message **replyp);
+void msgbox_call_set_notify(struct msgbox_pending_call *call,
+			    void (*notify)(void *data), void *data);
+bool msgbox_call_abandon(struct msgbox_pending_call *call);
+
+/**
+ * struct msgbox_recv_req - one receive, decoded (file.c)
+ * @m:     the caller's struct msgbox_msg; the result is built here.
+ * @args:  what it selects.
+ * @wait:  how it waits.
+ * @copy:  for a peek, the header the peeked copy goes into, else NULL.
+ * @uarg:  where the result goes.
+ * @usize: the caller's size of struct msgbox_msg.
+ */
+struct msgbox_recv_req {
+	struct msgbox_msg m;
+	struct msgbox_recv_args args;
+	struct msgbox_wait wait;
+	struct msgbox_message *copy;
+	void __user *uarg;
+	size_t usize;
+};
+
+/* file.c */
+int msgbox_recv_req_init(struct file *file, struct msgbox_recv_req *rq,
+			 const struct msgbox_msg *mp, void __user *uarg,
+			 size_t usize, bool nowait);
+void msgbox_recv_req_release(struct msgbox_recv_req *rq);
+int msgbox_recv_req_run(struct file *file, struct msgbox_recv_req *rq);
+int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
+			    struct msgbox_message *msg);
+void msgbox_recv_req_return(struct file *file, struct msgbox_recv_req *rq,
+			    struct msgbox_message *msg);
+long msgbox_file_ioctl_nowait(struct file *file, unsigned int cmd,
+			      unsigned long arg);
+struct msgbox *msgbox_file_mailbox(struct file *file);
+int msgbox_call_start(struct file *file, struct msgbox_call *c,
+		      struct msgbox_wait *wait, void (*notify)(void *data),
+		      void *data, struct msgbox_pending_call **callp);
+int msgbox_call_finish(struct msgbox_call *c, struct msgbox_message *reply,
+		       void __user *uarg, size_t usize);
+
+/* uring.c */
+struct io_uring_cmd;
+int msgbox_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
+void msgbox_uring_exit(void);
 
 /* registry.c */
 int msgbox_name_check(const char *name);

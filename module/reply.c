@@ -44,6 +44,10 @@
  * @reply_size: largest reply the caller accepts.
  * @reply:      the reply once @state is 0, until the caller takes it.
  * @wq:         the caller sleeps here.
+ * @notify:     an io_uring caller, which does not sleep: called once when
+ *              the call settles (replied or failed), else NULL.  Set
+ *              before the request is sent, never changed afterwards.
+ * @notify_data: its argument.
  */
 struct msgbox_pending_call {
 	refcount_t ref;
@@ -52,6 +56,8 @@ struct msgbox_pending_call {
 	size_t reply_size;
 	struct msgbox_message *reply;
 	wait_queue_head_t wq;
+	void (*notify)(void *data);
+	void *notify_data;
 };
 
 struct msgbox_pending_call *msgbox_call_alloc(size_t reply_size)
@@ -89,6 +95,31 @@ size_t msgbox_call_reply_size(const struct msgbox_pending_call *call)
 	return call->reply_size;
 }
 
+/*
+ * Tell the caller its call settled.  The settler holds a reference, so
+ * the call outlives this; the io_uring caller's hook only queues work.
+ */
+static void msgbox_call_wake(struct msgbox_pending_call *call)
+{
+	if (call->notify)
+		call->notify(call->notify_data);
+	else
+		wake_up(&call->wq);
+}
+
+/**
+ * msgbox_call_set_notify() - make @call an io_uring caller's.
+ * @call:   a call whose request is not sent yet.
+ * @notify: called once when the call settles.
+ * @data:   its argument.
+ */
+void msgbox_call_set_notify(struct msgbox_pending_call *call,
+			    void (*notify)(void *data), void *data)
+{
+	call->notify = notify;
+	call->notify_data = data;
+}
+
 /* Settle a pending call with @err; no effect on a settled one. */
 void msgbox_call_fail(struct msgbox_pending_call *call, int err)
 {
@@ -101,7 +132,7 @@ void msgbox_call_fail(struct msgbox_pending_call *call, int err)
 	}
 	spin_unlock(&call->lock);
 	if (woke)
-		wake_up(&call->wq);
+		msgbox_call_wake(call);
 }
 
 /* Has the caller given up?  Its queued request is then discarded. */
@@ -131,7 +162,7 @@ int msgbox_call_complete(struct msgbox_pending_call *call,
 	}
 	spin_unlock(&call->lock);
 	if (!ret)
-		wake_up(&call->wq);
+		msgbox_call_wake(call);
 	return ret;
 }
 
@@ -153,7 +184,6 @@ int msgbox_call_wait(struct msgbox_pending_call *call,
 	ktime_t expires = wait->deadline;
 	DEFINE_WAIT(entry);
 	int err = 0;
-	int ret;
 
 	for (;;) {
 		prepare_to_wait(&call->wq, &entry, TASK_INTERRUPTIBLE);
@@ -171,6 +201,24 @@ int msgbox_call_wait(struct msgbox_pending_call *call,
 		}
 	}
 	finish_wait(&call->wq, &entry);
+	return msgbox_call_end(call, err, replyp);
+}
+
+/**
+ * msgbox_call_end() - the caller is done with @call.
+ * @call:   the call.
+ * @err:    why it stops waiting, should the call still be pending.
+ * @replyp: on success, the reply, now owned by the caller.
+ *
+ * A call still pending is abandoned (a later reply fails with -EPIPE);
+ * one that settled meanwhile reports that outcome.
+ *
+ * Return: 0, @err, or the error the call failed with.
+ */
+int msgbox_call_end(struct msgbox_pending_call *call, int err,
+		    struct msgbox_message **replyp)
+{
+	int ret;
 
 	spin_lock(&call->lock);
 	if (call->state == MSGBOX_CALL_PENDING)
@@ -182,4 +230,24 @@ int msgbox_call_wait(struct msgbox_pending_call *call,
 	}
 	spin_unlock(&call->lock);
 	return ret;
+}
+
+/**
+ * msgbox_call_abandon() - an io_uring caller cancels @call.
+ * @call: the call.
+ *
+ * Return: true if it was pending and is now abandoned (the canceller
+ * completes the command), false if it settled first (its notification
+ * completes the command).
+ */
+bool msgbox_call_abandon(struct msgbox_pending_call *call)
+{
+	bool pending;
+
+	spin_lock(&call->lock);
+	pending = call->state == MSGBOX_CALL_PENDING;
+	if (pending)
+		call->state = MSGBOX_CALL_ABANDONED;
+	spin_unlock(&call->lock);
+	return pending;
 }

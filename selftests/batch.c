@@ -129,6 +129,67 @@ TEST_F(ba, blocking_receive_batch_waits_for_the_first_message_only)
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 }
 
+/*
+ * A batch wakes its peers once, at its end: a receiver sleeping in a
+ * receive batch is handed the first message of a send batch but runs only
+ * once the whole batch is in, so it takes all of it in one call (woken at
+ * the first message, it would race the sender and take fewer).
+ */
+TEST_F(ba, sleeping_batch_receiver_gets_a_whole_send_batch_at_once)
+{
+	int err = 1, round;
+	pid_t pid;
+
+	for (round = 0; round < 5; round++) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			set_send(self, 8);
+			CHILD_CHECK(mb_wait_waiters(self->fd, 1, 0) == 0, 2);
+			CHILD_CHECK(msgbox_send_batch(self->fd, self->m, 8,
+						      NULL) == 8, 3);
+			_exit(0);
+		}
+		set_recv(self, 8);
+		for (int i = 0; i < 8; i++)
+			self->m[i].flags = 0;
+		EXPECT_EQ(8, msgbox_recv_batch(self->fd, self->m, 8, &err));
+		EXPECT_EQ(0, err);
+		for (int i = 0; i < 8; i++)
+			EXPECT_EQ(100 + i, self->vals[i]);
+		EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	}
+}
+
+/* A sender blocked on a full mailbox gets in, in order, during a batch. */
+TEST_F(ba, receive_batch_admits_a_blocked_sender_in_order)
+{
+	struct msgbox_info info;
+	int err = 1, v;
+	pid_t pid;
+
+	set_send(self, 8);
+	ASSERT_EQ(8, msgbox_send_batch(self->fd, self->m, 8, &err));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		v = 999;
+		/* Blocks: the mailbox is full. */
+		CHILD_CHECK(msgbox_send(self->fd, &v, sizeof(v), 0) == 0, 2);
+		_exit(0);
+	}
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 0, 1));
+	set_recv(self, 8);
+	EXPECT_EQ(8, msgbox_recv_batch(self->fd, self->m, 8, &err));
+	/* Its message went in, in order, while the batch ran. */
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	ASSERT_EQ(0, msgbox_info(self->fd, &info));
+	EXPECT_EQ(1, info.nr_msgs);
+	EXPECT_EQ(sizeof(v), msgbox_recv(self->fd, &v, sizeof(v),
+					 MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(999, v);
+}
+
 TEST_F(ba, batch_arguments_are_validated)
 {
 	struct msgbox_batch b;

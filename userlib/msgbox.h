@@ -11,6 +11,8 @@
  *
  * Thread safety: every function is safe to call from several threads at once;
  * the library keeps no state besides what the caller passes in.
+ *
+ * Asynchronous operation through io_uring: <msgbox_uring.h> (needs liburing).
  */
 #ifndef LIBMSGBOX_H
 #define LIBMSGBOX_H

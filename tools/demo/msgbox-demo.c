@@ -15,6 +15,9 @@
  * 4. Publish/subscribe: two topics, subscribers to one or both.
  * 5. Acknowledged delivery: a worker dies (SIGKILL) holding messages it
  *    never acked; another worker gets them again, marked as redelivered.
+ * 6. io_uring: one thread serves three mailboxes with receives parked in
+ *    the kernel (no thread blocked per mailbox), and cancels the last
+ *    ones when it is done.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -28,6 +31,7 @@
 #include <unistd.h>
 
 #include "msgbox.h"
+#include "msgbox_uring.h"
 
 #define NR_PRODUCERS	3
 #define NR_WORKERS	2
@@ -361,6 +365,118 @@ static void demo_ack(void)
 	close(fd);
 }
 
+/* 6. One io_uring event loop, three mailboxes, no thread per mailbox. */
+#define RING_BOXES	3
+#define RING_EACH	3
+
+static void ring_client(int id)
+{
+	char name[32], buf[64];
+	int fd, i;
+
+	snprintf(name, sizeof(name), "demo.ring%d", id);
+	fd = msgbox_open(name, MSGBOX_FD_SEND);
+	if (fd < 0)
+		die("open ring mailbox");
+	for (i = 1; i <= RING_EACH; i++) {
+		int len = snprintf(buf, sizeof(buf), "client %d message %d", id, i);
+
+		usleep(20000 * (id + 1));
+		if (msgbox_send(fd, buf, len, 0))
+			die("send to ring mailbox");
+	}
+	exit(0);
+}
+
+static void demo_uring(void)
+{
+	struct msgbox_msg m[RING_BOXES];
+	char in[RING_BOXES][64], name[32];
+	struct msgbox_completion c[RING_BOXES];
+	int fds[RING_BOXES], got = 0, i, n, level;
+	struct msgbox_ring *r;
+
+	section("6. io_uring: one thread, three mailboxes, receives parked in the kernel");
+	for (i = 0; i < RING_BOXES; i++) {
+		snprintf(name, sizeof(name), "demo.ring%d", i);
+		fds[i] = msgbox_create(name, NULL, MSGBOX_FD_RECV | MSGBOX_FD_SEND);
+		if (fds[i] < 0)
+			die("create ring mailbox");
+	}
+	level = msgbox_uring_level(fds[0]);
+	if (level < 2) {
+		printf("server: io_uring commands unavailable here (level %d): skipped\n",
+		       level);
+		goto out_close;
+	}
+	r = msgbox_ring_new(16, 0);
+	if (!r)
+		die("msgbox_ring_new");
+	/* One receive parked per mailbox; the cookie says which. */
+	for (i = 0; i < RING_BOXES; i++) {
+		memset(&m[i], 0, sizeof(m[i]));
+		m[i].data = (uintptr_t)in[i];
+		m[i].len = sizeof(in[i]) - 1;
+		if (msgbox_ring_recv(r, fds[i], &m[i], 1, &m[i]))
+			die("msgbox_ring_recv");
+	}
+	if (msgbox_ring_submit(r) < 0)
+		die("msgbox_ring_submit");
+	printf("server (pid %d): 3 receives parked, 0 threads blocked\n", getpid());
+	fflush(stdout);
+	for (i = 0; i < RING_BOXES; i++)
+		if (fork() == 0)
+			ring_client(i);
+	while (got < RING_BOXES * RING_EACH) {
+		n = msgbox_ring_wait(r, c, RING_BOXES, 1, 10000000000ull);
+		if (n <= 0)
+			die("msgbox_ring_wait");
+		for (int k = 0; k < n; k++) {
+			struct msgbox_msg *done = c[k].cookie;
+			int box = done - m;
+
+			if (c[k].result < 0) {
+				errno = -c[k].result;
+				die("ring receive");
+			}
+			in[box][c[k].result] = '\0';
+			printf("server: demo.ring%d: '%s' (from pid %d)\n", box,
+			       in[box], done->sender_pid);
+			got++;
+			/* Park the next receive on that mailbox. */
+			memset(done, 0, sizeof(*done));
+			done->data = (uintptr_t)in[box];
+			done->len = sizeof(in[box]) - 1;
+			if (msgbox_ring_recv(r, fds[box], done, 1, done))
+				die("msgbox_ring_recv");
+		}
+		fflush(stdout);
+		if (msgbox_ring_submit(r) < 0)
+			die("msgbox_ring_submit");
+	}
+	reap_all(RING_BOXES);
+	/* The receives still parked end with ECANCELED: nothing is lost. */
+	for (i = 0; i < RING_BOXES; i++)
+		if (msgbox_ring_cancel(r, fds[i], 1, NULL))
+			die("msgbox_ring_cancel");
+	msgbox_ring_submit(r);
+	for (n = 0; n < 2 * RING_BOXES;) {
+		int k = msgbox_ring_wait(r, c, RING_BOXES, 1, 10000000000ull);
+
+		if (k <= 0)
+			die("msgbox_ring_wait");
+		n += k;
+	}
+	printf("server: %d messages served, the parked receives cancelled\n", got);
+	msgbox_ring_free(r);
+out_close:
+	for (i = 0; i < RING_BOXES; i++) {
+		close(fds[i]);
+		snprintf(name, sizeof(name), "demo.ring%d", i);
+		msgbox_destroy(name);
+	}
+}
+
 int main(void)
 {
 	struct msgbox_attr attr;
@@ -431,6 +547,7 @@ int main(void)
 	demo_request_reply();
 	demo_pubsub();
 	demo_ack();
+	demo_uring();
 	printf("\ndemo done: every pattern ran through /dev/msgbox, all processes exited cleanly\n");
 	return 0;
 }

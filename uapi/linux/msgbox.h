@@ -627,6 +627,68 @@ struct msgbox_status {
 #define MSGBOX_ACK_NACK		(1U << 0)
 #define MSGBOX_ACK_EXTEND	(1U << 1)
 
+/**
+ * struct msgbox_uring_cmd - payload of an IORING_OP_URING_CMD on a mailbox
+ * @arg:   the user address of the command's argument: the structure its
+ *         ioctl takes (struct msgbox_msg for MSGBOX_IOC_SEND, _RECV and
+ *         _REPLY, struct msgbox_ack for _ACK, struct msgbox_batch for the
+ *         batches); 0 for MSGBOX_UCMD_CANCEL.
+ * @tag:   MSGBOX_IOC_RECV and MSGBOX_IOC_CALL: a caller-chosen tag naming
+ *         the command for MSGBOX_UCMD_CANCEL; MSGBOX_UCMD_CANCEL: the tag
+ *         to cancel; 0 for the other commands.
+ * @__pad: must be zero.
+ *
+ * It fills the 16 command bytes of a normal 64-byte SQE (sqe->cmd); no
+ * IORING_SETUP_SQE128 is needed.  sqe->cmd_op is the ioctl number itself
+ * (its size field gives the argument's size, as for the ioctl), and the
+ * command does what that ioctl does, asynchronously:
+ *
+ *   MSGBOX_IOC_RECV   completes with the message's length (and the
+ *                     struct msgbox_msg filled in as the ioctl fills it).
+ *                     With nothing to take it is parked, holding no
+ *                     thread, until a message arrives; then it completes
+ *                     in the submitting task.  MSGBOX_MSG_NONBLOCK (or a
+ *                     relative timeout of 0) completes with -EAGAIN
+ *                     instead; a timeout (relative, or absolute on either
+ *                     clock) ends it with -ETIMEDOUT, to the jiffy after
+ *                     the deadline, never before.  A parked receive
+ *                     completes with -EIDRM when the mailbox is
+ *                     destroyed, and with -ECANCELED when cancelled, when
+ *                     its ring is closed or its task exits (the message it
+ *                     may have been handed goes back to the mailbox).
+ *   MSGBOX_IOC_CALL   sends the request at once (never waiting for room:
+ *                     -EAGAIN), then stays parked until the reply comes
+ *                     and completes with the reply's length (struct
+ *                     msgbox_call filled in as the ioctl fills it), or with
+ *                     the call's error (-ECONNRESET, -EIDRM, -ETIMEDOUT
+ *                     for a request whose ttl_ns ran out).  A timeout is
+ *                     refused (-EINVAL): cancel it like a receive (a reply
+ *                     that comes later then fails with EPIPE).
+ *   MSGBOX_IOC_SEND   completes with 0 once queued or handed over, never
+ *                     waits: a full mailbox gives -EAGAIN; a
+ *                     MSGBOX_MSG_SYNC send succeeds only if a receiver
+ *                     waits; MSGBOX_MSG_WAIT_ACK is refused (-EINVAL).
+ *   MSGBOX_IOC_REPLY, MSGBOX_IOC_ACK
+ *                     as the ioctls.
+ *   MSGBOX_IOC_SEND_BATCH, MSGBOX_IOC_RECV_BATCH
+ *                     as the ioctls, never waiting (a receive batch takes
+ *                     what is ready, or completes with -EAGAIN).
+ *   MSGBOX_UCMD_CANCEL
+ *                     completes every receive or call parked on this open
+ *                     file with @tag with -ECANCELED; its own result is
+ *                     how many.
+ *
+ * Any other cmd_op completes with -EOPNOTSUPP; IORING_SETUP_IOPOLL rings
+ * are refused likewise.  Kernels: 6.1 (Debian's, >= 6.1.23) and 6.12 both
+ * park receives; on 6.12 io_uring itself cancels them at ring or task
+ * exit, on 6.1 the module notices within about a tenth of a second.
+ */
+struct msgbox_uring_cmd {
+	__u64 arg;
+	__u32 tag;
+	__u32 __pad;
+};
+
 #define MSGBOX_IOC_MAGIC	0xB9
 
 /* On /dev/msgbox. */
@@ -656,5 +718,8 @@ struct msgbox_status {
 #define MSGBOX_IOC_STATUS	_IOWR(MSGBOX_IOC_MAGIC, 0x28, struct msgbox_status)
 #define MSGBOX_IOC_SEND_BATCH	_IOWR(MSGBOX_IOC_MAGIC, 0x29, struct msgbox_batch)
 #define MSGBOX_IOC_RECV_BATCH	_IOWR(MSGBOX_IOC_MAGIC, 0x2a, struct msgbox_batch)
+
+/* io_uring only: see struct msgbox_uring_cmd. */
+#define MSGBOX_UCMD_CANCEL	_IO(MSGBOX_IOC_MAGIC, 0x40)
 
 #endif /* _UAPI_LINUX_MSGBOX_H */
