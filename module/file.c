@@ -952,6 +952,7 @@ static long msgbox_ioc_reply(struct file *file, unsigned int cmd,
 	struct msgbox_pending_call *call;
 	struct msgbox_message *msg;
 	struct msgbox_msg m;
+	size_t reply_size;
 	int ret;
 
 	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
@@ -962,11 +963,18 @@ static long msgbox_ioc_reply(struct file *file, unsigned int cmd,
 		return -EINVAL;
 	if (!m.token || m.token > U32_MAX)
 		return -ENOENT;
-	/* The entry can only be erased by this file's REPLY or release. */
+	/*
+	 * Another thread's REPLY may erase the entry and drop the call at
+	 * any time: look at it only under the xarray's lock, which the
+	 * erase takes.
+	 */
+	xa_lock(&mf->calls);
 	call = xa_load(&mf->calls, m.token);
+	reply_size = call ? msgbox_call_reply_size(call) : 0;
+	xa_unlock(&mf->calls);
 	if (!call)
 		return -ENOENT;
-	if (m.len > msgbox_call_reply_size(call))
+	if (m.len > reply_size)
 		return -EMSGSIZE;
 
 	msg = msgbox_message_alloc(m.len, m.type, m.priority);

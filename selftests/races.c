@@ -163,4 +163,89 @@ TEST_F(rc, no_reply_can_answer_a_request_whose_receive_failed)
 	EXPECT_EQ(0, mb_reap(pid, 4 * MB_WAIT_MS));
 }
 
+#define CALLS	200
+
+struct duel {
+	int fd;
+	unsigned long long token;
+	pthread_barrier_t start, done;
+	int ok, enoent, other;
+	volatile int stop;
+};
+
+static void *duelist(void *arg)
+{
+	struct duel *d = arg;
+
+	for (;;) {
+		pthread_barrier_wait(&d->start);
+		if (d->stop)
+			return NULL;
+		if (msgbox_reply(d->fd, d->token, "b", 1) == 0)
+			__atomic_add_fetch(&d->ok, 1, __ATOMIC_SEQ_CST);
+		else if (errno == ENOENT)
+			__atomic_add_fetch(&d->enoent, 1, __ATOMIC_SEQ_CST);
+		else
+			__atomic_add_fetch(&d->other, 1, __ATOMIC_SEQ_CST);
+		pthread_barrier_wait(&d->done);
+	}
+}
+
+/*
+ * Two threads answer the same token at once, CALLS times: exactly one
+ * REPLY wins each time, the other finds no such token (ENOENT), and the
+ * caller gets one answer per call.  (The losing REPLY used to read the
+ * call after the winner could have freed it.)
+ */
+TEST_F(rc, two_replies_to_one_token_exactly_one_wins)
+{
+	struct duel d = { .fd = self->fd };
+	pthread_t t;
+	pid_t pid;
+	int i;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		for (i = 0; i < CALLS; i++) {
+			char rep[4] = "";
+
+			CHILD_CHECK(msgbox_call(self->fd, "q", 1, rep, sizeof(rep),
+						4ull * MB_WAIT_MS * 1000000) == 1, 2);
+			CHILD_CHECK(rep[0] == 'a' || rep[0] == 'b', 3);
+		}
+		_exit(0);
+	}
+	ASSERT_EQ(0, pthread_barrier_init(&d.start, NULL, 2));
+	ASSERT_EQ(0, pthread_barrier_init(&d.done, NULL, 2));
+	ASSERT_EQ(0, pthread_create(&t, NULL, duelist, &d));
+	for (i = 0; i < CALLS; i++) {
+		struct msgbox_msg q;
+		char req[4];
+
+		memset(&q, 0, sizeof(q));
+		q.data = (uintptr_t)req;
+		q.len = sizeof(req);
+		q.flags = MSGBOX_MSG_TIMEOUT;
+		q.timeout_ns = MB_WAIT_MS * 1000000ull;
+		ASSERT_EQ(0, msgbox_recvmsg(self->fd, &q));
+		d.token = q.token;
+		pthread_barrier_wait(&d.start);
+		if (msgbox_reply(self->fd, d.token, "a", 1) == 0)
+			__atomic_add_fetch(&d.ok, 1, __ATOMIC_SEQ_CST);
+		else if (errno == ENOENT)
+			__atomic_add_fetch(&d.enoent, 1, __ATOMIC_SEQ_CST);
+		else
+			__atomic_add_fetch(&d.other, 1, __ATOMIC_SEQ_CST);
+		pthread_barrier_wait(&d.done);
+	}
+	d.stop = 1;
+	pthread_barrier_wait(&d.start);
+	pthread_join(t, NULL);
+	EXPECT_EQ(CALLS, d.ok);
+	EXPECT_EQ(CALLS, d.enoent);
+	EXPECT_EQ(0, d.other);
+	EXPECT_EQ(0, mb_reap(pid, 4 * MB_WAIT_MS));
+}
+
 TEST_HARNESS_MAIN
