@@ -105,7 +105,7 @@ build/lib/msgbox.pc: userlib/msgbox.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
 
 # ---- tools (static, so the VM needs no shared libraries) -----------------
-TOOLS := build/bin/msgboxctl build/bin/msgbox-demo build/bin/msgbox-bench
+TOOLS := build/bin/msgboxctl build/bin/msgbox-demo build/bin/msgbox-bench build/bin/msgbox-fuzz
 tools: $(TOOLS)
 
 build/bin/msgboxctl: tools/msgboxctl/msgboxctl.c build/lib/libmsgbox.a
@@ -115,6 +115,10 @@ build/bin/msgboxctl: tools/msgboxctl/msgboxctl.c build/lib/libmsgbox.a
 build/bin/msgbox-demo: tools/demo/msgbox-demo.c build/lib/libmsgbox.a userlib/msgbox_uring.h
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -static -o $@ $< build/lib/libmsgbox.a -luring
+
+build/bin/msgbox-fuzz: tools/fuzz/msgbox-fuzz.c
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -static -o $@ $<
 
 build/bin/msgbox-bench: tools/bench/msgbox-bench.c build/lib/libmsgbox.a
 	@mkdir -p $(@D)
