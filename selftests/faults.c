@@ -155,7 +155,7 @@ static ssize_t take(int fd, void *buf, size_t size)
 	return msgbox_recv(fd, buf, size, MSGBOX_MSG_NONBLOCK);
 }
 
-TEST_F(ft, create_fails_cleanly_at_every_fault_point)
+TEST_F_TIMEOUT(ft, create_fails_cleanly_at_every_fault_point, 600)
 {
 	static const __u32 flags[] = {
 		0, MSGBOX_CREATE_EPHEMERAL, MSGBOX_CREATE_ANON,
@@ -211,7 +211,7 @@ TEST_F(ft, create_fails_cleanly_at_every_fault_point)
 	report("create", total);
 }
 
-TEST_F(ft, open_and_inbox_fail_cleanly_at_every_fault_point)
+TEST_F_TIMEOUT(ft, open_and_inbox_fail_cleanly_at_every_fault_point, 600)
 {
 	struct msgbox_attr attr;
 	int total = 0, n, r, e;
@@ -290,7 +290,7 @@ TEST_F(ft, open_and_inbox_fail_cleanly_at_every_fault_point)
 	report("open+inbox", total);
 }
 
-TEST_F(ft, send_and_write_fail_cleanly_at_every_fault_point)
+TEST_F_TIMEOUT(ft, send_and_write_fail_cleanly_at_every_fault_point, 600)
 {
 	/* A slab payload, a kmalloc one and a vmalloc one. */
 	static const size_t sizes[] = { 16, 1000, 8192 };
@@ -345,7 +345,7 @@ TEST_F(ft, send_and_write_fail_cleanly_at_every_fault_point)
 	report("send", total);
 }
 
-TEST_F(ft, receive_and_read_fail_cleanly_at_every_fault_point)
+TEST_F_TIMEOUT(ft, receive_and_read_fail_cleanly_at_every_fault_point, 600)
 {
 	static const size_t sizes[] = { 16, 8192 };
 	static char buf[8192], out[8192];
@@ -450,7 +450,7 @@ static void serve(int fd, int *served)
 	}
 }
 
-TEST_F(ft, call_fails_cleanly_at_every_fault_point)
+TEST_F_TIMEOUT(ft, call_fails_cleanly_at_every_fault_point, 600)
 {
 	int *served, fd, n, r, e;
 	char req[32], rep[32];
@@ -513,7 +513,7 @@ TEST_F(ft, call_fails_cleanly_at_every_fault_point)
 	close(fd);
 }
 
-TEST_F(ft, reply_fails_cleanly_at_every_fault_point_and_the_caller_gets_it)
+TEST_F_TIMEOUT(ft, reply_fails_cleanly_at_every_fault_point_and_the_caller_gets_it, 600)
 {
 	int fd, n, r, e, seq = 0;
 	char req[32], rep[32];
@@ -578,7 +578,7 @@ TEST_F(ft, reply_fails_cleanly_at_every_fault_point_and_the_caller_gets_it)
 	close(fd);
 }
 
-TEST_F(ft, subscribe_and_publish_fail_cleanly_at_every_fault_point)
+TEST_F_TIMEOUT(ft, subscribe_and_publish_fail_cleanly_at_every_fault_point, 600)
 {
 	struct msgbox_subscribe sa = { .fd_flags = MSGBOX_FD_RECV };
 	struct msgbox_attr attr;
@@ -653,7 +653,7 @@ TEST_F(ft, subscribe_and_publish_fail_cleanly_at_every_fault_point)
 	report("subscribe+publish", total);
 }
 
-TEST_F(ft, ack_nack_extend_fail_cleanly_at_every_fault_point)
+TEST_F_TIMEOUT(ft, ack_nack_extend_fail_cleanly_at_every_fault_point, 600)
 {
 	static const __u32 how[] = { 0, MSGBOX_ACK_NACK, MSGBOX_ACK_EXTEND };
 	int fd, v, total = 0;
@@ -717,7 +717,7 @@ TEST_F(ft, ack_nack_extend_fail_cleanly_at_every_fault_point)
 
 #define BATCH	4
 
-TEST_F(ft, batches_fail_cleanly_or_partly_at_every_fault_point)
+TEST_F_TIMEOUT(ft, batches_fail_cleanly_or_partly_at_every_fault_point, 600)
 {
 	struct msgbox_msg m[BATCH];
 	struct msgbox_batch b;

@@ -103,7 +103,7 @@ static int failing_receives(FIXTURE_DATA(rc) *self)
 	return bad;
 }
 
-TEST_F(rc, no_ack_can_settle_a_message_whose_ack_receive_failed)
+TEST_F_TIMEOUT(rc, no_ack_can_settle_a_message_whose_ack_receive_failed, 120)
 {
 	struct msgbox_info info;
 	pthread_t t;
@@ -121,7 +121,7 @@ TEST_F(rc, no_ack_can_settle_a_message_whose_ack_receive_failed)
 	EXPECT_EQ(1, msgbox_recv(self->fd, self->buf, sizeof(self->buf), MSGBOX_MSG_NONBLOCK));
 }
 
-TEST_F(rc, no_reply_can_answer_a_request_whose_receive_failed)
+TEST_F_TIMEOUT(rc, no_reply_can_answer_a_request_whose_receive_failed, 120)
 {
 	struct msgbox_msg q;
 	pthread_t t;
@@ -197,7 +197,7 @@ static void *duelist(void *arg)
  * caller gets one answer per call.  (The losing REPLY used to read the
  * call after the winner could have freed it.)
  */
-TEST_F(rc, two_replies_to_one_token_exactly_one_wins)
+TEST_F_TIMEOUT(rc, two_replies_to_one_token_exactly_one_wins, 120)
 {
 	struct duel d = { .fd = self->fd };
 	pthread_t t;
