@@ -88,7 +88,8 @@ static bool fi_fired(int nth)
 	ssize_t r = pread(nth, b, sizeof(b) - 1, 0);
 	bool fired = r > 0 && strtoul(b, NULL, 10) == 0;
 
-	if (write(nth, "0", 1) != 1)
+	/* May fail (EFAULT) if its own copy was the last point: 0 then. */
+	if (write(nth, "0", 1) != 1 && errno != EFAULT)
 		perror("fail-nth");
 	return fired;
 }
@@ -533,7 +534,8 @@ TEST_F_TIMEOUT(ft, reply_fails_cleanly_at_every_fault_point_and_the_caller_gets_
 
 			snprintf(a, sizeof(a), "q%d", i);
 			memset(b, 0, sizeof(b));
-			got = msgbox_call(fd, a, strlen(a) + 1, b, sizeof(b), 0);
+			got = msgbox_call(fd, a, strlen(a) + 1, b, sizeof(b),
+					  MSGBOX_FOREVER);
 			CHILD_CHECK(got > 0, 2);
 			if (!strcmp(b, "last"))
 				_exit(0);
