@@ -106,7 +106,7 @@ build/lib/msgbox.pc: userlib/msgbox.pc.in Makefile
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(LIB_VERSION)|' $< > $@
 
 # ---- tools (static but msgbox-bench, whose libraries msgbox-vm copies) ---
-TOOLS := build/bin/msgboxctl build/bin/msgbox-demo build/bin/msgbox-bench
+TOOLS := build/bin/msgboxctl build/bin/msgbox-demo build/bin/msgbox-bench build/bin/msgbox-fuzz
 tools: $(TOOLS)
 
 build/bin/msgboxctl: tools/msgboxctl/msgboxctl.c build/lib/libmsgbox.a
@@ -116,6 +116,10 @@ build/bin/msgboxctl: tools/msgboxctl/msgboxctl.c build/lib/libmsgbox.a
 build/bin/msgbox-demo: tools/demo/msgbox-demo.c build/lib/libmsgbox.a userlib/msgbox_uring.h
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -static -o $@ $< build/lib/libmsgbox.a -luring
+
+build/bin/msgbox-fuzz: tools/fuzz/msgbox-fuzz.c
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -static -o $@ $<
 
 # The benchmark alone is dynamic: Debian's libzmq exists only as a shared
 # library in practice (its static one needs Kerberos GSSAPI, shipped shared

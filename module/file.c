@@ -597,18 +597,14 @@ int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
 	else if (msgbox_discard_abandoned(mb, msg, ack))
 		return 1;
 
-	/* A request: this file keeps the call until it replies. */
+	/*
+	 * A request: this file keeps the call until it replies.  Its token
+	 * is only reserved until the copy-out succeeded: another thread's
+	 * REPLY must not take the call of a receive that may still fail.
+	 */
 	if (msg->call) {
-		ret = xa_alloc(&mf->calls, &token, msg->call, xa_limit_32b,
+		ret = xa_alloc(&mf->calls, &token, NULL, xa_limit_32b,
 			       GFP_KERNEL_ACCOUNT);
-		if (ret)
-			goto out_return;
-	} else if (ack) {
-		u64 timeout = READ_ONCE(mb->ack_timeout_ns);
-
-		/* Acknowledged delivery: this file holds it until settled. */
-		msg->ack_deadline_ns = timeout ? ktime_get_ns() + timeout : 0;
-		ret = xa_insert(&mf->inflight, msg->id, msg, GFP_KERNEL_ACCOUNT);
 		if (ret)
 			goto out_return;
 	}
@@ -617,21 +613,35 @@ int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
 	if (!msgbox_copy_msg_out(rq->uarg, rq->usize, m, msg)) {
 		if (token)
 			xa_erase(&mf->calls, token);
-		else if (ack)
-			xa_erase(&mf->inflight, msg->id);
 		ret = -EFAULT;
 		goto out_return;
 	}
-	if (!token && ack && msg->ack_deadline_ns)
-		msgbox_arm_ack_work(mf, msg->ack_deadline_ns);
 	if (token) {
-		msg->call = NULL;	/* the reference now lives in mf->calls */
+		/* The slot is reserved: this cannot fail for want of memory. */
+		if (!xa_is_err(xa_store(&mf->calls, token, msg->call,
+					GFP_KERNEL_ACCOUNT)))
+			msg->call = NULL;	/* the reference lives there now */
 		/* A call has its own delivery guarantee: settle at once. */
 		if (ack)
 			msgbox_settle(mb, msg, MSGBOX_SETTLE_ACK);
 		else
 			msgbox_message_free(msg);
-	} else if (!ack) {
+	} else if (ack) {
+		u64 timeout = READ_ONCE(mb->ack_timeout_ns);
+		u64 deadline = timeout ? ktime_get_ns() + timeout : 0;
+
+		/*
+		 * Acknowledged delivery: this file holds it until settled.
+		 * Published only now, once the caller has it: from here on
+		 * an ACK, a deadline or the release may settle (and free) it.
+		 */
+		msg->ack_deadline_ns = deadline;
+		ret = xa_insert(&mf->inflight, msg->id, msg, GFP_KERNEL_ACCOUNT);
+		if (ret)
+			goto out_return;
+		if (deadline)
+			msgbox_arm_ack_work(mf, deadline);
+	} else {
 		msgbox_message_free(msg);
 	}
 	return 0;
@@ -942,6 +952,7 @@ static long msgbox_ioc_reply(struct file *file, unsigned int cmd,
 	struct msgbox_pending_call *call;
 	struct msgbox_message *msg;
 	struct msgbox_msg m;
+	size_t reply_size;
 	int ret;
 
 	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
@@ -952,11 +963,18 @@ static long msgbox_ioc_reply(struct file *file, unsigned int cmd,
 		return -EINVAL;
 	if (!m.token || m.token > U32_MAX)
 		return -ENOENT;
-	/* The entry can only be erased by this file's REPLY or release. */
+	/*
+	 * Another thread's REPLY may erase the entry and drop the call at
+	 * any time: look at it only under the xarray's lock, which the
+	 * erase takes.
+	 */
+	xa_lock(&mf->calls);
 	call = xa_load(&mf->calls, m.token);
+	reply_size = call ? msgbox_call_reply_size(call) : 0;
+	xa_unlock(&mf->calls);
 	if (!call)
 		return -ENOENT;
-	if (m.len > msgbox_call_reply_size(call))
+	if (m.len > reply_size)
 		return -EMSGSIZE;
 
 	msg = msgbox_message_alloc(m.len, m.type, m.priority);

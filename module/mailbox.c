@@ -278,7 +278,11 @@ static struct msgbox_payload *msgbox_payload_alloc(size_t len)
 		return kmem_cache_alloc(msgbox_payload_cache, GFP_KERNEL);
 	if (size <= PAGE_SIZE)
 		return kmalloc(size, GFP_KERNEL_ACCOUNT);
-	return __vmalloc(size, GFP_KERNEL_ACCOUNT);
+	/*
+	 * The size is the sender's to choose and a failure is its ENOMEM:
+	 * no "vmalloc error" and stack dump in the kernel log for it.
+	 */
+	return __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 }
 
 static void msgbox_payload_free(struct msgbox_payload *p)

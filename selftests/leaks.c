@@ -177,4 +177,131 @@ TEST_F(lk, status_has_zero_padding)
 	EXPECT_EQ(0, st.__pad);
 }
 
+/*
+ * Every structure the kernel writes back, given larger than the kernel
+ * knows it: the bytes past the kernel's structure are zeroed, never left
+ * as they were nor filled from kernel memory.
+ */
+#define TAIL	40
+
+static void expect_zero_tail(struct __test_metadata *_metadata,
+			     const unsigned char *tail, const char *what)
+{
+	for (size_t i = 0; i < TAIL; i++) {
+		EXPECT_EQ(0, tail[i]) TH_LOG("%s tail byte %zu", what, i);
+	}
+}
+
+TEST_F(lk, oversized_recv_status_and_batch_results_get_zeroed_tails)
+{
+	struct {
+		struct msgbox_msg m;
+		unsigned char tail[TAIL];
+	} r;
+	struct {
+		struct msgbox_status st;
+		unsigned char tail[TAIL];
+	} s;
+	struct {
+		struct msgbox_batch b;
+		unsigned char tail[TAIL];
+	} b;
+	struct {
+		struct msgbox_msg m;
+		unsigned char tail[TAIL];
+	} e[2];
+	struct msgbox_msg t;
+	char buf[16];
+	int v = 1;
+
+	/* RECV */
+	ASSERT_EQ(0, msgbox_send(self->fd, "r", 1, 0));
+	memset(&r, 0, sizeof(r));
+	memset(r.tail, PATTERN, sizeof(r.tail));
+	r.m.data = (uintptr_t)buf;
+	r.m.len = sizeof(buf);
+	/*
+	 * In-out structures must come with zero bytes past what the kernel
+	 * knows; what comes back there must still be zero, not kernel bytes.
+	 */
+	ASSERT_EQ(-1, ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE, MSGBOX_IOC_MAGIC,
+					   0x21, sizeof(r)), &r));
+	ASSERT_EQ(E2BIG, errno);
+	memset(r.tail, 0, sizeof(r.tail));
+	ASSERT_EQ(0, ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE, MSGBOX_IOC_MAGIC,
+					  0x21, sizeof(r)), &r));
+	EXPECT_EQ(1, r.m.len);
+	expect_zero_tail(_metadata, r.tail, "recv");
+
+	/* STATUS */
+	memset(&t, 0, sizeof(t));
+	t.data = (uintptr_t)&v;
+	t.len = sizeof(v);
+	t.type = 1;
+	t.flags = MSGBOX_MSG_TRACK;
+	ASSERT_EQ(0, msgbox_sendmsg(self->fd, &t));
+	memset(&s, 0, sizeof(s));
+	s.st.id = t.id;
+	ASSERT_EQ(0, ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE, MSGBOX_IOC_MAGIC,
+					  0x28, sizeof(s)), &s));
+	EXPECT_EQ(MSGBOX_STATUS_PENDING, s.st.status);
+	expect_zero_tail(_metadata, s.tail, "status");
+
+	/* RECV_BATCH, its entries larger too: each entry's tail zeroed. */
+	ASSERT_EQ(0, msgbox_send(self->fd, "e", 1, 0));
+	memset(e, 0, sizeof(e));
+	for (int i = 0; i < 2; i++) {
+		e[i].m.data = (uintptr_t)buf;
+		e[i].m.len = sizeof(buf);
+		e[i].m.flags = MSGBOX_MSG_NONBLOCK;
+	}
+	memset(&b, 0, sizeof(b));
+	b.b.msgs = (uintptr_t)e;
+	b.b.count = 2;
+	b.b.msg_size = sizeof(e[0]);
+	ASSERT_EQ(2, ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE, MSGBOX_IOC_MAGIC,
+					  0x2a, sizeof(b)), &b));
+	EXPECT_EQ(2, b.b.done);
+	expect_zero_tail(_metadata, b.tail, "batch");
+	expect_zero_tail(_metadata, e[0].tail, "entry 0");
+	expect_zero_tail(_metadata, e[1].tail, "entry 1");
+	EXPECT_EQ(0, e[0].m.__pad);
+	EXPECT_EQ(0, e[1].m.__pad);
+}
+
+TEST_F(lk, oversized_call_result_gets_a_zeroed_tail_and_zero_reply_padding)
+{
+	struct {
+		struct msgbox_call c;
+		unsigned char tail[TAIL];
+	} c;
+	char rep[16], req[16];
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct msgbox_msg r = { .data = (uintptr_t)req, .len = sizeof(req) };
+
+		CHILD_CHECK(msgbox_recvmsg(self->fd, &r) == 0, 2);
+		CHILD_CHECK(msgbox_reply(self->fd, r.token, "ok", 2) == 0, 3);
+		_exit(0);
+	}
+	memset(&c, 0, sizeof(c));
+	c.c.request.data = (uintptr_t)"q";
+	c.c.request.len = 1;
+	c.c.request.type = 1;
+	c.c.reply.data = (uintptr_t)rep;
+	c.c.reply.len = sizeof(rep);
+	ASSERT_EQ(0, ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE, MSGBOX_IOC_MAGIC,
+					  0x24, sizeof(c)), &c));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(2, c.c.reply.len);
+	EXPECT_EQ(0, c.c.reply.__pad);
+	EXPECT_EQ(0, c.c.reply.__reserved[0]);
+	EXPECT_EQ(0, c.c.reply.__reserved[1]);
+	EXPECT_EQ(0, c.c.reply.token);
+	expect_zero_tail(_metadata, c.tail, "call");
+}
+
 TEST_HARNESS_MAIN

@@ -15,6 +15,7 @@ PKGS=(
 	linux-headers-amd64 linux-headers-6.12-amd64		# 6.1 and 6.12 kbuild
 	linux-source-6.12	# kselftest_harness.h (only shipped in this tarball)
 	dkms man-db groff-base pkgconf	# install tests: DKMS build, man --warnings, pkg-config
+	flex bison bc libelf-dev libssl-dev	# building the debug kernel (--kernel debug)
 	"$@"
 )
 
