@@ -800,4 +800,127 @@ TEST_F(uc, cancel_racing_sends_loses_and_duplicates_nothing)
 		EXPECT_EQ(1, seen[v]);
 }
 
+/* Fail the @n-th fault point of this thread's next system call. */
+static int fi_arm(int nth, int n)
+{
+	char b[16];
+	int l = snprintf(b, sizeof(b), "%d", n);
+
+	return write(nth, b, l) == l ? 0 : -1;
+}
+
+/* Was the armed point reached (and failed)?  Disarms. */
+static bool fi_fired(int nth)
+{
+	char b[16] = "";
+	ssize_t r = pread(nth, b, sizeof(b) - 1, 0);
+	bool fired = r > 0 && strtoul(b, NULL, 10) == 0;
+
+	if (write(nth, "0", 1) != 1 && errno != EFAULT)
+		perror("fail-nth");
+	return fired;
+}
+
+static void knob(const char *path, const char *val)
+{
+	int f = open(path, O_WRONLY);
+
+	if (f >= 0) {
+		if (write(f, val, strlen(val)) < 0)
+			perror(path);
+		close(f);
+	}
+}
+
+/*
+ * Fault injection (debug kernel only): a receive command issued with its
+ * N-th fault point failing, inline (a message waits) or parked (none
+ * yet), for every N until none is met.  Failing, it must fail cleanly
+ * (the submission: ENOMEM, EFAULT or EAGAIN; the completion: -ENOMEM or
+ * -EFAULT) and leave the message where it was; succeeding, it must
+ * deliver it intact.  kmemleak, scanned by the runner, checks the rest.
+ */
+TEST_F_TIMEOUT(uc, uring_receive_fails_cleanly_at_every_fault_point, 600)
+{
+	int nth, total = 0;
+
+	nth = open("/proc/thread-self/fail-nth", O_RDWR);
+	if (nth < 0)
+		SKIP(return, "no fail-nth: kernel without CONFIG_FAULT_INJECTION");
+	knob("/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
+	knob("/sys/kernel/debug/failslab/verbose", "0");
+	knob("/sys/kernel/debug/fail_usercopy/verbose", "0");
+	for (int parked = 0; parked < 2; parked++) {
+		unsigned int seq = 0;
+		bool queued = false;
+		int n;
+
+		for (n = 1; n < 5000; n++) {
+			struct msgbox_info info;
+			char buf[64], in[64];
+			struct msgbox_msg r;
+			bool fired;
+			int ret, e, res;
+
+			if (!parked && !queued) {
+				mb_fill(buf, sizeof(buf), ++seq);
+				ASSERT_EQ(0, msgbox_send(self->fd, buf, sizeof(buf), 0));
+				queued = true;
+			}
+			memset(in, 0, sizeof(in));
+			msg_init(&r, in, sizeof(in), 0, 0);
+			cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, n);
+			ASSERT_EQ(0, fi_arm(nth, n));
+			ret = io_uring_submit(&self->ring);
+			e = -ret;
+			fired = fi_fired(nth);
+			if (ret < 0) {
+				/* Not taken: submitted again, unharmed. */
+				ASSERT_TRUE(fired);
+				ASSERT_TRUE(e == ENOMEM || e == EFAULT || e == EAGAIN)
+					TH_LOG("point %d: submit errno %d", n, e);
+				ASSERT_EQ(1, io_uring_submit(&self->ring));
+			} else {
+				ASSERT_EQ(1, ret);
+			}
+			if (parked) {
+				res = reap(&self->ring, 20);
+				if (res == -ETIME) {
+					/* Parked: a message completes it. */
+					ASSERT_EQ(1, recv_waiters(self->fd));
+					mb_fill(buf, sizeof(buf), ++seq);
+					ASSERT_EQ(0, msgbox_send(self->fd, buf,
+								 sizeof(buf), 0));
+					res = reap(&self->ring, MB_WAIT_MS);
+					ASSERT_EQ(sizeof(buf), res);
+					ASSERT_TRUE(mb_check(in, sizeof(buf), seq));
+				} else {
+					ASSERT_TRUE(fired);
+					ASSERT_TRUE(res == -ENOMEM || res == -EFAULT)
+						TH_LOG("point %d: result %d", n, res);
+				}
+			} else {
+				res = reap(&self->ring, MB_WAIT_MS);
+				if (res == sizeof(buf)) {
+					ASSERT_TRUE(mb_check(in, sizeof(buf), seq));
+					queued = false;
+				} else {
+					ASSERT_TRUE(fired);
+					ASSERT_TRUE(res == -ENOMEM || res == -EFAULT)
+						TH_LOG("point %d: result %d", n, res);
+				}
+			}
+			ASSERT_EQ(0, msgbox_info(self->fd, &info));
+			ASSERT_EQ(queued ? 1 : 0, info.nr_msgs);
+			ASSERT_EQ(0, info.recv_waiters);
+			if (!fired)
+				break;
+		}
+		ASSERT_LT(1, n);
+		total += n - 1;
+	}
+	close(nth);
+	printf("# fault points: uring receive %d\n", total);
+}
+
 TEST_HARNESS_MAIN
