@@ -240,22 +240,20 @@ static bool msgbox_ucmd_claim_cancel(struct msgbox_ucmd *u, int err)
 }
 
 /*
- * A parked receive's deadline: claim it (under the list lock, which its
- * finish also takes, so it cannot vanish meanwhile) and end it in task.
- * A CLOCK_REALTIME deadline is looked at again, should the clock have
- * been set back since the work was queued.
+ * A parked receive's deadline: claim it and end it in task (its finish
+ * cancels this work synchronously, so it cannot vanish meanwhile).  A
+ * CLOCK_REALTIME deadline is looked at again, should the clock have been
+ * set back since the work was queued.
  */
 static void msgbox_ucmd_timeout(struct work_struct *work)
 {
 	struct msgbox_ucmd *u = container_of(to_delayed_work(work),
 					     struct msgbox_ucmd, timeout);
-	ktime_t now = u->rq.wait.clock == CLOCK_REALTIME ? ktime_get_real() :
-							   ktime_get();
+	unsigned long delay = msgbox_ucmd_delay(u);
 	bool mine;
 
-	if (ktime_before(now, u->rq.wait.deadline)) {
-		queue_delayed_work(system_wq, &u->timeout,
-				   msgbox_ucmd_delay(u));
+	if (delay) {
+		queue_delayed_work(system_wq, &u->timeout, delay);
 		return;
 	}
 	spin_lock(&msgbox_ucmd_lock);
