@@ -230,6 +230,7 @@ struct port {
 	struct io_uring ring;
 	bool ring_ok;
 	char *sysv;		/* long mtype + payload */
+	char *sbuf, *rbuf;	/* stream buffers, see port_open() */
 };
 
 static void chan_open(enum mech m, struct chan *c, int tag)
@@ -317,6 +318,14 @@ static void chan_close(enum mech m, struct chan *c)
  * may be NULL).  For ZeroMQ one PAIR socket carries both directions: side 0
  * binds @out's (or @in's) endpoint, side 1 connects to it.
  */
+static char *xalloc(size_t n);
+
+/* Messages a stream has in flight per side. */
+static int port_slots(enum mech m)
+{
+	return m == M_MSGBOX_BATCH ? BATCH : m == M_MSGBOX_URING ? URING_QD : 1;
+}
+
 static void port_open(struct port *p, enum mech m, struct chan *out,
 		      struct chan *in, int side)
 {
@@ -329,6 +338,13 @@ static void port_open(struct port *p, enum mech m, struct chan *out,
 		if (!p->sysv)
 			die("malloc");
 	}
+	/*
+	 * Stream buffers, allocated and touched here, before any clock
+	 * starts: room for every message a side has in flight at once, each
+	 * receive buffer as large as the largest message.
+	 */
+	p->sbuf = xalloc((size_t)port_slots(m) * MAX_SIZE);
+	p->rbuf = xalloc((size_t)port_slots(m) * MAX_SIZE);
 	if (m == M_MSGBOX_URING) {
 		int r = io_uring_queue_init(4 * URING_QD, &p->ring, 0);
 
@@ -371,6 +387,8 @@ static void port_close(struct port *p)
 	if (p->ring_ok)
 		io_uring_queue_exit(&p->ring);
 	free(p->sysv);
+	free(p->sbuf);
+	free(p->rbuf);
 }
 
 /* ---- one message at a time ------------------------------------------------ */
@@ -529,7 +547,7 @@ static void stream_send(struct port *p, size_t len, uint32_t from, uint32_t to)
 	uint32_t seq;
 
 	if (p->m == M_MSGBOX_BATCH) {
-		char *b = xalloc((size_t)BATCH * len);
+		char *b = p->sbuf;
 
 		for (seq = from; seq < to;) {
 			int k = to - seq < BATCH ? to - seq : BATCH, done;
@@ -544,9 +562,8 @@ static void stream_send(struct port *p, size_t len, uint32_t from, uint32_t to)
 				die("send batch");
 			seq += done;	/* a short batch resends the rest */
 		}
-		free(b);
 	} else if (p->m == M_MSGBOX_URING) {
-		char *b = xalloc((size_t)URING_QD * len);
+		char *b = p->sbuf;
 		int freeslot[URING_QD], nfree = URING_QD, inflight = 0;
 		struct io_uring_cqe *cqe;
 
@@ -572,15 +589,13 @@ static void stream_send(struct port *p, size_t len, uint32_t from, uint32_t to)
 				io_uring_cqe_seen(&p->ring, cqe);
 			}
 		}
-		free(b);
 	} else {
-		char *b = xalloc(len);
+		char *b = p->sbuf;
 
 		for (seq = from; seq < to; seq++) {
 			stamp(b, len, seq);
 			port_send(p, b, len);
 		}
-		free(b);
 	}
 }
 
@@ -590,7 +605,7 @@ static void stream_recv(struct port *p, size_t len, uint32_t from, uint32_t to)
 	uint32_t seq;
 
 	if (p->m == M_MSGBOX_BATCH) {
-		char *b = xalloc((size_t)BATCH * MAX_SIZE);
+		char *b = p->rbuf;
 
 		for (seq = from; seq < to;) {
 			int k = to - seq < BATCH ? to - seq : BATCH, n;
@@ -604,9 +619,8 @@ static void stream_recv(struct port *p, size_t len, uint32_t from, uint32_t to)
 			for (int j = 0; j < n; j++, seq++)
 				expect_seq(check(b + j * MAX_SIZE, m[j].len, len), seq);
 		}
-		free(b);
 	} else if (p->m == M_MSGBOX_URING) {
-		char *b = xalloc((size_t)URING_QD * MAX_SIZE);
+		char *b = p->rbuf;
 		uint8_t *seen = calloc(to - from, 1);
 		uint32_t posted = from, got = from;
 		struct io_uring_cqe *cqe;
@@ -648,13 +662,11 @@ static void stream_recv(struct port *p, size_t len, uint32_t from, uint32_t to)
 			}
 		}
 		free(seen);
-		free(b);
 	} else {
-		char *b = xalloc(MAX_SIZE);
+		char *b = p->rbuf;
 
 		for (seq = from; seq < to; seq++)
 			expect_seq(check(b, port_recv(p, b, len), len), seq);
-		free(b);
 	}
 }
 
@@ -764,7 +776,7 @@ static int stream_msgs(size_t len)
 {
 	if (quick)
 		return 2 * QUEUE_MSGS;	/* queues fill up */
-	return len <= KB ? 6000 : len <= 10 * KB ? 1500 : 200;
+	return len <= KB ? 20000 : len <= 10 * KB ? 3000 : 400;
 }
 
 /* Ping-pong of @len-byte messages; A on CPU 0, B on @cpu_b. */
