@@ -148,32 +148,44 @@ static void msgbox_rw_wait(struct kiocb *iocb, struct msgbox_wait *wait)
 static ssize_t msgbox_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct msgbox *mb = msgbox_file_box(iocb->ki_filp);
+	struct msgbox_direct direct = {};
 	struct msgbox_recv_args args;
 	struct msgbox_message *msg;
 	struct msgbox_wait wait;
+	ssize_t ret;
 	size_t len;
-	int ret;
 
 	if (mb->topic)
 		return -EOPNOTSUPP;
 	msgbox_recv_args_init(&args, 0, 0);
 	args.size = iov_iter_count(to);
 	msgbox_rw_wait(iocb, &wait);
+	/* read(2)'s one user buffer may take a large message directly. */
+	if (iter_is_ubuf(to) && !wait.nonblock) {
+		direct.ubuf = to->ubuf + to->iov_offset;
+		args.direct = &direct;
+	}
 	do {
 		ret = msgbox_recv(mb, &args, &wait, NULL, &msg);
 		if (ret)
-			return ret;
+			goto out;
 	} while (msgbox_discard_abandoned(mb, msg, false));
 	len = msg->len;
-	if (copy_to_iter(msg->payload->data, len, to) != len) {
+	if (!msg->payload) {
+		iov_iter_advance(to, len);	/* copied in already */
+	} else if (copy_to_iter(msg->payload->data, len, to) != len) {
 		msgbox_requeue(mb, msg);
-		return -EFAULT;
+		ret = -EFAULT;
+		goto out;
 	}
 	/* read(2) has no way to hand out a reply token. */
 	if (msg->call)
 		msgbox_call_fail(msg->call, -ECONNRESET);
 	msgbox_message_free(msg);
-	return len;
+	ret = len;
+out:
+	msgbox_direct_release(&direct);
+	return ret;
 }
 
 static ssize_t msgbox_write_iter(struct kiocb *iocb, struct iov_iter *from)
@@ -187,14 +199,36 @@ static ssize_t msgbox_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (len > READ_ONCE(mb->max_msg_size))
 		return -EMSGSIZE;
-	msg = msgbox_message_alloc(len, MSGBOX_TYPE_DEFAULT, 0);
+	msg = msgbox_message_alloc_bare(len, MSGBOX_TYPE_DEFAULT, 0);
 	if (!msg)
 		return -ENOMEM;
+	msgbox_rw_wait(iocb, &wait);
+	/* write(2)'s one user buffer may go straight to a waiting receiver. */
+	if (len >= MSGBOX_DIRECT_MIN && !mb->topic && iter_is_ubuf(from) &&
+	    !(iocb->ki_flags & IOCB_NOWAIT) && READ_ONCE(mb->nr_recv_waiters)) {
+		struct msgbox_direct src = {
+			.ubuf = from->ubuf + from->iov_offset,
+		};
+
+		ret = -EAGAIN;
+		if (!msgbox_direct_pin(&src, len, false)) {
+			ret = msgbox_send_direct(mb, msg, &src, &wait, &id);
+			msgbox_direct_release(&src);
+		}
+		if (!ret) {
+			iov_iter_advance(from, len);
+			return len;
+		}
+		if (ret != -EAGAIN)
+			goto out_free;
+	}
+	ret = msgbox_message_add_payload(msg);
+	if (ret)
+		goto out_free;
 	if (!copy_from_iter_full(msg->payload->data, len, from)) {
 		ret = -EFAULT;
 		goto out_free;
 	}
-	msgbox_rw_wait(iocb, &wait);
 	if (mb->topic)
 		ret = msgbox_publish(mb, msg, &wait, &id);
 	else
@@ -272,9 +306,62 @@ static bool msgbox_track_add(struct msgbox_file *mf, struct msgbox_track *t,
 }
 
 /*
+ * Send @msg, a bare header, straight into a waiting receiver's buffer from
+ * the sender's (pinned for the copy).  -EAGAIN: send it the usual way
+ * (also when the sender's buffer cannot be pinned: that way reports the
+ * fault).
+ */
+static int msgbox_do_send_direct(struct msgbox *mb, struct msgbox_message *msg,
+				 struct msgbox_msg *m,
+				 const struct msgbox_wait *wait)
+{
+	struct msgbox_direct src = { .ubuf = u64_to_user_ptr(m->data) };
+	int ret;
+
+	if (msgbox_direct_pin(&src, m->len, false))
+		return -EAGAIN;
+	ret = msgbox_send_direct(mb, msg, &src, wait, &m->id);
+	msgbox_direct_release(&src);
+	return ret;
+}
+
+/*
+ * The checks every send makes, in the order that decides which errno a
+ * caller sees, and its wait mode into @wait.  @nowait: never sleep
+ * (io_uring), so MSGBOX_MSG_WAIT_ACK, which waits after sending, is
+ * refused.
+ */
+static int msgbox_send_check(struct file *file, const struct msgbox_msg *m,
+			     bool nowait, struct msgbox_wait *wait)
+{
+	struct msgbox *mb = msgbox_file_box(file);
+	int ret;
+
+	if (!(file->f_mode & FMODE_WRITE))
+		return -EBADF;
+	ret = msgbox_msg_check(file, m, MSGBOX_MSG_SEND_FLAGS, wait);
+	if (ret)
+		return ret;
+	if (nowait) {
+		if (m->flags & MSGBOX_MSG_WAIT_ACK)
+			return -EINVAL;
+		wait->nonblock = true;
+	}
+	if (m->type < 1 || m->priority > MSGBOX_PRIO_MAX || m->token)
+		return -EINVAL;
+	/* A publication has no single receiver to wait for or track. */
+	if (mb->topic && (m->flags & (MSGBOX_MSG_SYNC | MSGBOX_MSG_TRACK |
+				      MSGBOX_MSG_WAIT_ACK)))
+		return -EINVAL;
+	if (m->len > READ_ONCE(mb->max_msg_size))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
  * Send one struct msgbox_msg, already copied in to @mp; @uarg is where it
- * came from, for the id written back.  @nowait: never sleep (io_uring), so
- * MSGBOX_MSG_WAIT_ACK, which waits after sending, is refused.
+ * came from, for the id written back.  @nowait: as for
+ * msgbox_send_check().
  */
 static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 			   struct msgbox_msg __user *uarg, bool nowait,
@@ -286,29 +373,15 @@ static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 	struct msgbox_message *msg;
 	struct msgbox_msg m = *mp;
 	struct msgbox_wait wait;
-	bool tracked;
+	bool tracked, direct;
 	int ret;
 
-	if (!(file->f_mode & FMODE_WRITE))
-		return -EBADF;
-	ret = msgbox_msg_check(file, &m, MSGBOX_MSG_SEND_FLAGS, &wait);
+	ret = msgbox_send_check(file, &m, nowait, &wait);
 	if (ret)
 		return ret;
-	if (nowait) {
-		if (m.flags & MSGBOX_MSG_WAIT_ACK)
-			return -EINVAL;
-		wait.nonblock = true;
-	}
 	if (!mb->topic)
 		wait.batch = batch;
-	if (m.type < 1 || m.priority > MSGBOX_PRIO_MAX || m.token)
-		return -EINVAL;
 	tracked = m.flags & (MSGBOX_MSG_TRACK | MSGBOX_MSG_WAIT_ACK);
-	/* A publication has no single receiver to wait for or track. */
-	if (mb->topic && (m.flags & MSGBOX_MSG_SYNC || tracked))
-		return -EINVAL;
-	if (m.len > READ_ONCE(mb->max_msg_size))
-		return -EMSGSIZE;
 	/* Room for the status before sending, so that a sent message is. */
 	if ((m.flags & MSGBOX_MSG_TRACK) &&
 	    READ_ONCE(mf->nr_tracked) >= MSGBOX_TRACK_MAX)
@@ -322,18 +395,31 @@ static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 		if (!track)
 			return -ENOMEM;
 	}
-	msg = msgbox_message_alloc(m.len, m.type, m.priority);
+	/* A large message and a receiver waiting: try the one-copy path. */
+	direct = m.len >= MSGBOX_DIRECT_MIN && !mb->topic &&
+		 READ_ONCE(mb->nr_recv_waiters);
+	msg = msgbox_message_alloc_bare(m.len, m.type, m.priority);
 	if (!msg) {
 		ret = -ENOMEM;
 		goto out_put;
 	}
+	msgbox_message_set_ttl(msg, m.ttl_ns);
+	if (track)
+		msg->track = msgbox_track_get(track);
+	if (direct) {
+		ret = msgbox_do_send_direct(mb, msg, &m, &wait);
+		if (!ret)
+			goto sent;
+		if (ret != -EAGAIN)
+			goto out_free;
+	}
+	ret = msgbox_message_add_payload(msg);
+	if (ret)
+		goto out_free;
 	if (copy_from_user(msg->payload->data, u64_to_user_ptr(m.data), m.len)) {
 		ret = -EFAULT;
 		goto out_free;
 	}
-	msgbox_message_set_ttl(msg, m.ttl_ns);
-	if (track)
-		msg->track = msgbox_track_get(track);
 	if (mb->topic)
 		ret = msgbox_publish(mb, msg, &wait, &m.id);
 	else
@@ -341,6 +427,7 @@ static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 				  &m.id);
 	if (ret)
 		goto out_free;
+sent:
 	/*
 	 * Writability of the id was checked before sending; should the
 	 * mapping vanish since, the message is sent all the same and an
@@ -434,7 +521,9 @@ static bool msgbox_copy_msg_out(void __user *uarg, size_t usize,
 	m->sender_tid = pid_vnr(msg->tid);
 	m->sender_uid = from_kuid_munged(current_user_ns(), msg->uid);
 	m->sender_gid = from_kgid_munged(current_user_ns(), msg->gid);
-	if (copy_to_user(u64_to_user_ptr(m->data), msg->payload->data, len))
+	/* A direct message's payload is in the caller's buffer already. */
+	if (msg->payload &&
+	    copy_to_user(u64_to_user_ptr(m->data), msg->payload->data, len))
 		return false;
 	return !msgbox_copy_out(uarg, usize, m, sizeof(*m));
 }
@@ -521,8 +610,12 @@ int msgbox_recv_req_init(struct file *file, struct msgbox_recv_req *rq,
 	rq->uarg = uarg;
 	rq->usize = usize;
 	rq->copy = NULL;
+	memset(&rq->direct, 0, sizeof(rq->direct));
+	rq->direct.ubuf = u64_to_user_ptr(m->data);
 	msgbox_recv_args_init(&rq->args, m->type, m->flags);
 	rq->args.size = min_t(u64, m->len, SIZE_MAX);
+	if (!rq->args.peek && !rq->args.ack)
+		rq->args.direct = &rq->direct;
 	if (m->flags & MSGBOX_MSG_FROM) {
 		rq->args.from = find_get_pid(m->sender_pid);
 		if (!rq->args.from || m->sender_pid <= 0) {
@@ -546,6 +639,7 @@ void msgbox_recv_req_release(struct msgbox_recv_req *rq)
 	if (rq->copy)
 		msgbox_message_header_free(rq->copy);
 	put_pid(rq->args.from);
+	msgbox_direct_release(&rq->direct);
 }
 
 /**
@@ -559,7 +653,11 @@ void msgbox_recv_req_return(struct file *file, struct msgbox_recv_req *rq,
 {
 	struct msgbox *mb = msgbox_file_box(file);
 
-	if (rq->args.peek) {
+	if (!msg->payload && msgbox_message_undirect(msg, &rq->direct)) {
+		/* Copied straight in, and no memory to take it back. */
+		msgbox_count_drops(mb, 1);
+		msgbox_message_free(msg);
+	} else if (rq->args.peek) {
 		rq->copy = NULL;
 		msgbox_message_free(msg);	/* a copy: the original stays */
 	} else if (rq->args.ack) {
@@ -735,7 +833,7 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 
 	/* The peers wake once, at the end (or before an entry sleeps). */
 	msgbox_wake_batch_init(&wb, msgbox_file_box(file));
-	for (i = 0; i < b.count; i++) {
+	for (i = 0; i < b.count;) {
 		void __user *u = u64_to_user_ptr(b.msgs + (u64)i * b.msg_size);
 
 		/*
@@ -753,6 +851,7 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 				     msgbox_do_send(file, &m, u, nowait, &wb);
 		if (ret)
 			break;
+		i++;
 	}
 	msgbox_wake_batch_flush(&wb);
 	b.done = i;

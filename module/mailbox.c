@@ -301,25 +301,31 @@ static void msgbox_payload_free(struct msgbox_payload *p)
  */
 struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority)
 {
+	struct msgbox_message *msg = msgbox_message_alloc_bare(len, type,
+							       priority);
+
+	if (msg && msgbox_message_add_payload(msg)) {
+		msgbox_message_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/*
+ * A header for a message of @len bytes without its payload yet: for
+ * msgbox_send_direct(), or msgbox_message_add_payload() later.
+ */
+struct msgbox_message *msgbox_message_alloc_bare(size_t len, s64 type,
+						 u32 priority)
+{
 	struct msgbox_message *msg;
 
 	/* Zeroed: no field can ever reach userspace uninitialised. */
 	msg = kmem_cache_zalloc(msgbox_msg_cache, GFP_KERNEL);
 	if (!msg)
 		return NULL;
-	msg->payload = msgbox_payload_alloc(len);
-	if (!msg->payload) {
-		kmem_cache_free(msgbox_msg_cache, msg);
-		return NULL;
-	}
-	refcount_set(&msg->payload->ref, 1);
-	msg->payload->len = len;
-	msg->sync = NULL;
-	msg->call = NULL;
-	msg->deliveries = 0;
 	RB_CLEAR_NODE(&msg->node);
 	msg->len = len;
-	msg->id = 0;
 	msg->type = type;
 	msg->priority = priority;
 	msg->send_time_ns = ktime_get_real_ns();
@@ -328,6 +334,17 @@ struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority)
 	msg->uid = current_euid();
 	msg->gid = current_egid();
 	return msg;
+}
+
+/* Give a bare header its (uninitialised) payload of msg->len bytes. */
+int msgbox_message_add_payload(struct msgbox_message *msg)
+{
+	msg->payload = msgbox_payload_alloc(msg->len);
+	if (!msg->payload)
+		return -ENOMEM;
+	refcount_set(&msg->payload->ref, 1);
+	msg->payload->len = msg->len;
+	return 0;
 }
 
 /* A bare header, for a peeked copy; freed with msgbox_message_header_free(). */
@@ -387,7 +404,7 @@ void msgbox_message_free(struct msgbox_message *msg)
 		msgbox_call_fail(msg->call, -EIDRM);
 		msgbox_call_put(msg->call);
 	}
-	if (refcount_dec_and_test(&msg->payload->ref))
+	if (msg->payload && refcount_dec_and_test(&msg->payload->ref))
 		msgbox_payload_free(msg->payload);
 	put_pid(msg->tgid);
 	put_pid(msg->tid);
@@ -407,6 +424,7 @@ static void msgbox_accept(struct msgbox *mb, struct msgbox_message *msg)
 {
 	lockdep_assert_held(&mb->lock);
 	msg->id = mb->next_id++;
+	mb->last_len = msg->len;
 	msg->queued_ns = ktime_get_ns();
 	mb->sent++;
 	mb->stats.last_send_ns = msg->queued_ns;
@@ -419,6 +437,8 @@ static bool msgbox_admit_senders(struct msgbox *mb,
 				 struct msgbox_wake_list *wl);
 static void msgbox_wake_pollers(struct msgbox *mb, __poll_t mask);
 static void msgbox_wake_up(struct msgbox_wake_list *wl);
+static void msgbox_wakes(struct msgbox *mb, const struct msgbox_wait *wait,
+			 struct msgbox_wake_list *wl, __poll_t mask);
 
 /*
  * Account a message taken by @receiver, from the queue or handed over, and
@@ -694,6 +714,168 @@ static bool msgbox_hand_over(struct msgbox *mb, struct msgbox_message *msg,
 		return true;
 	}
 	return false;
+}
+
+/**
+ * msgbox_direct_pin() - pin the first @len bytes of a user buffer.
+ * @d:     the buffer (@d->ubuf set); on success @d->pages and the rest.
+ * @len:   bytes to pin, at most the mailbox's message size limit.
+ * @write: the kernel will write into it (a receiver's buffer).
+ *
+ * Return: 0, -ENOMEM or -EFAULT (nothing pinned then).
+ */
+int msgbox_direct_pin(struct msgbox_direct *d, size_t len, bool write)
+{
+	unsigned long addr = (unsigned long)d->ubuf;
+	unsigned int nr = DIV_ROUND_UP(offset_in_page(addr) + len, PAGE_SIZE);
+	int got;
+
+	d->tried = true;
+	d->pages = kvmalloc_array(nr, sizeof(*d->pages), GFP_KERNEL);
+	if (!d->pages)
+		return -ENOMEM;
+	got = pin_user_pages_fast(addr & PAGE_MASK, nr, write ? FOLL_WRITE : 0,
+				  d->pages);
+	if (got != nr) {
+		if (got > 0)
+			unpin_user_pages(d->pages, got);
+		kvfree(d->pages);
+		d->pages = NULL;
+		return got < 0 ? got : -EFAULT;
+	}
+	d->nr_pages = nr;
+	d->len = len;
+	return 0;
+}
+
+/* Unpin what msgbox_direct_pin() pinned, dirtying what a sender filled. */
+void msgbox_direct_release(struct msgbox_direct *d)
+{
+	if (!d->pages)
+		return;
+	unpin_user_pages_dirty_lock(d->pages, d->nr_pages, d->filled);
+	kvfree(d->pages);
+	d->pages = NULL;
+	d->nr_pages = 0;
+	d->len = 0;
+}
+
+/* Copy @len bytes between two pinned buffers (no fault can occur). */
+static void msgbox_direct_copy(const struct msgbox_direct *dst,
+			       const struct msgbox_direct *src, size_t len)
+{
+	size_t doff = offset_in_page(dst->ubuf), soff = offset_in_page(src->ubuf);
+	size_t done = 0;
+
+	while (done < len) {
+		size_t d = doff + done, s = soff + done;
+		size_t n = min3(len - done, PAGE_SIZE - offset_in_page(d),
+				PAGE_SIZE - offset_in_page(s));
+
+		memcpy_page(dst->pages[d >> PAGE_SHIFT], offset_in_page(d),
+			    src->pages[s >> PAGE_SHIFT], offset_in_page(s), n);
+		done += n;
+		cond_resched();
+	}
+}
+
+/**
+ * msgbox_send_direct() - copy a message straight into a sleeping receiver.
+ * @mb:   the mailbox.
+ * @msg:  a bare header (msgbox_message_alloc_bare()).
+ * @src:  the sender's buffer holding the payload, pinned.
+ * @wait: how the send waits (only its batch, if any, is used).
+ * @idp:  on success, the id the message was given.
+ *
+ * Binder's one copy, for receivers that are already waiting: if the
+ * receiver that msgbox_hand_over() would choose sleeps with its buffer
+ * pinned, it is claimed under the lock and the payload goes from page to
+ * page after the unlock, with no kernel buffer between (and no allocation
+ * of one: under init_on_alloc that is a second pass over the bytes too).
+ * The claimed receiver waits for the result without a timeout; the copy
+ * cannot fault, both buffers being pinned, so that wait is short.
+ * Anything else (no such receiver, senders asleep ahead of this one, a
+ * receiver in ack or peek mode, with a selector, buffer or mode the plain
+ * path must judge) is left to msgbox_send().
+ *
+ * Return: 0 (the mailbox owns @msg), -EAGAIN (send it the usual way) or
+ * -EIDRM.
+ */
+int msgbox_send_direct(struct msgbox *mb, struct msgbox_message *msg,
+		       const struct msgbox_direct *src,
+		       const struct msgbox_wait *wait, u64 *idp)
+{
+	struct msgbox_wake_list wl;
+	struct msgbox_waiter *w;
+	struct msgbox_direct *dst = NULL;
+
+	msgbox_wake_list_init(&wl);
+	spin_lock(&mb->lock);
+	if (mb->dead) {
+		spin_unlock(&mb->lock);
+		return -EIDRM;
+	}
+	if (!list_empty(&mb->send_waiters))
+		goto out_again;
+	list_for_each_entry(w, &mb->recv_waiters, list) {
+		if (!msgbox_selects(w->args, msg))
+			continue;
+		/* The receiver msgbox_hand_over() would pick: direct or not. */
+		dst = w->args->direct;
+		if (w->complete || w->args->peek || w->args->ack || !dst ||
+		    !dst->pages || dst->len < msg->len)
+			goto out_again;
+		break;
+	}
+	if (!dst)
+		goto out_again;
+	mb->nr_recv_waiters--;
+	msgbox_accept(mb, msg);
+	msgbox_took(mb, msg, w->task, false, &wl);
+	mb->stats.direct++;
+	w->msg = msg;
+	dst->filled = true;
+	waiter_claim(mb, &wl, w, 0);
+	*idp = msg->id;
+	spin_unlock(&mb->lock);
+	msgbox_direct_copy(dst, src, msg->len);
+	msgbox_wakes(mb, wait, &wl, 0);
+	return 0;
+
+out_again:
+	spin_unlock(&mb->lock);
+	return -EAGAIN;
+}
+
+/**
+ * msgbox_message_undirect() - give a direct message its payload back.
+ * @msg: a message msgbox_send_direct() copied into @d.
+ * @d:   the receiver's pinned buffer, holding the payload.
+ *
+ * For a receive that got a direct message and then failed (its metadata
+ * could not be written out): the message goes back to the queue, and so
+ * needs its bytes in the kernel again.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int msgbox_message_undirect(struct msgbox_message *msg,
+			    const struct msgbox_direct *d)
+{
+	size_t off = offset_in_page(d->ubuf), done = 0;
+	int ret;
+
+	ret = msgbox_message_add_payload(msg);
+	if (ret)
+		return ret;
+	while (done < msg->len) {
+		size_t o = off + done;
+		size_t n = min(msg->len - done, PAGE_SIZE - offset_in_page(o));
+
+		memcpy_from_page(msg->payload->data + done,
+				 d->pages[o >> PAGE_SHIFT], offset_in_page(o), n);
+		done += n;
+	}
+	return 0;
 }
 
 /* @w's message is queued: from now on @w waits for a receiver to take it. */
@@ -1025,6 +1207,23 @@ out_unlock:
 	return ret;
 }
 
+/*
+ * Is a receive about to sleep worth pinning its buffer for?  Once per
+ * receive, when the last message sent here was large enough for
+ * msgbox_send_direct() and the buffer could hold such a message: a
+ * stream of large messages is the case it serves.
+ */
+static bool msgbox_want_direct(struct msgbox *mb,
+			       const struct msgbox_recv_args *args)
+{
+	struct msgbox_direct *d = args->direct;
+
+	lockdep_assert_held(&mb->lock);
+	return d && !d->tried && !args->peek && !args->ack &&
+	       args->size >= MSGBOX_DIRECT_MIN &&
+	       mb->last_len >= MSGBOX_DIRECT_MIN;
+}
+
 /**
  * msgbox_recv() - take (or peek at) the first message @args selects.
  * @mb:   the mailbox.
@@ -1116,6 +1315,16 @@ again:
 		spin_unlock(&mb->lock);
 		msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM);
 		return -EIOCBQUEUED;
+	}
+	if (msgbox_want_direct(mb, args)) {
+		/* Room for a message up to twice the last one's size. */
+		size_t len = min3(args->size, (size_t)mb->max_msg_size,
+				  (size_t)(2 * mb->last_len));
+
+		/* Pinning may sleep: pin, then look again. */
+		spin_unlock(&mb->lock);
+		msgbox_direct_pin(args->direct, len, true);
+		goto again;
 	}
 	w.task = current;
 	w.msg = NULL;
@@ -1329,6 +1538,7 @@ static void msgbox_fill_stats(const struct msgbox_stats *st,
 	info->dead_lettered = st->dead_lettered;
 	info->redelivered = st->redelivered;
 	info->expired = st->expired;
+	info->direct = st->direct;
 	if (total) {
 		info->lat_p50_ns = msgbox_lat_percentile(st->lat_hist, total, 500);
 		info->lat_p90_ns = msgbox_lat_percentile(st->lat_hist, total, 900);

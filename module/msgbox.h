@@ -80,7 +80,9 @@ struct msgbox_payload {
  *             reference), else NULL.
  * @track:     its delivery status, for a tracked message (a reference
  *             until the status is final), else NULL.
- * @payload:   the bytes.
+ * @payload:   the bytes; NULL for a message copied straight into its
+ *             receiver's buffer (msgbox_send_direct()), which only that
+ *             receiver ever holds.
  */
 struct msgbox_message {
 	struct rb_node node;
@@ -111,6 +113,35 @@ enum msgbox_sel_mode {
 	MSGBOX_SEL_LESSEQUAL,	/* type -T < 0: lowest type <= T */
 };
 
+/*
+ * Messages of at least this many bytes go straight from the sender's
+ * buffer into a sleeping receiver's when they can: one copy, no kernel
+ * buffer (see msgbox_send_direct()).
+ */
+#define MSGBOX_DIRECT_MIN	(16 * 1024)
+
+/**
+ * struct msgbox_direct - a user buffer pinned for a one-copy transfer
+ * @ubuf:     the buffer's user address.
+ * @pages:    its pinned pages, or NULL.
+ * @nr_pages: length of @pages.
+ * @len:      bytes of the buffer pinned, from @ubuf.
+ * @tried:    pinning was attempted (it is not attempted twice).
+ * @filled:   a sender copied a message into it: dirty its pages.
+ *
+ * Owned by one send or receive.  A receiver's is read by the sender that
+ * claimed the receiver's waiter under msgbox.lock; the receiver waits for
+ * that sender to publish the result before it releases the pages.
+ */
+struct msgbox_direct {
+	void __user *ubuf;
+	struct page **pages;
+	unsigned int nr_pages;
+	size_t len;
+	bool tried;
+	bool filled;
+};
+
 /**
  * struct msgbox_recv_args - what a receive asks for
  * @size:  the caller's buffer size.
@@ -121,6 +152,9 @@ enum msgbox_sel_mode {
  * @ack:   acknowledged delivery: the message stays in flight, counted
  *         against the capacity, until settled (msgbox_settle()).
  * @trunc: take a message larger than @size.
+ * @direct: a receive into a user buffer, which may be pinned before it
+ *         sleeps so that a large message is copied there directly, or
+ *         NULL.
  */
 struct msgbox_recv_args {
 	size_t size;
@@ -130,6 +164,7 @@ struct msgbox_recv_args {
 	bool peek;
 	bool ack;
 	bool trunc;
+	struct msgbox_direct *direct;
 };
 
 /*
@@ -238,6 +273,7 @@ struct msgbox_wait {
  * @dead_lettered: messages moved to the dead-letter mailbox.
  * @redelivered:   messages put back for redelivery.
  * @expired:       messages discarded because their time to live ran out.
+ * @direct:        messages copied straight into a receiver's buffer.
  * @lat_hist:      queueing latency histogram, see struct msgbox_info.
  */
 struct msgbox_stats {
@@ -254,6 +290,7 @@ struct msgbox_stats {
 	u64 dead_lettered;
 	u64 redelivered;
 	u64 expired;
+	u64 direct;
 	u64 lat_hist[MSGBOX_LAT_BUCKETS];
 };
 
@@ -282,6 +319,8 @@ struct msgbox_stats {
  * @nr_recv_waiters: length of @recv_waiters.
  * @nr_send_waiters: length of @send_waiters.
  * @nr_sync_waiters: length of @sync_waiters.
+ * @last_len:     length of the last accepted message: a hint whether a
+ *                receive should pin its buffer (msgbox_want_direct()).
  * @next_id:      id of the next accepted message.
  * @sent:         messages accepted.
  * @received:     messages taken.
@@ -334,6 +373,7 @@ struct msgbox {
 	u32 nr_recv_waiters;
 	u32 nr_send_waiters;
 	u32 nr_sync_waiters;
+	u64 last_len;
 	u64 next_id;
 	u64 sent;
 	u64 received;
@@ -376,6 +416,16 @@ void msgbox_put(struct msgbox *mb);
 void msgbox_kill(struct msgbox *mb);
 
 struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority);
+struct msgbox_message *msgbox_message_alloc_bare(size_t len, s64 type,
+						 u32 priority);
+int msgbox_message_add_payload(struct msgbox_message *msg);
+int msgbox_direct_pin(struct msgbox_direct *d, size_t len, bool write);
+void msgbox_direct_release(struct msgbox_direct *d);
+int msgbox_message_undirect(struct msgbox_message *msg,
+			    const struct msgbox_direct *d);
+int msgbox_send_direct(struct msgbox *mb, struct msgbox_message *msg,
+		       const struct msgbox_direct *src,
+		       const struct msgbox_wait *wait, u64 *idp);
 void msgbox_message_free(struct msgbox_message *msg);
 struct msgbox_message *msgbox_message_copy(const struct msgbox_message *msg);
 void msgbox_message_set_ttl(struct msgbox_message *msg, u64 ttl_ns);
@@ -486,11 +536,13 @@ bool msgbox_call_abandon(struct msgbox_pending_call *call);
  * @copy:  for a peek, the header the peeked copy goes into, else NULL.
  * @uarg:  where the result goes.
  * @usize: the caller's size of struct msgbox_msg.
+ * @direct: the caller's buffer, if pinned for a direct copy.
  */
 struct msgbox_recv_req {
 	struct msgbox_msg m;
 	struct msgbox_recv_args args;
 	struct msgbox_wait wait;
+	struct msgbox_direct direct;
 	struct msgbox_message *copy;
 	void __user *uarg;
 	size_t usize;

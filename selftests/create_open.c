@@ -832,7 +832,7 @@ TEST(abi_struct_sizes_match_ver0_constants)
 	EXPECT_EQ(MSGBOX_CREATE_SIZE_VER0, sizeof(struct msgbox_create));
 	EXPECT_EQ(MSGBOX_OPEN_SIZE_VER0, sizeof(struct msgbox_open));
 	EXPECT_EQ(MSGBOX_MSG_SIZE_VER0, sizeof(struct msgbox_msg));
-	EXPECT_EQ(MSGBOX_INFO_SIZE_VER0, sizeof(struct msgbox_info));
+	EXPECT_EQ(MSGBOX_INFO_SIZE_VER1, sizeof(struct msgbox_info));
 	/* Every field 64-bit clean: same layout for 32-bit callers. */
 	EXPECT_EQ(0, sizeof(struct msgbox_create) % 8);
 	EXPECT_EQ(0, sizeof(struct msgbox_msg) % 8);
@@ -842,6 +842,25 @@ TEST(abi_struct_sizes_match_ver0_constants)
 /* The same ioctl number with another structure size. */
 #define IOC_RESIZED(cmd, size) \
 	_IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), (size))
+
+/* A program built against the first struct msgbox_info keeps working. */
+TEST_F(co, info_of_the_first_size_still_works)
+{
+	struct msgbox_info info;
+	int fd = mb_create(self->name, 4, 64, 256, MB_RW);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, msgbox_send(fd, "m", 1, 0));
+	memset(&info, 0xa5, sizeof(info));
+	ASSERT_EQ(0, ioctl(fd, IOC_RESIZED(MSGBOX_IOC_INFO, MSGBOX_INFO_SIZE_VER0), &info));
+	EXPECT_EQ(1, info.nr_msgs);
+	EXPECT_EQ(4, info.max_msgs);
+	/* Nothing written past the size the caller gave. */
+	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ull, info.direct);
+	ASSERT_EQ(0, msgbox_info(fd, &info));
+	EXPECT_EQ(0, info.direct);
+	EXPECT_EQ(0, close(fd));
+}
 
 TEST_F(co, unknown_ioctl_gives_ENOTTY)
 {

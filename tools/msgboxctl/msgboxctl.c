@@ -546,7 +546,7 @@ static void info_json(const struct msgbox_info *i)
 	printf(",\"mode\":\"%04o\",\"flags\":", i->mode);
 	flags_json(i->flags);
 	JU(hwm_msgs); JU(hwm_bytes); JU(timed_out); JU(rejected);
-	JU(dropped); JU(expired); JU(subscribers);
+	JU(dropped); JU(expired); JU(direct); JU(subscribers);
 	JU(in_flight); JU(redelivered); JU(dead_lettered);
 	JU(max_deliveries); JU(ack_timeout_ns);
 	JS(inbox_pid); JS(last_send_pid); JS(last_recv_pid);
@@ -575,6 +575,7 @@ static void info_text(const struct msgbox_info *i)
 	printf("%-15s %u\n", "max_msg_size:", i->max_msg_size);
 	printf("%-15s %llu\n", "sent:", (unsigned long long)i->sent);
 	printf("%-15s %llu\n", "received:", (unsigned long long)i->received);
+	printf("%-15s %llu\n", "one-copy:", (unsigned long long)i->direct);
 	printf("%-15s %u receivers, %u senders\n", "waiting:",
 	       i->recv_waiters, i->send_waiters);
 	printf("%-15s %llu full, %llu timed out, %llu dropped, %llu expired\n",

@@ -455,6 +455,11 @@ struct msgbox_call {
  *                receiver counts there or just above), bucket i >= 1 those
  *                in [2^(i-1), 2^i) ns, and the last bucket everything from
  *                2^(MSGBOX_LAT_BUCKETS-2) ns (about 1 s) up.
+ * @direct:       messages copied straight from the sender's buffer into
+ *                that of a receiver already waiting, with no kernel copy
+ *                between (messages of 16 KiB and more, received by
+ *                MSGBOX_IOC_RECV or a receive batch).  Not in the first
+ *                version of this structure (MSGBOX_INFO_SIZE_VER0).
  */
 struct msgbox_info {
 	__u32 max_msgs;
@@ -497,9 +502,11 @@ struct msgbox_info {
 	__u64 expired;
 	__u64 ack_timeout_ns;
 	__u64 lat_hist[MSGBOX_LAT_BUCKETS];
+	__u64 direct;
 };
 
 #define MSGBOX_INFO_SIZE_VER0	544
+#define MSGBOX_INFO_SIZE_VER1	552	/* adds @direct */
 
 /**
  * struct msgbox_setattr - argument of MSGBOX_IOC_SETATTR
