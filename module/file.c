@@ -807,6 +807,110 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 			      _IOC_SIZE(cmd), false, NULL);
 }
 
+/* Plain entries a send batch prepares, then queues under one lock. */
+#define MSGBOX_BATCH_CHUNK	16
+
+/*
+ * Send up to MSGBOX_BATCH_CHUNK entries of batch @b from entry @i on, as
+ * long as they are plain: nothing to do but queue them (no rendezvous,
+ * tracking, timeout or one-copy transfer).  Each is checked, allocated and
+ * copied in as msgbox_do_send() would, then all are queued under one lock
+ * (msgbox_send_many()); those that find no room then are sent one by one,
+ * waiting as their own flags say.  The sender's id fields are written with
+ * what they held (a check they can be written back) before any is queued.
+ *
+ * Return: the entries sent (0 if entry @i is not plain); *errp is the
+ * error of the entry after them, or 0 if none failed.
+ */
+static u32 msgbox_send_chunk(struct file *file, const struct msgbox_batch *b,
+			     u32 i, bool nowait, struct msgbox_wake_batch *wb,
+			     int *errp)
+{
+	struct msgbox_message *msgs[MSGBOX_BATCH_CHUNK];
+	struct msgbox_msg __user *us[MSGBOX_BATCH_CHUNK];
+	struct msgbox *mb = msgbox_file_box(file);
+	bool nonblock[MSGBOX_BATCH_CHUNK];
+	u64 ids[MSGBOX_BATCH_CHUNK];
+	struct msgbox_wait wait;
+	u32 n = 0, j, done = 0;
+	int err = 0, sent;
+
+	if (mb->topic)
+		goto out;
+	while (n < MSGBOX_BATCH_CHUNK && i + n < b->count) {
+		struct msgbox_msg __user *u =
+			u64_to_user_ptr(b->msgs + (u64)(i + n) * b->msg_size);
+		struct msgbox_message *msg;
+		struct msgbox_msg m;
+
+		err = copy_struct_from_user(&m, sizeof(m), u, b->msg_size);
+		if (err)
+			break;
+		if ((m.flags & ~MSGBOX_MSG_NONBLOCK) ||
+		    m.len >= MSGBOX_DIRECT_MIN)
+			break;		/* not plain: msgbox_do_send() */
+		err = msgbox_send_check(file, &m, nowait, &wait);
+		if (!err && put_user(m.id, &u->id))
+			err = -EFAULT;
+		if (err)
+			break;
+		msg = msgbox_message_alloc(m.len, m.type, m.priority);
+		if (!msg) {
+			err = -ENOMEM;
+			break;
+		}
+		if (copy_from_user(msg->payload->data, u64_to_user_ptr(m.data),
+				   m.len)) {
+			msgbox_message_free(msg);
+			err = -EFAULT;
+			break;
+		}
+		msgbox_message_set_ttl(msg, m.ttl_ns);
+		msgs[n] = msg;
+		us[n] = u;
+		nonblock[n] = wait.nonblock;
+		n++;
+	}
+	if (!n)
+		goto out;
+
+	/* Plain entries differ only in whether they may sleep. */
+	memset(&wait, 0, sizeof(wait));
+	wait.sig_err = -ERESTARTSYS;
+	wait.clock = CLOCK_MONOTONIC;
+	wait.batch = wb;
+	sent = msgbox_send_many(mb, msgs, n, &wait, ids);
+	for (j = 0; j < n; j++) {
+		int ret = 0;
+
+		/* Not accepted at once: this one is sent as if alone. */
+		if (sent < 0) {
+			ret = sent;
+		} else if ((int)j >= sent) {
+			if ((i || j) && task_sigpending(current)) {
+				ret = -EINTR;
+			} else {
+				wait.nonblock = nonblock[j];
+				ret = msgbox_send(mb, msgs[j], &wait, false,
+						  &ids[j]);
+			}
+		}
+		if (ret) {
+			err = ret;	/* the batch stops at this entry */
+			break;
+		}
+		if (put_user(ids[j], &us[j]->id))
+			pr_debug("msgbox: send id not reported\n");
+	}
+	/* Entries from the one that failed on were not sent. */
+	done = j;
+	for (; j < n; j++)
+		msgbox_message_free(msgs[j]);
+out:
+	*errp = err;
+	return done;
+}
+
 /*
  * MSGBOX_IOC_SEND_BATCH and MSGBOX_IOC_RECV_BATCH: many messages per call,
  * in order, each entry exactly as its single ioctl would handle it.
@@ -821,6 +925,7 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 	struct msgbox_batch b;
 	struct msgbox_msg m;
 	long ret = 0;
+	int err;
 	u32 i;
 
 	ret = msgbox_copy_arg(&b, sizeof(b), MSGBOX_BATCH_SIZE_VER0, cmd, arg);
@@ -843,6 +948,17 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 		if (i && task_sigpending(current)) {
 			ret = -EINTR;
 			break;
+		}
+		if (!recv) {
+			u32 done = msgbox_send_chunk(file, &b, i, nowait, &wb,
+						     &err);
+
+			i += done;
+			ret = err;
+			if (ret)
+				break;
+			if (done)
+				continue;
 		}
 		ret = copy_struct_from_user(&m, sizeof(m), u, b.msg_size);
 		if (!ret)

@@ -1225,6 +1225,54 @@ static bool msgbox_want_direct(struct msgbox *mb,
 }
 
 /**
+ * msgbox_send_many() - queue messages of a batch under one lock.
+ * @mb:   the mailbox.
+ * @msgs: the messages, payloads copied in, none a rendezvous.
+ * @n:    how many.
+ * @wait: their wait, for its batch of wake-ups (nothing here sleeps).
+ * @ids:  the ids given to the messages accepted.
+ *
+ * Each message in turn is accepted exactly as msgbox_send() would accept
+ * it without sleeping: handed to a waiting receiver, or queued if it fits
+ * and no sender sleeps ahead of it.  Stops at the first that is not.
+ *
+ * Return: the messages accepted (the mailbox owns them), or -EIDRM.
+ */
+int msgbox_send_many(struct msgbox *mb, struct msgbox_message **msgs,
+		     unsigned int n, const struct msgbox_wait *wait, u64 *ids)
+{
+	struct msgbox_wake_list wl;
+	__poll_t mask = 0;
+	unsigned int i;
+
+	msgbox_wake_list_init(&wl);
+	spin_lock(&mb->lock);
+	if (mb->dead) {
+		spin_unlock(&mb->lock);
+		return -EIDRM;
+	}
+	for (i = 0; i < n; i++) {
+		struct msgbox_message *msg = msgs[i];
+		bool can_queue = list_empty(&mb->send_waiters) &&
+				 msgbox_has_room(mb, msg->len);
+
+		if (msgbox_hand_over(mb, msg, true, can_queue, &wl)) {
+			ids[i] = msg->id;
+			continue;
+		}
+		if (!can_queue)
+			break;
+		msgbox_accept(mb, msg);
+		ids[i] = msg->id;
+		msgbox_enqueue(mb, msg);
+		mask = EPOLLIN | EPOLLRDNORM;
+	}
+	spin_unlock(&mb->lock);
+	msgbox_wakes(mb, wait, &wl, mask);
+	return i;
+}
+
+/**
  * msgbox_recv() - take (or peek at) the first message @args selects.
  * @mb:   the mailbox.
  * @args: buffer size, selector, peek and truncate.

@@ -437,6 +437,8 @@ void msgbox_message_header_free(struct msgbox_message *msg);
 void msgbox_recv_args_init(struct msgbox_recv_args *args, s64 type, u32 flags);
 int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
 		const struct msgbox_wait *wait, bool sync, u64 *idp);
+int msgbox_send_many(struct msgbox *mb, struct msgbox_message **msgs,
+		     unsigned int n, const struct msgbox_wait *wait, u64 *ids);
 int msgbox_recv(struct msgbox *mb, const struct msgbox_recv_args *args,
 		const struct msgbox_wait *wait, struct msgbox_message *copy,
 		struct msgbox_message **msgp);

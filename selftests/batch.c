@@ -190,6 +190,73 @@ TEST_F(ba, receive_batch_admits_a_blocked_sender_in_order)
 	EXPECT_EQ(999, v);
 }
 
+/*
+ * Plain entries are queued 16 at a time under one lock; others (here a
+ * tracked one) go one by one.  Across those boundaries order and ids hold,
+ * and an entry the batch never reached keeps its id field.
+ */
+TEST_F(ba, long_send_batch_keeps_order_across_chunks_and_mixed_entries)
+{
+	struct msgbox_msg m[41];
+	int vals[41], got[64], err = 1, fd, i;
+	char name[40];
+
+	snprintf(name, sizeof(name), "%s-long", self->name);
+	fd = mb_create(name, 64, 64, 64 * 64, MB_RW);
+	ASSERT_LE(0, fd);
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < 41; i++) {
+		vals[i] = 1000 + i;
+		m[i].data = (uintptr_t)&vals[i];
+		m[i].len = sizeof(int);
+		m[i].type = 1;
+		m[i].id = 0xdeadbeef;
+	}
+	m[20].flags = MSGBOX_MSG_TRACK;
+	m[40].type = 0;		/* invalid: the batch stops there */
+	EXPECT_EQ(40, msgbox_send_batch(fd, m, 41, &err));
+	EXPECT_EQ(-EINVAL, err);
+	for (i = 1; i < 40; i++)
+		EXPECT_EQ(m[i - 1].id + 1, m[i].id) TH_LOG("entry %d", i);
+	EXPECT_EQ(0xdeadbeef, m[40].id);
+	for (i = 0; i < 40; i++) {
+		ASSERT_EQ(sizeof(int), msgbox_recv(fd, &got[i], sizeof(int),
+						   MSGBOX_MSG_NONBLOCK));
+		EXPECT_EQ(1000 + i, got[i]);
+	}
+	EXPECT_EQ(-1, msgbox_recv(fd, &got[0], sizeof(int), MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(EAGAIN, errno);
+	close(fd);
+	EXPECT_EQ(0, msgbox_destroy(name));
+}
+
+/* A blocking entry that finds no room sleeps until a receiver makes some. */
+TEST_F(ba, blocking_send_batch_sleeps_mid_chunk_until_room)
+{
+	int err = 1, i;
+	pid_t pid;
+
+	set_send(self, 12);
+	for (i = 0; i < 12; i++)
+		self->m[i].flags = 0;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int v;
+
+		/* The batch's ninth entry sleeps: the mailbox holds 8. */
+		CHILD_CHECK(mb_wait_waiters(self->fd, 0, 1) == 0, 2);
+		for (i = 0; i < 12; i++) {
+			CHILD_CHECK(msgbox_recv(self->fd, &v, sizeof(v), 0) == sizeof(v), 3);
+			CHILD_CHECK(v == 100 + i, 4);
+		}
+		_exit(0);
+	}
+	EXPECT_EQ(12, msgbox_send_batch(self->fd, self->m, 12, &err));
+	EXPECT_EQ(0, err);
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
 TEST_F(ba, batch_arguments_are_validated)
 {
 	struct msgbox_batch b;
