@@ -29,17 +29,6 @@ FIXTURE(ft) {
 	int ctl;		/* /dev/msgbox */
 };
 
-static void knob(const char *path, const char *val)
-{
-	int f = open(path, O_WRONLY);
-
-	if (f >= 0) {
-		if (write(f, val, strlen(val)) < 0)
-			perror(path);
-		close(f);
-	}
-}
-
 FIXTURE_SETUP(ft)
 {
 	self->nth = self->ctl = -1;
@@ -55,10 +44,10 @@ FIXTURE_SETUP(ft)
 	 * every injected fault would dump a stack trace on the console,
 	 * where the runner looks for kernel reports.
 	 */
-	knob(DEBUGFS "failslab/ignore-gfp-wait", "N");
-	knob(DEBUGFS "failslab/verbose", "0");
-	knob(DEBUGFS "fail_usercopy/verbose", "0");
-	knob(DEBUGFS "fail_page_alloc/verbose", "0");
+	mb_knob(DEBUGFS "failslab/ignore-gfp-wait", "N");
+	mb_knob(DEBUGFS "failslab/verbose", "0");
+	mb_knob(DEBUGFS "fail_usercopy/verbose", "0");
+	mb_knob(DEBUGFS "fail_page_alloc/verbose", "0");
 	self->ctl = open(MSGBOX_DEVICE, O_RDWR);
 	ASSERT_LE(0, self->ctl);
 }
@@ -67,31 +56,6 @@ FIXTURE_TEARDOWN_PARENT(ft)
 {
 	EXPECT_EQ(0, mb_destroy_quiet(self->name));
 	EXPECT_EQ(0, mb_destroy_quiet(self->name2));
-}
-
-/* Fail the @n-th fault point of this thread's next system call. */
-static int fi_arm(int nth, int n)
-{
-	char b[16];
-	int l = snprintf(b, sizeof(b), "%d", n);
-
-	return write(nth, b, l) == l ? 0 : -1;
-}
-
-/*
- * After the call: was the armed point reached (and failed)?  Disarms.  A
- * read that faults itself means one point was still to come: not reached.
- */
-static bool fi_fired(int nth)
-{
-	char b[16] = "";
-	ssize_t r = pread(nth, b, sizeof(b) - 1, 0);
-	bool fired = r > 0 && strtoul(b, NULL, 10) == 0;
-
-	/* May fail (EFAULT) if its own copy was the last point: 0 then. */
-	if (write(nth, "0", 1) != 1 && errno != EFAULT)
-		perror("fail-nth");
-	return fired;
 }
 
 static bool clean_errno(int e)
@@ -181,10 +145,10 @@ TEST_F_TIMEOUT(ft, create_fails_cleanly_at_every_fault_point, 600)
 			c.mode = 0600;
 			if (!(flags[v] & MSGBOX_CREATE_ANON))
 				strcpy(c.name, self->name);
-			ASSERT_EQ(0, fi_arm(self->nth, n));
+			ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 			r = ioctl(self->ctl, MSGBOX_IOC_CREATE, &c);
 			e = errno;
-			fired = fi_fired(self->nth);
+			fired = mb_fi_fired(self->nth);
 			if (r < 0) {
 				ASSERT_TRUE(fired) TH_LOG("flags %#x: %s", flags[v], strerror(e));
 				ASSERT_TRUE(clean_errno(e)) TH_LOG("flags %#x point %d: errno %d", flags[v], n, e);
@@ -231,10 +195,10 @@ TEST_F_TIMEOUT(ft, open_and_inbox_fail_cleanly_at_every_fault_point, 600)
 			struct msgbox_open o = { .fd_flags = MB_RW };
 
 			strcpy(o.name, self->name);
-			ASSERT_EQ(0, fi_arm(self->nth, n));
+			ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 			r = ioctl(self->ctl, MSGBOX_IOC_OPEN, &o);
 			e = errno;
-			fired = fi_fired(self->nth);
+			fired = mb_fi_fired(self->nth);
 			if (r < 0) {
 				ASSERT_TRUE(fired);
 				ASSERT_TRUE(clean_errno(e)) TH_LOG("point %d: errno %d", n, e);
@@ -270,10 +234,10 @@ TEST_F_TIMEOUT(ft, open_and_inbox_fail_cleanly_at_every_fault_point, 600)
 		};
 		int fds0 = count_fds();
 
-		ASSERT_EQ(0, fi_arm(self->nth, n));
+		ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 		r = ioctl(self->ctl, MSGBOX_IOC_INBOX, &c);
 		e = errno;
-		fired = fi_fired(self->nth);
+		fired = mb_fi_fired(self->nth);
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("inbox point %d: errno %d", n, e);
@@ -315,13 +279,13 @@ TEST_F_TIMEOUT(ft, send_and_write_fail_cleanly_at_every_fault_point, 600)
 				i0 = info_of(fd);
 				ASSERT_EQ(0, i0.nr_msgs);
 				m = msg_of(buf, len, how == 2 ? MSGBOX_MSG_TRACK : 0);
-				ASSERT_EQ(0, fi_arm(self->nth, n));
+				ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 				if (how == 0)
 					r = write(fd, buf, len) == (ssize_t)len ? 0 : -1;
 				else
 					r = ioctl(fd, MSGBOX_IOC_SEND, &m);
 				e = errno;
-				fired = fi_fired(self->nth);
+				fired = mb_fi_fired(self->nth);
 				i1 = info_of(fd);
 				if (r < 0) {
 					ASSERT_TRUE(fired);
@@ -380,13 +344,13 @@ TEST_F_TIMEOUT(ft, receive_and_read_fail_cleanly_at_every_fault_point, 600)
 				m.type = 0;
 				i0 = info_of(fd);
 				ASSERT_EQ(1, i0.nr_msgs);
-				ASSERT_EQ(0, fi_arm(self->nth, n));
+				ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 				if (how == 0)
 					r = read(fd, out, room) == (ssize_t)len ? 0 : -1;
 				else
 					r = ioctl(fd, MSGBOX_IOC_RECV, &m);
 				e = errno;
-				fired = fi_fired(self->nth);
+				fired = mb_fi_fired(self->nth);
 				i1 = info_of(fd);
 				if (r < 0) {
 					ASSERT_TRUE(fired);
@@ -480,10 +444,10 @@ TEST_F_TIMEOUT(ft, call_fails_cleanly_at_every_fault_point, 600)
 		c.request.timeout_ns = MB_WAIT_MS * 1000000ull;
 		c.reply.data = (uintptr_t)rep;
 		c.reply.len = sizeof(rep);
-		ASSERT_EQ(0, fi_arm(self->nth, n));
+		ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 		r = ioctl(fd, MSGBOX_IOC_CALL, &c);
 		e = errno;
-		fired = fi_fired(self->nth);
+		fired = mb_fi_fired(self->nth);
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("point %d: errno %d", n, e);
@@ -556,10 +520,10 @@ TEST_F_TIMEOUT(ft, reply_fails_cleanly_at_every_fault_point_and_the_caller_gets_
 		rep[0] = 'r';
 		m = msg_of(rep, q.len, 0);
 		m.token = q.token;
-		ASSERT_EQ(0, fi_arm(self->nth, n));
+		ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 		r = ioctl(fd, MSGBOX_IOC_REPLY, &m);
 		e = errno;
-		fired = fi_fired(self->nth);
+		fired = mb_fi_fired(self->nth);
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("point %d: errno %d", n, e);
@@ -597,10 +561,10 @@ TEST_F_TIMEOUT(ft, subscribe_and_publish_fail_cleanly_at_every_fault_point, 600)
 	ASSERT_LE(0, t);
 	fds0 = count_fds();
 	for (n = 1; n < NTH_MAX; n++) {
-		ASSERT_EQ(0, fi_arm(self->nth, n));
+		ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 		r = ioctl(t, MSGBOX_IOC_SUBSCRIBE, &sa);
 		e = errno;
-		fired = fi_fired(self->nth);
+		fired = mb_fi_fired(self->nth);
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("subscribe point %d: errno %d", n, e);
@@ -626,10 +590,10 @@ TEST_F_TIMEOUT(ft, subscribe_and_publish_fail_cleanly_at_every_fault_point, 600)
 
 		mb_fill(buf, sizeof(buf), n);
 		m = msg_of(buf, sizeof(buf), MSGBOX_MSG_NONBLOCK);
-		ASSERT_EQ(0, fi_arm(self->nth, n));
+		ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 		r = ioctl(t, MSGBOX_IOC_SEND, &m);
 		e = errno;
-		fired = fi_fired(self->nth);
+		fired = mb_fi_fired(self->nth);
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("publish point %d: errno %d", n, e);
@@ -681,10 +645,10 @@ TEST_F_TIMEOUT(ft, ack_nack_extend_fail_cleanly_at_every_fault_point, 600)
 			memset(&a, 0, sizeof(a));
 			a.id = m.id;
 			a.flags = how[h];
-			ASSERT_EQ(0, fi_arm(self->nth, n));
+			ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 			r = ioctl(fd, MSGBOX_IOC_ACK, &a);
 			e = errno;
-			fired = fi_fired(self->nth);
+			fired = mb_fi_fired(self->nth);
 			if (r < 0) {
 				ASSERT_TRUE(fired);
 				ASSERT_TRUE(clean_errno(e)) TH_LOG("flags %#x point %d: errno %d", how[h], n, e);
@@ -739,10 +703,10 @@ TEST_F_TIMEOUT(ft, batches_fail_cleanly_or_partly_at_every_fault_point, 600)
 		b.msgs = (uintptr_t)m;
 		b.count = BATCH;
 		b.msg_size = sizeof(m[0]);
-		ASSERT_EQ(0, fi_arm(self->nth, n));
+		ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 		r = ioctl(fd, MSGBOX_IOC_SEND_BATCH, &b);
 		e = errno;
-		fired = fi_fired(self->nth);
+		fired = mb_fi_fired(self->nth);
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("send batch point %d: errno %d", n, e);
@@ -776,10 +740,10 @@ TEST_F_TIMEOUT(ft, batches_fail_cleanly_or_partly_at_every_fault_point, 600)
 		b.msgs = (uintptr_t)m;
 		b.count = BATCH;
 		b.msg_size = sizeof(m[0]);
-		ASSERT_EQ(0, fi_arm(self->nth, n));
+		ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 		r = ioctl(fd, MSGBOX_IOC_RECV_BATCH, &b);
 		e = errno;
-		fired = fi_fired(self->nth);
+		fired = mb_fi_fired(self->nth);
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("recv batch point %d: errno %d", n, e);

@@ -273,4 +273,46 @@ static inline bool mb_param_set(const char *param, unsigned long long val)
 	return ok;
 }
 
+/*
+ * Fault injection through /proc/thread-self/fail-nth (@nth, open O_RDWR;
+ * kernels with CONFIG_FAULT_INJECTION only).
+ *
+ * Fail the @n-th fault point of this thread's next system call.
+ */
+static inline int mb_fi_arm(int nth, int n)
+{
+	char b[16];
+	int l = snprintf(b, sizeof(b), "%d", n);
+
+	return write(nth, b, l) == l ? 0 : -1;
+}
+
+/*
+ * After the call: was the armed point reached (and failed)?  Disarms.  A
+ * read that faults itself means one point was still to come: not reached.
+ */
+static inline bool mb_fi_fired(int nth)
+{
+	char b[16] = "";
+	ssize_t r = pread(nth, b, sizeof(b) - 1, 0);
+	bool fired = r > 0 && strtoul(b, NULL, 10) == 0;
+
+	/* May fail (EFAULT) if its own copy was the last point: 0 then. */
+	if (write(nth, "0", 1) != 1 && errno != EFAULT)
+		perror("fail-nth");
+	return fired;
+}
+
+/* Write @val to the debugfs/sysfs file @path, if there is one. */
+static inline void mb_knob(const char *path, const char *val)
+{
+	int f = open(path, O_WRONLY);
+
+	if (f >= 0) {
+		if (write(f, val, strlen(val)) < 0)
+			perror(path);
+		close(f);
+	}
+}
+
 #endif /* MSGBOX_TEST_H */

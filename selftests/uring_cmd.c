@@ -800,38 +800,6 @@ TEST_F(uc, cancel_racing_sends_loses_and_duplicates_nothing)
 		EXPECT_EQ(1, seen[v]);
 }
 
-/* Fail the @n-th fault point of this thread's next system call. */
-static int fi_arm(int nth, int n)
-{
-	char b[16];
-	int l = snprintf(b, sizeof(b), "%d", n);
-
-	return write(nth, b, l) == l ? 0 : -1;
-}
-
-/* Was the armed point reached (and failed)?  Disarms. */
-static bool fi_fired(int nth)
-{
-	char b[16] = "";
-	ssize_t r = pread(nth, b, sizeof(b) - 1, 0);
-	bool fired = r > 0 && strtoul(b, NULL, 10) == 0;
-
-	if (write(nth, "0", 1) != 1 && errno != EFAULT)
-		perror("fail-nth");
-	return fired;
-}
-
-static void knob(const char *path, const char *val)
-{
-	int f = open(path, O_WRONLY);
-
-	if (f >= 0) {
-		if (write(f, val, strlen(val)) < 0)
-			perror(path);
-		close(f);
-	}
-}
-
 /*
  * Fault injection (debug kernel only): a receive command issued with its
  * N-th fault point failing, inline (a message waits) or parked (none
@@ -847,9 +815,9 @@ TEST_F_TIMEOUT(uc, uring_receive_fails_cleanly_at_every_fault_point, 600)
 	nth = open("/proc/thread-self/fail-nth", O_RDWR);
 	if (nth < 0)
 		SKIP(return, "no fail-nth: kernel without CONFIG_FAULT_INJECTION");
-	knob("/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
-	knob("/sys/kernel/debug/failslab/verbose", "0");
-	knob("/sys/kernel/debug/fail_usercopy/verbose", "0");
+	mb_knob("/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
+	mb_knob("/sys/kernel/debug/failslab/verbose", "0");
+	mb_knob("/sys/kernel/debug/fail_usercopy/verbose", "0");
 	for (int parked = 0; parked < 2; parked++) {
 		unsigned int seq = 0;
 		bool queued = false;
@@ -870,10 +838,10 @@ TEST_F_TIMEOUT(uc, uring_receive_fails_cleanly_at_every_fault_point, 600)
 			memset(in, 0, sizeof(in));
 			msg_init(&r, in, sizeof(in), 0, 0);
 			cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, n);
-			ASSERT_EQ(0, fi_arm(nth, n));
+			ASSERT_EQ(0, mb_fi_arm(nth, n));
 			ret = io_uring_submit(&self->ring);
 			e = -ret;
-			fired = fi_fired(nth);
+			fired = mb_fi_fired(nth);
 			if (ret < 0) {
 				/* Not taken: submitted again, unharmed. */
 				ASSERT_TRUE(fired);
