@@ -142,16 +142,6 @@ static pid_t spawn_send(int fd, const char *payload)
 	return spawn_op(fd, &op);
 }
 
-/* Messages queued now, or -1. */
-static long nr_msgs(int fd)
-{
-	struct msgbox_info info;
-
-	if (msgbox_info(fd, &info))
-		return -1;
-	return info.nr_msgs;
-}
-
 /* Fill the mailbox to its message limit with "f0", "f1", ... */
 static int fill(int fd, unsigned int n)
 {
@@ -253,7 +243,7 @@ TEST_F(bl, sender_sleeps_while_full_until_receiver_takes_one)
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 0, 1));
 	EXPECT_FALSE(mb_exited(pid, &st));
-	EXPECT_EQ(4, nr_msgs(self->fd));
+	EXPECT_EQ(4, mb_nr_msgs(self->fd));
 
 	ASSERT_EQ(2, msgbox_recv(self->fd, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, memcmp(buf, "f0", 2));
@@ -349,7 +339,7 @@ TEST_F(bl, blocked_receiver_with_small_buffer_gets_EMSGSIZE_and_message_stays)
 	ASSERT_EQ(0, msgbox_send(self->fd, "0123456789", 10, 0));
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 	/* Nothing lost: the message is still queued for a bigger buffer. */
-	EXPECT_EQ(1, nr_msgs(self->fd));
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
 	EXPECT_EQ(10, msgbox_recv(self->fd, buf, sizeof(buf), MSGBOX_MSG_NONBLOCK));
 	EXPECT_EQ(0, memcmp(buf, "0123456789", 10));
 }
@@ -442,7 +432,7 @@ TEST_F(bl, nonblock_fd_gives_EAGAIN)
 	EXPECT_EQ(EAGAIN, errno);
 	EXPECT_EQ(-1, write(fd, "x", 1));
 	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_EQ(4, nr_msgs(fd));
+	EXPECT_EQ(4, mb_nr_msgs(fd));
 	EXPECT_EQ(0, close(fd));
 }
 
@@ -594,7 +584,7 @@ TEST_F(bl, signal_interrupts_timed_send_with_EINTR_even_with_SA_RESTART)
 
 	ASSERT_EQ(0, fill(self->fd, 4));
 	EXPECT_EQ(EINTR, signal_sleeper(self->fd, &op, true));
-	EXPECT_EQ(4, nr_msgs(self->fd));
+	EXPECT_EQ(4, mb_nr_msgs(self->fd));
 }
 
 /*

@@ -273,6 +273,36 @@ static inline bool mb_param_set(const char *param, unsigned long long val)
 	return ok;
 }
 
+/* Messages queued now, or -1. */
+static inline int mb_nr_msgs(int fd)
+{
+	struct msgbox_info info;
+
+	if (msgbox_info(fd, &info))
+		return -1;
+	return info.nr_msgs;
+}
+
+/* Tasks sleeping in receive (parked io_uring receives included), or -1. */
+static inline int mb_recv_waiters(int fd)
+{
+	struct msgbox_info info;
+
+	if (msgbox_info(fd, &info))
+		return -1;
+	return info.recv_waiters;
+}
+
+static inline void mb_msg_init(struct msgbox_msg *m, void *buf, size_t len,
+			       __s64 type, __u32 flags)
+{
+	memset(m, 0, sizeof(*m));
+	m->data = (uintptr_t)buf;
+	m->len = len;
+	m->type = type;
+	m->flags = flags;
+}
+
 /*
  * Fault injection through /proc/thread-self/fail-nth (@nth, open O_RDWR;
  * kernels with CONFIG_FAULT_INJECTION only).
