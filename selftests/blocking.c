@@ -37,16 +37,6 @@ FIXTURE_TEARDOWN_PARENT(bl)
 	EXPECT_EQ(0, mb_destroy_quiet(self->name));
 }
 
-static int reset(FIXTURE_DATA(bl) *self, unsigned int max_msgs,
-		 unsigned int max_msg_size, unsigned long long max_bytes)
-{
-	close(self->fd);
-	if (msgbox_destroy(self->name))
-		return -1;
-	self->fd = mb_create(self->name, max_msgs, max_msg_size, max_bytes, MB_RW);
-	return self->fd < 0 ? -1 : 0;
-}
-
 /* What a helper process does: one send or one receive, maybe timed. */
 struct op {
 	bool send;		/* send @payload, else receive and expect it */
@@ -265,7 +255,7 @@ TEST_F(bl, sender_sleeps_until_enough_bytes_are_free)
 	int st;
 
 	/* 128 bytes: 10 + 54 + 64 fill it exactly. */
-	ASSERT_EQ(0, reset(self, 16, 64, 128));
+	ASSERT_EQ(0, mb_recreate(self->name, &self->fd, 16, 64, 128));
 	ASSERT_EQ(0, msgbox_send(self->fd, buf, 10, MSGBOX_MSG_NONBLOCK));
 	ASSERT_EQ(0, msgbox_send(self->fd, buf, 54, MSGBOX_MSG_NONBLOCK));
 	ASSERT_EQ(0, msgbox_send(self->fd, buf, 64, MSGBOX_MSG_NONBLOCK));
@@ -826,7 +816,8 @@ TEST_F_TIMEOUT(bl, many_producers_and_consumers_receive_each_message_once, 120)
 	struct pc_shared *sh;
 	unsigned int p, s, c, count = 0, dup = 0, lost = 0;
 
-	ASSERT_EQ(0, reset(self, 8, sizeof(struct pc_msg), 8 * sizeof(struct pc_msg)));
+	ASSERT_EQ(0, mb_recreate(self->name, &self->fd, 8, sizeof(struct pc_msg),
+				 8 * sizeof(struct pc_msg)));
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
 	memset(sh, 0, sizeof(*sh));

@@ -77,16 +77,6 @@ static int count_fds(void)
 	return n - 1;	/* the directory's own */
 }
 
-static struct msgbox_info info_of(int fd)
-{
-	struct msgbox_info info;
-
-	memset(&info, 0xff, sizeof(info));
-	if (msgbox_info(fd, &info))
-		info.nr_msgs = ~0u;
-	return info;
-}
-
 static unsigned long long param(const char *p)
 {
 	unsigned long long v = ~0ull;
@@ -276,7 +266,7 @@ TEST_F_TIMEOUT(ft, send_and_write_fail_cleanly_at_every_fault_point, 600)
 			for (n = 1; n < NTH_MAX; n++) {
 				mb_fill(buf, len, seq);
 				memset(out, 0, sizeof(out));
-				i0 = info_of(fd);
+				i0 = mb_info_of(fd);
 				ASSERT_EQ(0, i0.nr_msgs);
 				m = msg_of(buf, len, how == 2 ? MSGBOX_MSG_TRACK : 0);
 				ASSERT_EQ(0, mb_fi_arm(self->nth, n));
@@ -286,7 +276,7 @@ TEST_F_TIMEOUT(ft, send_and_write_fail_cleanly_at_every_fault_point, 600)
 					r = ioctl(fd, MSGBOX_IOC_SEND, &m);
 				e = errno;
 				fired = mb_fi_fired(self->nth);
-				i1 = info_of(fd);
+				i1 = mb_info_of(fd);
 				if (r < 0) {
 					ASSERT_TRUE(fired);
 					ASSERT_TRUE(clean_errno(e)) TH_LOG("how %d len %zu point %d: errno %d", how, len, n, e);
@@ -342,7 +332,7 @@ TEST_F_TIMEOUT(ft, receive_and_read_fail_cleanly_at_every_fault_point, 600)
 				memset(out, 0, sizeof(out));
 				m = msg_of(out, room, fl | MSGBOX_MSG_NONBLOCK);
 				m.type = 0;
-				i0 = info_of(fd);
+				i0 = mb_info_of(fd);
 				ASSERT_EQ(1, i0.nr_msgs);
 				ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 				if (how == 0)
@@ -351,7 +341,7 @@ TEST_F_TIMEOUT(ft, receive_and_read_fail_cleanly_at_every_fault_point, 600)
 					r = ioctl(fd, MSGBOX_IOC_RECV, &m);
 				e = errno;
 				fired = mb_fi_fired(self->nth);
-				i1 = info_of(fd);
+				i1 = mb_info_of(fd);
 				if (r < 0) {
 					ASSERT_TRUE(fired);
 					ASSERT_TRUE(clean_errno(e)) TH_LOG("how %d len %zu point %d: errno %d", how, len, n, e);
@@ -385,8 +375,8 @@ TEST_F_TIMEOUT(ft, receive_and_read_fail_cleanly_at_every_fault_point, 600)
 				ASSERT_EQ((ssize_t)len, take(fd, out, sizeof(out)));
 				ASSERT_TRUE(mb_check(out, len, seq));
 			}
-			ASSERT_EQ(0, info_of(fd).nr_msgs);
-			ASSERT_EQ(0, info_of(fd).in_flight);
+			ASSERT_EQ(0, mb_info_of(fd).nr_msgs);
+			ASSERT_EQ(0, mb_info_of(fd).in_flight);
 		}
 	}
 	close(fd);
@@ -457,7 +447,7 @@ TEST_F_TIMEOUT(ft, call_fails_cleanly_at_every_fault_point, 600)
 			 * reply out comes after the server answered.
 			 */
 			ASSERT_EQ(0, mb_wait_waiters(fd, 1, 0));
-			ASSERT_EQ(0, info_of(fd).nr_msgs);
+			ASSERT_EQ(0, mb_info_of(fd).nr_msgs);
 			if (e == ENOMEM)
 				ASSERT_EQ(before, __atomic_load_n(served, __ATOMIC_SEQ_CST));
 			continue;
@@ -568,13 +558,13 @@ TEST_F_TIMEOUT(ft, subscribe_and_publish_fail_cleanly_at_every_fault_point, 600)
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("subscribe point %d: errno %d", n, e);
-			ASSERT_EQ(0, info_of(t).subscribers);
+			ASSERT_EQ(0, mb_info_of(t).subscribers);
 			ASSERT_EQ(fds0, count_fds());
 			continue;
 		}
-		ASSERT_EQ(1, info_of(t).subscribers);
+		ASSERT_EQ(1, mb_info_of(t).subscribers);
 		close(r);
-		ASSERT_EQ(0, info_of(t).subscribers);
+		ASSERT_EQ(0, mb_info_of(t).subscribers);
 		if (!fired)
 			break;
 	}
@@ -598,12 +588,12 @@ TEST_F_TIMEOUT(ft, subscribe_and_publish_fail_cleanly_at_every_fault_point, 600)
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("publish point %d: errno %d", n, e);
 			/* All or nothing. */
-			ASSERT_EQ(0, info_of(a).nr_msgs);
-			ASSERT_EQ(0, info_of(b).nr_msgs);
+			ASSERT_EQ(0, mb_info_of(a).nr_msgs);
+			ASSERT_EQ(0, mb_info_of(b).nr_msgs);
 			continue;
 		}
-		ASSERT_EQ(1, info_of(a).nr_msgs);
-		ASSERT_EQ(1, info_of(b).nr_msgs);
+		ASSERT_EQ(1, mb_info_of(a).nr_msgs);
+		ASSERT_EQ(1, mb_info_of(b).nr_msgs);
 		ASSERT_EQ((ssize_t)sizeof(out), take(a, out, sizeof(out)));
 		ASSERT_TRUE(mb_check(out, sizeof(out), n));
 		ASSERT_EQ((ssize_t)sizeof(out), take(b, out, sizeof(out)));
@@ -652,16 +642,16 @@ TEST_F_TIMEOUT(ft, ack_nack_extend_fail_cleanly_at_every_fault_point, 600)
 			if (r < 0) {
 				ASSERT_TRUE(fired);
 				ASSERT_TRUE(clean_errno(e)) TH_LOG("flags %#x point %d: errno %d", how[h], n, e);
-				ASSERT_EQ(1, info_of(fd).in_flight);
-				ASSERT_EQ(0, info_of(fd).nr_msgs);
+				ASSERT_EQ(1, mb_info_of(fd).in_flight);
+				ASSERT_EQ(0, mb_info_of(fd).nr_msgs);
 				continue;
 			}
 			if (how[h] == MSGBOX_ACK_EXTEND) {
-				ASSERT_EQ(1, info_of(fd).in_flight);
+				ASSERT_EQ(1, mb_info_of(fd).in_flight);
 				ASSERT_EQ(0, msgbox_ack(fd, m.id));
 			} else if (how[h] == MSGBOX_ACK_NACK) {
-				ASSERT_EQ(0, info_of(fd).in_flight);
-				ASSERT_EQ(1, info_of(fd).nr_msgs);
+				ASSERT_EQ(0, mb_info_of(fd).in_flight);
+				ASSERT_EQ(1, mb_info_of(fd).nr_msgs);
 				m = msg_of(&v, sizeof(v), MSGBOX_MSG_NONBLOCK);
 				m.type = 0;
 				v = -1;
@@ -669,8 +659,8 @@ TEST_F_TIMEOUT(ft, ack_nack_extend_fail_cleanly_at_every_fault_point, 600)
 				ASSERT_EQ(2, m.deliveries);
 			}
 			held = false;
-			ASSERT_EQ(0, info_of(fd).in_flight);
-			ASSERT_EQ(0, info_of(fd).nr_msgs);
+			ASSERT_EQ(0, mb_info_of(fd).in_flight);
+			ASSERT_EQ(0, mb_info_of(fd).nr_msgs);
 			if (!fired)
 				break;
 		}
@@ -714,7 +704,7 @@ TEST_F_TIMEOUT(ft, batches_fail_cleanly_or_partly_at_every_fault_point, 600)
 		} else {
 			ASSERT_TRUE(r == BATCH || fired);
 		}
-		ASSERT_EQ(r, info_of(fd).nr_msgs);
+		ASSERT_EQ(r, mb_info_of(fd).nr_msgs);
 		for (int i = 0; i < r; i++) {
 			int v = -1;
 
@@ -751,8 +741,8 @@ TEST_F_TIMEOUT(ft, batches_fail_cleanly_or_partly_at_every_fault_point, 600)
 		} else {
 			ASSERT_TRUE(r == BATCH || fired);
 		}
-		ASSERT_EQ(BATCH - r, info_of(fd).nr_msgs);
-		ASSERT_EQ(0, info_of(fd).in_flight);
+		ASSERT_EQ(BATCH - r, mb_info_of(fd).nr_msgs);
+		ASSERT_EQ(0, mb_info_of(fd).in_flight);
 		for (int i = 0; i < r; i++)
 			ASSERT_EQ(n * 16 + i, out[i]);
 		for (int i = r; i < BATCH; i++) {

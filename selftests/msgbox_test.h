@@ -273,6 +273,20 @@ static inline bool mb_param_set(const char *param, unsigned long long val)
 	return ok;
 }
 
+/*
+ * The mailbox's state; every field poisoned (0xff before the call, 0xee if
+ * it failed), so a failed INFO cannot pass for a real value.
+ */
+static inline struct msgbox_info mb_info_of(int fd)
+{
+	struct msgbox_info info;
+
+	memset(&info, 0xff, sizeof(info));
+	if (msgbox_info(fd, &info))
+		memset(&info, 0xee, sizeof(info));
+	return info;
+}
+
 /* Messages queued now, or -1. */
 static inline int mb_nr_msgs(int fd)
 {
@@ -291,6 +305,21 @@ static inline int mb_recv_waiters(int fd)
 	if (msgbox_info(fd, &info))
 		return -1;
 	return info.recv_waiters;
+}
+
+/*
+ * Replace mailbox @name, open on *@fd, by one with other limits; *@fd is
+ * the new descriptor.  0, or -1.
+ */
+static inline int mb_recreate(const char *name, int *fd, unsigned int max_msgs,
+			      unsigned int max_msg_size,
+			      unsigned long long max_bytes)
+{
+	close(*fd);
+	if (msgbox_destroy(name))
+		return -1;
+	*fd = mb_create(name, max_msgs, max_msg_size, max_bytes, MB_RW);
+	return *fd < 0 ? -1 : 0;
 }
 
 static inline void mb_msg_init(struct msgbox_msg *m, void *buf, size_t len,
