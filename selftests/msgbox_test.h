@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -330,6 +331,17 @@ static inline void mb_msg_init(struct msgbox_msg *m, void *buf, size_t len,
 	m->len = len;
 	m->type = type;
 	m->flags = flags;
+}
+
+/*
+ * Become @uid with group @gid and no supplementary groups (and so, from
+ * root, lose every capability).  In a forked helper only.
+ */
+static inline int mb_become(uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) || setresgid(gid, gid, gid))
+		return -1;
+	return setresuid(uid, uid, uid);
 }
 
 /*
