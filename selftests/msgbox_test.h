@@ -131,6 +131,27 @@ static inline int mb_wait_waiters(int fd, unsigned int recv, unsigned int send)
 }
 
 /*
+ * Wait until a message is queued on @fd (another process's send or call
+ * coming), at most MB_WAIT_MS.  -1 only if INFO failed: after the wait the
+ * caller goes on either way, and its next step (a blocking receive, ...)
+ * finds out.
+ */
+static inline int mb_wait_queued(int fd)
+{
+	struct msgbox_info info;
+	int i;
+
+	for (i = 0; i < MB_WAIT_MS; i++) {
+		if (msgbox_info(fd, &info))
+			return -1;
+		if (info.nr_msgs)
+			break;
+		mb_sleep_ms(1);
+	}
+	return 0;
+}
+
+/*
  * Reap @pid, waiting at most @ms milliseconds (then SIGKILL).
  * Returns its exit status, 128 + signal if it was killed by a signal, or
  * -1 if it had to be killed because it did not finish in time.
