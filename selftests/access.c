@@ -11,7 +11,6 @@
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <grp.h>
 #include "msgbox_test.h"
 
 #define OTHER_UID	1000
@@ -33,14 +32,6 @@ FIXTURE_SETUP(ac)
 FIXTURE_TEARDOWN(ac)
 {
 	EXPECT_EQ(0, mb_destroy_quiet(self->name));
-}
-
-/* Become uid/gid 1000 (with group @gid), without capabilities. */
-static int become_other(gid_t gid)
-{
-	if (setgroups(0, NULL) || setresgid(gid, gid, gid))
-		return -1;
-	return setresuid(OTHER_UID, OTHER_UID, OTHER_UID);
 }
 
 static int create_mode(const char *name, unsigned int mode, unsigned int flags)
@@ -65,7 +56,7 @@ TEST_F(ac, mode_0600_denies_other_users_both_directions_with_EACCES)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		CHILD_CHECK(become_other(OTHER_GID) == 0, 2);
+		CHILD_CHECK(mb_become(OTHER_UID, OTHER_GID) == 0, 2);
 		CHILD_CHECK(msgbox_open(self->name, MSGBOX_FD_RECV) == -1, 3);
 		CHILD_CHECK(errno == EACCES, 4);
 		CHILD_CHECK(msgbox_open(self->name, MSGBOX_FD_SEND) == -1, 5);
@@ -91,7 +82,7 @@ TEST_F(ac, other_bits_0604_allow_receive_but_not_send)
 		char buf[8];
 		int r;
 
-		CHILD_CHECK(become_other(OTHER_GID) == 0, 2);
+		CHILD_CHECK(mb_become(OTHER_UID, OTHER_GID) == 0, 2);
 		r = msgbox_open(self->name, MSGBOX_FD_RECV);
 		CHILD_CHECK(r >= 0, 3);
 		CHILD_CHECK(msgbox_recv(r, buf, sizeof(buf), 0) == 2, 4);
@@ -118,7 +109,7 @@ TEST_F(ac, group_bits_apply_to_members_of_the_owner_group)
 	if (pid == 0) {
 		int s;
 
-		CHILD_CHECK(become_other(0) == 0, 2);	/* uid 1000, gid 0 */
+		CHILD_CHECK(mb_become(OTHER_UID, 0) == 0, 2);	/* uid 1000, gid 0 */
 		s = msgbox_open(self->name, MSGBOX_FD_SEND);
 		CHILD_CHECK(s >= 0, 3);
 		CHILD_CHECK(msgbox_send(s, "g", 1, 0) == 0, 4);
@@ -168,7 +159,7 @@ TEST_F(ac, only_the_owner_may_destroy_others_get_EPERM)
 		char mine[40];
 		int m;
 
-		CHILD_CHECK(become_other(OTHER_GID) == 0, 2);
+		CHILD_CHECK(mb_become(OTHER_UID, OTHER_GID) == 0, 2);
 		CHILD_CHECK(msgbox_destroy(self->name) == -1, 3);
 		CHILD_CHECK(errno == EPERM, 4);
 		/* A user destroys its own mailbox, and info names it owner. */
@@ -207,7 +198,7 @@ TEST_F(ac, non_owner_setattr_gives_EPERM_and_owner_can_open_it_up)
 	if (pid == 0) {
 		int r;
 
-		CHILD_CHECK(become_other(OTHER_GID) == 0, 2);
+		CHILD_CHECK(mb_become(OTHER_UID, OTHER_GID) == 0, 2);
 		r = msgbox_open(self->name, MSGBOX_FD_RECV);
 		CHILD_CHECK(r >= 0, 3);
 		CHILD_CHECK(msgbox_setattr(r, &sa) == -1, 4);
@@ -316,7 +307,7 @@ TEST_F(ac, sender_credentials_are_stamped_by_the_kernel_not_the_sender)
 		struct msgbox_msg f;
 		int s;
 
-		CHILD_CHECK(become_other(OTHER_GID) == 0, 2);
+		CHILD_CHECK(mb_become(OTHER_UID, OTHER_GID) == 0, 2);
 		s = msgbox_open(self->name, MSGBOX_FD_SEND);
 		CHILD_CHECK(s >= 0, 3);
 		/* Out-only fields filled in by a would-be forger are ignored. */

@@ -54,15 +54,6 @@ static int put(int fd, int v)
 	return msgbox_send(fd, &v, sizeof(v), MSGBOX_MSG_NONBLOCK);
 }
 
-static struct msgbox_info info_of(int fd)
-{
-	struct msgbox_info info;
-
-	memset(&info, 0xff, sizeof(info));
-	msgbox_info(fd, &info);
-	return info;
-}
-
 #define ACKNB	(MSGBOX_MSG_ACK | MSGBOX_MSG_NONBLOCK)
 
 TEST_F(ak, acked_message_is_gone_and_cannot_be_acked_twice)
@@ -72,10 +63,10 @@ TEST_F(ak, acked_message_is_gone_and_cannot_be_acked_twice)
 	ASSERT_EQ(0, put(self->fd, 7));
 	EXPECT_EQ(7, take(self->fd, ACKNB, &m));
 	EXPECT_EQ(1, m.deliveries);
-	EXPECT_EQ(1, info_of(self->fd).in_flight);
-	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(1, mb_info_of(self->fd).in_flight);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
 	EXPECT_EQ(0, msgbox_ack(self->fd, m.id));
-	EXPECT_EQ(0, info_of(self->fd).in_flight);
+	EXPECT_EQ(0, mb_info_of(self->fd).in_flight);
 	EXPECT_EQ(-1, msgbox_ack(self->fd, m.id));
 	EXPECT_EQ(ENOENT, errno);
 	EXPECT_EQ(-1, take(self->fd, ACKNB, NULL));
@@ -110,7 +101,7 @@ TEST_F(ak, nack_redelivers_at_once_in_the_original_place)
 	EXPECT_EQ(0, msgbox_ack(self->fd, m.id));
 	EXPECT_EQ(2, take(self->fd, MSGBOX_MSG_NONBLOCK, &m));
 	EXPECT_EQ(1, m.deliveries);
-	EXPECT_EQ(1, info_of(self->fd).redelivered);
+	EXPECT_EQ(1, mb_info_of(self->fd).redelivered);
 }
 
 TEST_F(ak, receiver_killed_mid_message_loses_nothing)
@@ -135,7 +126,7 @@ TEST_F(ak, receiver_killed_mid_message_loses_nothing)
 		_exit(5);
 	}
 	ASSERT_EQ(1, read(ready[0], &c, 1));
-	EXPECT_EQ(3, info_of(self->fd).in_flight);
+	EXPECT_EQ(3, mb_info_of(self->fd).in_flight);
 	kill(pid, SIGKILL);
 	EXPECT_EQ(128 + SIGKILL, mb_reap(pid, MB_WAIT_MS));
 	for (i = 0; i < 3; i++) {
@@ -144,8 +135,8 @@ TEST_F(ak, receiver_killed_mid_message_loses_nothing)
 		EXPECT_EQ(10 + i, take(self->fd, MSGBOX_MSG_NONBLOCK, &m));
 		EXPECT_EQ(2, m.deliveries);
 	}
-	EXPECT_EQ(0, info_of(self->fd).in_flight);
-	EXPECT_EQ(3, info_of(self->fd).redelivered);
+	EXPECT_EQ(0, mb_info_of(self->fd).in_flight);
+	EXPECT_EQ(3, mb_info_of(self->fd).redelivered);
 	close(ready[0]);
 	close(ready[1]);
 }
@@ -174,8 +165,8 @@ TEST_F(ak, redelivery_goes_straight_to_a_waiting_receiver)
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
 	ASSERT_EQ(0, close(s));		/* in flight on s: redelivered */
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
-	EXPECT_EQ(0, info_of(self->fd).in_flight);
-	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(self->fd).in_flight);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
 }
 
 static int set_dead_letter(int fd, unsigned int max, int dlq_fd)
@@ -195,7 +186,7 @@ TEST_F(ak, too_many_deliveries_go_to_the_dead_letter_mailbox)
 	dlq = mb_create(self->dlq, 4, 64, 256, MB_RW);
 	ASSERT_LE(0, dlq);
 	ASSERT_EQ(0, set_dead_letter(self->fd, 2, dlq));
-	EXPECT_EQ(2, info_of(self->fd).max_deliveries);
+	EXPECT_EQ(2, mb_info_of(self->fd).max_deliveries);
 	ASSERT_EQ(0, put(self->fd, 42));
 	for (i = 1; i <= 2; i++) {
 		EXPECT_EQ(42, take(self->fd, ACKNB, &m));
@@ -205,7 +196,7 @@ TEST_F(ak, too_many_deliveries_go_to_the_dead_letter_mailbox)
 	/* Delivered twice, never acked: dead-lettered. */
 	EXPECT_EQ(-1, take(self->fd, ACKNB, NULL));
 	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_EQ(1, info_of(self->fd).dead_lettered);
+	EXPECT_EQ(1, mb_info_of(self->fd).dead_lettered);
 	/* The count goes on: two failed deliveries, and this one. */
 	EXPECT_EQ(42, take(dlq, MSGBOX_MSG_NONBLOCK, &m));
 	EXPECT_EQ(3, m.deliveries);
@@ -216,7 +207,7 @@ TEST_F(ak, too_many_deliveries_go_to_the_dead_letter_mailbox)
 	EXPECT_EQ(43, take(self->fd, ACKNB, &m));
 	ASSERT_EQ(0, msgbox_nack(self->fd, m.id));
 	EXPECT_EQ(-1, take(self->fd, ACKNB, NULL));
-	EXPECT_EQ(1, info_of(self->fd).dropped);
+	EXPECT_EQ(1, mb_info_of(self->fd).dropped);
 	close(dlq);
 }
 
@@ -288,13 +279,13 @@ TEST_F(ak, ack_deadline_redelivers_from_a_receiver_still_alive)
 	int s;
 
 	ASSERT_EQ(0, set_ack_timeout(self->fd, 100000000));
-	EXPECT_EQ(100000000, info_of(self->fd).ack_timeout_ns);
+	EXPECT_EQ(100000000, mb_info_of(self->fd).ack_timeout_ns);
 	s = msgbox_open(self->name, MSGBOX_FD_RECV);
 	ASSERT_LE(0, s);
 	ASSERT_EQ(0, put(self->fd, 8));
 	EXPECT_EQ(8, take(s, ACKNB, &m));
 	/* s stays open and alive, but does not ack in time. */
-	for (int i = 0; i < 100 && info_of(self->fd).nr_msgs == 0; i++)
+	for (int i = 0; i < 100 && mb_info_of(self->fd).nr_msgs == 0; i++)
 		mb_sleep_ms(20);
 	EXPECT_EQ(8, take(self->fd, ACKNB, &r));
 	EXPECT_EQ(2, r.deliveries);
@@ -318,9 +309,9 @@ TEST_F(ak, extending_the_deadline_keeps_the_message_in_flight)
 		mb_sleep_ms(100);
 		ASSERT_EQ(0, ioctl(self->fd, MSGBOX_IOC_ACK, &ext));
 	}
-	EXPECT_EQ(1, info_of(self->fd).in_flight);
-	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
-	EXPECT_EQ(0, info_of(self->fd).redelivered);
+	EXPECT_EQ(1, mb_info_of(self->fd).in_flight);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(self->fd).redelivered);
 	EXPECT_EQ(0, msgbox_ack(self->fd, m.id));
 	ext.flags = MSGBOX_ACK_EXTEND | MSGBOX_ACK_NACK;
 	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_ACK, &ext));
@@ -337,7 +328,7 @@ TEST_F(ak, ack_timeout_needs_its_mask_bit)
 
 	EXPECT_EQ(-1, msgbox_setattr(self->fd, &sa));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(0, info_of(self->fd).ack_timeout_ns);
+	EXPECT_EQ(0, mb_info_of(self->fd).ack_timeout_ns);
 }
 
 /* Send @v with @flags (TRACK, WAIT_ACK...) and @ttl_ns; the id, or 0. */
@@ -425,7 +416,7 @@ TEST_F(ak, wait_ack_sender_returns_only_once_its_message_is_acked)
 		CHILD_CHECK(put_tracked(self->fd, 5, MSGBOX_MSG_WAIT_ACK, 0) != 0, 2);
 		_exit(0);
 	}
-	for (int i = 0; i < MB_WAIT_MS && !info_of(self->fd).nr_msgs; i++)
+	for (int i = 0; i < MB_WAIT_MS && !mb_info_of(self->fd).nr_msgs; i++)
 		mb_sleep_ms(1);
 	EXPECT_EQ(5, take(self->fd, ACKNB, &m));
 	ASSERT_EQ(0, msgbox_nack(self->fd, m.id));	/* not yet */
@@ -457,7 +448,7 @@ TEST_F(ak, wait_ack_reports_a_dead_letter_and_a_timeout)
 		CHILD_CHECK(errno == EPIPE, 3);
 		_exit(0);
 	}
-	for (int i = 0; i < MB_WAIT_MS && !info_of(self->fd).nr_msgs; i++)
+	for (int i = 0; i < MB_WAIT_MS && !mb_info_of(self->fd).nr_msgs; i++)
 		mb_sleep_ms(1);
 	EXPECT_EQ(6, take(self->fd, ACKNB, &m));
 	ASSERT_EQ(0, msgbox_nack(self->fd, m.id));	/* dead-lettered */
@@ -475,7 +466,7 @@ TEST_F(ak, wait_ack_reports_a_dead_letter_and_a_timeout)
 	s.timeout_ns = 50000000;
 	EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &s));
 	EXPECT_EQ(ETIMEDOUT, errno);
-	EXPECT_EQ(1, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(1, mb_info_of(self->fd).nr_msgs);
 }
 
 TEST_F(ak, tracking_is_refused_on_topics)
@@ -571,7 +562,7 @@ TEST_F(ak, consumers_killed_at_random_lose_and_duplicate_nothing)
 	}
 	for (i = 0; i < STRESS_MSGS; i++)
 		EXPECT_EQ(1, acked[i]) TH_LOG("message %d lost", i);
-	EXPECT_EQ(0, info_of(self->fd).in_flight);
+	EXPECT_EQ(0, mb_info_of(self->fd).in_flight);
 	close(done[0]);
 	close(done[1]);
 }

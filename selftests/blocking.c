@@ -37,16 +37,6 @@ FIXTURE_TEARDOWN_PARENT(bl)
 	EXPECT_EQ(0, mb_destroy_quiet(self->name));
 }
 
-static int reset(FIXTURE_DATA(bl) *self, unsigned int max_msgs,
-		 unsigned int max_msg_size, unsigned long long max_bytes)
-{
-	close(self->fd);
-	if (msgbox_destroy(self->name))
-		return -1;
-	self->fd = mb_create(self->name, max_msgs, max_msg_size, max_bytes, MB_RW);
-	return self->fd < 0 ? -1 : 0;
-}
-
 /* What a helper process does: one send or one receive, maybe timed. */
 struct op {
 	bool send;		/* send @payload, else receive and expect it */
@@ -140,16 +130,6 @@ static pid_t spawn_send(int fd, const char *payload)
 	struct op op = { .send = true, .payload = payload, .notify_fd = -1 };
 
 	return spawn_op(fd, &op);
-}
-
-/* Messages queued now, or -1. */
-static long nr_msgs(int fd)
-{
-	struct msgbox_info info;
-
-	if (msgbox_info(fd, &info))
-		return -1;
-	return info.nr_msgs;
 }
 
 /* Fill the mailbox to its message limit with "f0", "f1", ... */
@@ -253,7 +233,7 @@ TEST_F(bl, sender_sleeps_while_full_until_receiver_takes_one)
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 0, 1));
 	EXPECT_FALSE(mb_exited(pid, &st));
-	EXPECT_EQ(4, nr_msgs(self->fd));
+	EXPECT_EQ(4, mb_nr_msgs(self->fd));
 
 	ASSERT_EQ(2, msgbox_recv(self->fd, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, memcmp(buf, "f0", 2));
@@ -275,7 +255,7 @@ TEST_F(bl, sender_sleeps_until_enough_bytes_are_free)
 	int st;
 
 	/* 128 bytes: 10 + 54 + 64 fill it exactly. */
-	ASSERT_EQ(0, reset(self, 16, 64, 128));
+	ASSERT_EQ(0, mb_recreate(self->name, &self->fd, 16, 64, 128));
 	ASSERT_EQ(0, msgbox_send(self->fd, buf, 10, MSGBOX_MSG_NONBLOCK));
 	ASSERT_EQ(0, msgbox_send(self->fd, buf, 54, MSGBOX_MSG_NONBLOCK));
 	ASSERT_EQ(0, msgbox_send(self->fd, buf, 64, MSGBOX_MSG_NONBLOCK));
@@ -349,7 +329,7 @@ TEST_F(bl, blocked_receiver_with_small_buffer_gets_EMSGSIZE_and_message_stays)
 	ASSERT_EQ(0, msgbox_send(self->fd, "0123456789", 10, 0));
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 	/* Nothing lost: the message is still queued for a bigger buffer. */
-	EXPECT_EQ(1, nr_msgs(self->fd));
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
 	EXPECT_EQ(10, msgbox_recv(self->fd, buf, sizeof(buf), MSGBOX_MSG_NONBLOCK));
 	EXPECT_EQ(0, memcmp(buf, "0123456789", 10));
 }
@@ -442,7 +422,7 @@ TEST_F(bl, nonblock_fd_gives_EAGAIN)
 	EXPECT_EQ(EAGAIN, errno);
 	EXPECT_EQ(-1, write(fd, "x", 1));
 	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_EQ(4, nr_msgs(fd));
+	EXPECT_EQ(4, mb_nr_msgs(fd));
 	EXPECT_EQ(0, close(fd));
 }
 
@@ -594,7 +574,7 @@ TEST_F(bl, signal_interrupts_timed_send_with_EINTR_even_with_SA_RESTART)
 
 	ASSERT_EQ(0, fill(self->fd, 4));
 	EXPECT_EQ(EINTR, signal_sleeper(self->fd, &op, true));
-	EXPECT_EQ(4, nr_msgs(self->fd));
+	EXPECT_EQ(4, mb_nr_msgs(self->fd));
 }
 
 /*
@@ -836,7 +816,8 @@ TEST_F_TIMEOUT(bl, many_producers_and_consumers_receive_each_message_once, 120)
 	struct pc_shared *sh;
 	unsigned int p, s, c, count = 0, dup = 0, lost = 0;
 
-	ASSERT_EQ(0, reset(self, 8, sizeof(struct pc_msg), 8 * sizeof(struct pc_msg)));
+	ASSERT_EQ(0, mb_recreate(self->name, &self->fd, 8, sizeof(struct pc_msg),
+				 8 * sizeof(struct pc_msg)));
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
 	memset(sh, 0, sizeof(*sh));

@@ -29,17 +29,6 @@ FIXTURE(ft) {
 	int ctl;		/* /dev/msgbox */
 };
 
-static void knob(const char *path, const char *val)
-{
-	int f = open(path, O_WRONLY);
-
-	if (f >= 0) {
-		if (write(f, val, strlen(val)) < 0)
-			perror(path);
-		close(f);
-	}
-}
-
 FIXTURE_SETUP(ft)
 {
 	self->nth = self->ctl = -1;
@@ -55,10 +44,10 @@ FIXTURE_SETUP(ft)
 	 * every injected fault would dump a stack trace on the console,
 	 * where the runner looks for kernel reports.
 	 */
-	knob(DEBUGFS "failslab/ignore-gfp-wait", "N");
-	knob(DEBUGFS "failslab/verbose", "0");
-	knob(DEBUGFS "fail_usercopy/verbose", "0");
-	knob(DEBUGFS "fail_page_alloc/verbose", "0");
+	mb_knob(DEBUGFS "failslab/ignore-gfp-wait", "N");
+	mb_knob(DEBUGFS "failslab/verbose", "0");
+	mb_knob(DEBUGFS "fail_usercopy/verbose", "0");
+	mb_knob(DEBUGFS "fail_page_alloc/verbose", "0");
 	self->ctl = open(MSGBOX_DEVICE, O_RDWR);
 	ASSERT_LE(0, self->ctl);
 }
@@ -67,31 +56,6 @@ FIXTURE_TEARDOWN_PARENT(ft)
 {
 	EXPECT_EQ(0, mb_destroy_quiet(self->name));
 	EXPECT_EQ(0, mb_destroy_quiet(self->name2));
-}
-
-/* Fail the @n-th fault point of this thread's next system call. */
-static int fi_arm(int nth, int n)
-{
-	char b[16];
-	int l = snprintf(b, sizeof(b), "%d", n);
-
-	return write(nth, b, l) == l ? 0 : -1;
-}
-
-/*
- * After the call: was the armed point reached (and failed)?  Disarms.  A
- * read that faults itself means one point was still to come: not reached.
- */
-static bool fi_fired(int nth)
-{
-	char b[16] = "";
-	ssize_t r = pread(nth, b, sizeof(b) - 1, 0);
-	bool fired = r > 0 && strtoul(b, NULL, 10) == 0;
-
-	/* May fail (EFAULT) if its own copy was the last point: 0 then. */
-	if (write(nth, "0", 1) != 1 && errno != EFAULT)
-		perror("fail-nth");
-	return fired;
 }
 
 static bool clean_errno(int e)
@@ -111,16 +75,6 @@ static int count_fds(void)
 		n += de->d_name[0] != '.';
 	closedir(d);
 	return n - 1;	/* the directory's own */
-}
-
-static struct msgbox_info info_of(int fd)
-{
-	struct msgbox_info info;
-
-	memset(&info, 0xff, sizeof(info));
-	if (msgbox_info(fd, &info))
-		info.nr_msgs = ~0u;
-	return info;
 }
 
 static unsigned long long param(const char *p)
@@ -181,10 +135,10 @@ TEST_F_TIMEOUT(ft, create_fails_cleanly_at_every_fault_point, 600)
 			c.mode = 0600;
 			if (!(flags[v] & MSGBOX_CREATE_ANON))
 				strcpy(c.name, self->name);
-			ASSERT_EQ(0, fi_arm(self->nth, n));
+			ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 			r = ioctl(self->ctl, MSGBOX_IOC_CREATE, &c);
 			e = errno;
-			fired = fi_fired(self->nth);
+			fired = mb_fi_fired(self->nth);
 			if (r < 0) {
 				ASSERT_TRUE(fired) TH_LOG("flags %#x: %s", flags[v], strerror(e));
 				ASSERT_TRUE(clean_errno(e)) TH_LOG("flags %#x point %d: errno %d", flags[v], n, e);
@@ -231,10 +185,10 @@ TEST_F_TIMEOUT(ft, open_and_inbox_fail_cleanly_at_every_fault_point, 600)
 			struct msgbox_open o = { .fd_flags = MB_RW };
 
 			strcpy(o.name, self->name);
-			ASSERT_EQ(0, fi_arm(self->nth, n));
+			ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 			r = ioctl(self->ctl, MSGBOX_IOC_OPEN, &o);
 			e = errno;
-			fired = fi_fired(self->nth);
+			fired = mb_fi_fired(self->nth);
 			if (r < 0) {
 				ASSERT_TRUE(fired);
 				ASSERT_TRUE(clean_errno(e)) TH_LOG("point %d: errno %d", n, e);
@@ -270,10 +224,10 @@ TEST_F_TIMEOUT(ft, open_and_inbox_fail_cleanly_at_every_fault_point, 600)
 		};
 		int fds0 = count_fds();
 
-		ASSERT_EQ(0, fi_arm(self->nth, n));
+		ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 		r = ioctl(self->ctl, MSGBOX_IOC_INBOX, &c);
 		e = errno;
-		fired = fi_fired(self->nth);
+		fired = mb_fi_fired(self->nth);
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("inbox point %d: errno %d", n, e);
@@ -312,17 +266,17 @@ TEST_F_TIMEOUT(ft, send_and_write_fail_cleanly_at_every_fault_point, 600)
 			for (n = 1; n < NTH_MAX; n++) {
 				mb_fill(buf, len, seq);
 				memset(out, 0, sizeof(out));
-				i0 = info_of(fd);
+				i0 = mb_info_of(fd);
 				ASSERT_EQ(0, i0.nr_msgs);
 				m = msg_of(buf, len, how == 2 ? MSGBOX_MSG_TRACK : 0);
-				ASSERT_EQ(0, fi_arm(self->nth, n));
+				ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 				if (how == 0)
 					r = write(fd, buf, len) == (ssize_t)len ? 0 : -1;
 				else
 					r = ioctl(fd, MSGBOX_IOC_SEND, &m);
 				e = errno;
-				fired = fi_fired(self->nth);
-				i1 = info_of(fd);
+				fired = mb_fi_fired(self->nth);
+				i1 = mb_info_of(fd);
 				if (r < 0) {
 					ASSERT_TRUE(fired);
 					ASSERT_TRUE(clean_errno(e)) TH_LOG("how %d len %zu point %d: errno %d", how, len, n, e);
@@ -378,16 +332,16 @@ TEST_F_TIMEOUT(ft, receive_and_read_fail_cleanly_at_every_fault_point, 600)
 				memset(out, 0, sizeof(out));
 				m = msg_of(out, room, fl | MSGBOX_MSG_NONBLOCK);
 				m.type = 0;
-				i0 = info_of(fd);
+				i0 = mb_info_of(fd);
 				ASSERT_EQ(1, i0.nr_msgs);
-				ASSERT_EQ(0, fi_arm(self->nth, n));
+				ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 				if (how == 0)
 					r = read(fd, out, room) == (ssize_t)len ? 0 : -1;
 				else
 					r = ioctl(fd, MSGBOX_IOC_RECV, &m);
 				e = errno;
-				fired = fi_fired(self->nth);
-				i1 = info_of(fd);
+				fired = mb_fi_fired(self->nth);
+				i1 = mb_info_of(fd);
 				if (r < 0) {
 					ASSERT_TRUE(fired);
 					ASSERT_TRUE(clean_errno(e)) TH_LOG("how %d len %zu point %d: errno %d", how, len, n, e);
@@ -421,8 +375,8 @@ TEST_F_TIMEOUT(ft, receive_and_read_fail_cleanly_at_every_fault_point, 600)
 				ASSERT_EQ((ssize_t)len, take(fd, out, sizeof(out)));
 				ASSERT_TRUE(mb_check(out, len, seq));
 			}
-			ASSERT_EQ(0, info_of(fd).nr_msgs);
-			ASSERT_EQ(0, info_of(fd).in_flight);
+			ASSERT_EQ(0, mb_info_of(fd).nr_msgs);
+			ASSERT_EQ(0, mb_info_of(fd).in_flight);
 		}
 	}
 	close(fd);
@@ -480,10 +434,10 @@ TEST_F_TIMEOUT(ft, call_fails_cleanly_at_every_fault_point, 600)
 		c.request.timeout_ns = MB_WAIT_MS * 1000000ull;
 		c.reply.data = (uintptr_t)rep;
 		c.reply.len = sizeof(rep);
-		ASSERT_EQ(0, fi_arm(self->nth, n));
+		ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 		r = ioctl(fd, MSGBOX_IOC_CALL, &c);
 		e = errno;
-		fired = fi_fired(self->nth);
+		fired = mb_fi_fired(self->nth);
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("point %d: errno %d", n, e);
@@ -493,7 +447,7 @@ TEST_F_TIMEOUT(ft, call_fails_cleanly_at_every_fault_point, 600)
 			 * reply out comes after the server answered.
 			 */
 			ASSERT_EQ(0, mb_wait_waiters(fd, 1, 0));
-			ASSERT_EQ(0, info_of(fd).nr_msgs);
+			ASSERT_EQ(0, mb_info_of(fd).nr_msgs);
 			if (e == ENOMEM)
 				ASSERT_EQ(before, __atomic_load_n(served, __ATOMIC_SEQ_CST));
 			continue;
@@ -556,10 +510,10 @@ TEST_F_TIMEOUT(ft, reply_fails_cleanly_at_every_fault_point_and_the_caller_gets_
 		rep[0] = 'r';
 		m = msg_of(rep, q.len, 0);
 		m.token = q.token;
-		ASSERT_EQ(0, fi_arm(self->nth, n));
+		ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 		r = ioctl(fd, MSGBOX_IOC_REPLY, &m);
 		e = errno;
-		fired = fi_fired(self->nth);
+		fired = mb_fi_fired(self->nth);
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("point %d: errno %d", n, e);
@@ -597,20 +551,20 @@ TEST_F_TIMEOUT(ft, subscribe_and_publish_fail_cleanly_at_every_fault_point, 600)
 	ASSERT_LE(0, t);
 	fds0 = count_fds();
 	for (n = 1; n < NTH_MAX; n++) {
-		ASSERT_EQ(0, fi_arm(self->nth, n));
+		ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 		r = ioctl(t, MSGBOX_IOC_SUBSCRIBE, &sa);
 		e = errno;
-		fired = fi_fired(self->nth);
+		fired = mb_fi_fired(self->nth);
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("subscribe point %d: errno %d", n, e);
-			ASSERT_EQ(0, info_of(t).subscribers);
+			ASSERT_EQ(0, mb_info_of(t).subscribers);
 			ASSERT_EQ(fds0, count_fds());
 			continue;
 		}
-		ASSERT_EQ(1, info_of(t).subscribers);
+		ASSERT_EQ(1, mb_info_of(t).subscribers);
 		close(r);
-		ASSERT_EQ(0, info_of(t).subscribers);
+		ASSERT_EQ(0, mb_info_of(t).subscribers);
 		if (!fired)
 			break;
 	}
@@ -626,20 +580,20 @@ TEST_F_TIMEOUT(ft, subscribe_and_publish_fail_cleanly_at_every_fault_point, 600)
 
 		mb_fill(buf, sizeof(buf), n);
 		m = msg_of(buf, sizeof(buf), MSGBOX_MSG_NONBLOCK);
-		ASSERT_EQ(0, fi_arm(self->nth, n));
+		ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 		r = ioctl(t, MSGBOX_IOC_SEND, &m);
 		e = errno;
-		fired = fi_fired(self->nth);
+		fired = mb_fi_fired(self->nth);
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("publish point %d: errno %d", n, e);
 			/* All or nothing. */
-			ASSERT_EQ(0, info_of(a).nr_msgs);
-			ASSERT_EQ(0, info_of(b).nr_msgs);
+			ASSERT_EQ(0, mb_info_of(a).nr_msgs);
+			ASSERT_EQ(0, mb_info_of(b).nr_msgs);
 			continue;
 		}
-		ASSERT_EQ(1, info_of(a).nr_msgs);
-		ASSERT_EQ(1, info_of(b).nr_msgs);
+		ASSERT_EQ(1, mb_info_of(a).nr_msgs);
+		ASSERT_EQ(1, mb_info_of(b).nr_msgs);
 		ASSERT_EQ((ssize_t)sizeof(out), take(a, out, sizeof(out)));
 		ASSERT_TRUE(mb_check(out, sizeof(out), n));
 		ASSERT_EQ((ssize_t)sizeof(out), take(b, out, sizeof(out)));
@@ -681,23 +635,23 @@ TEST_F_TIMEOUT(ft, ack_nack_extend_fail_cleanly_at_every_fault_point, 600)
 			memset(&a, 0, sizeof(a));
 			a.id = m.id;
 			a.flags = how[h];
-			ASSERT_EQ(0, fi_arm(self->nth, n));
+			ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 			r = ioctl(fd, MSGBOX_IOC_ACK, &a);
 			e = errno;
-			fired = fi_fired(self->nth);
+			fired = mb_fi_fired(self->nth);
 			if (r < 0) {
 				ASSERT_TRUE(fired);
 				ASSERT_TRUE(clean_errno(e)) TH_LOG("flags %#x point %d: errno %d", how[h], n, e);
-				ASSERT_EQ(1, info_of(fd).in_flight);
-				ASSERT_EQ(0, info_of(fd).nr_msgs);
+				ASSERT_EQ(1, mb_info_of(fd).in_flight);
+				ASSERT_EQ(0, mb_info_of(fd).nr_msgs);
 				continue;
 			}
 			if (how[h] == MSGBOX_ACK_EXTEND) {
-				ASSERT_EQ(1, info_of(fd).in_flight);
+				ASSERT_EQ(1, mb_info_of(fd).in_flight);
 				ASSERT_EQ(0, msgbox_ack(fd, m.id));
 			} else if (how[h] == MSGBOX_ACK_NACK) {
-				ASSERT_EQ(0, info_of(fd).in_flight);
-				ASSERT_EQ(1, info_of(fd).nr_msgs);
+				ASSERT_EQ(0, mb_info_of(fd).in_flight);
+				ASSERT_EQ(1, mb_info_of(fd).nr_msgs);
 				m = msg_of(&v, sizeof(v), MSGBOX_MSG_NONBLOCK);
 				m.type = 0;
 				v = -1;
@@ -705,8 +659,8 @@ TEST_F_TIMEOUT(ft, ack_nack_extend_fail_cleanly_at_every_fault_point, 600)
 				ASSERT_EQ(2, m.deliveries);
 			}
 			held = false;
-			ASSERT_EQ(0, info_of(fd).in_flight);
-			ASSERT_EQ(0, info_of(fd).nr_msgs);
+			ASSERT_EQ(0, mb_info_of(fd).in_flight);
+			ASSERT_EQ(0, mb_info_of(fd).nr_msgs);
 			if (!fired)
 				break;
 		}
@@ -739,10 +693,10 @@ TEST_F_TIMEOUT(ft, batches_fail_cleanly_or_partly_at_every_fault_point, 600)
 		b.msgs = (uintptr_t)m;
 		b.count = BATCH;
 		b.msg_size = sizeof(m[0]);
-		ASSERT_EQ(0, fi_arm(self->nth, n));
+		ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 		r = ioctl(fd, MSGBOX_IOC_SEND_BATCH, &b);
 		e = errno;
-		fired = fi_fired(self->nth);
+		fired = mb_fi_fired(self->nth);
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("send batch point %d: errno %d", n, e);
@@ -750,7 +704,7 @@ TEST_F_TIMEOUT(ft, batches_fail_cleanly_or_partly_at_every_fault_point, 600)
 		} else {
 			ASSERT_TRUE(r == BATCH || fired);
 		}
-		ASSERT_EQ(r, info_of(fd).nr_msgs);
+		ASSERT_EQ(r, mb_info_of(fd).nr_msgs);
 		for (int i = 0; i < r; i++) {
 			int v = -1;
 
@@ -776,10 +730,10 @@ TEST_F_TIMEOUT(ft, batches_fail_cleanly_or_partly_at_every_fault_point, 600)
 		b.msgs = (uintptr_t)m;
 		b.count = BATCH;
 		b.msg_size = sizeof(m[0]);
-		ASSERT_EQ(0, fi_arm(self->nth, n));
+		ASSERT_EQ(0, mb_fi_arm(self->nth, n));
 		r = ioctl(fd, MSGBOX_IOC_RECV_BATCH, &b);
 		e = errno;
-		fired = fi_fired(self->nth);
+		fired = mb_fi_fired(self->nth);
 		if (r < 0) {
 			ASSERT_TRUE(fired);
 			ASSERT_TRUE(clean_errno(e)) TH_LOG("recv batch point %d: errno %d", n, e);
@@ -787,8 +741,8 @@ TEST_F_TIMEOUT(ft, batches_fail_cleanly_or_partly_at_every_fault_point, 600)
 		} else {
 			ASSERT_TRUE(r == BATCH || fired);
 		}
-		ASSERT_EQ(BATCH - r, info_of(fd).nr_msgs);
-		ASSERT_EQ(0, info_of(fd).in_flight);
+		ASSERT_EQ(BATCH - r, mb_info_of(fd).nr_msgs);
+		ASSERT_EQ(0, mb_info_of(fd).in_flight);
 		for (int i = 0; i < r; i++)
 			ASSERT_EQ(n * 16 + i, out[i]);
 		for (int i = r; i < BATCH; i++) {

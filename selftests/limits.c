@@ -6,7 +6,6 @@
  * Module parameters are changed through /sys/module/msgbox/parameters and
  * restored in teardown.
  */
-#include <grp.h>
 #include "msgbox_test.h"
 
 #define OTHER_UID	1000
@@ -75,13 +74,6 @@ static int destroy_nth(const char *prefix, int i)
 	return msgbox_destroy(n);
 }
 
-static int become_other(void)
-{
-	if (setgroups(0, NULL) || setresgid(OTHER_UID, OTHER_UID, OTHER_UID))
-		return -1;
-	return setresuid(OTHER_UID, OTHER_UID, OTHER_UID);
-}
-
 TEST_F(li, user_mailbox_quota_gives_EDQUOT_at_limit_plus_one)
 {
 	pid_t pid;
@@ -92,7 +84,7 @@ TEST_F(li, user_mailbox_quota_gives_EDQUOT_at_limit_plus_one)
 	if (pid == 0) {
 		int fd, one;
 
-		CHILD_CHECK(become_other() == 0, 2);
+		CHILD_CHECK(mb_become(OTHER_UID, OTHER_UID) == 0, 2);
 		CHILD_CHECK(create_nth(self->name, 0, 1024, 0) >= 0, 3);
 		one = create_nth(self->name, 1, 1024, 0);			/* limit - 1 */
 		CHILD_CHECK(one >= 0, 4);
@@ -127,7 +119,7 @@ TEST_F(li, user_byte_quota_counts_max_bytes_and_is_released_with_the_mailbox)
 		struct msgbox_info info;
 		int a, e;
 
-		CHILD_CHECK(become_other() == 0, 2);
+		CHILD_CHECK(mb_become(OTHER_UID, OTHER_UID) == 0, 2);
 		a = create_nth(self->name, 0, 2048, 0);
 		CHILD_CHECK(a >= 0, 3);
 		CHILD_CHECK(create_nth(self->name, 1, 2049, 0) == -1, 4);	/* limit + 1 */

@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -127,6 +128,27 @@ static inline int mb_wait_waiters(int fd, unsigned int recv, unsigned int send)
 	fprintf(stderr, "# waiters: want recv %u send %u, have recv %u send %u\n",
 		recv, send, info.recv_waiters, info.send_waiters);
 	return -1;
+}
+
+/*
+ * Wait until a message is queued on @fd (another process's send or call
+ * coming), at most MB_WAIT_MS.  -1 only if INFO failed: after the wait the
+ * caller goes on either way, and its next step (a blocking receive, ...)
+ * finds out.
+ */
+static inline int mb_wait_queued(int fd)
+{
+	struct msgbox_info info;
+	int i;
+
+	for (i = 0; i < MB_WAIT_MS; i++) {
+		if (msgbox_info(fd, &info))
+			return -1;
+		if (info.nr_msgs)
+			break;
+		mb_sleep_ms(1);
+	}
+	return 0;
 }
 
 /*
@@ -271,6 +293,118 @@ static inline bool mb_param_set(const char *param, unsigned long long val)
 	ok = fprintf(f, "%llu\n", val) > 0;
 	ok = (fclose(f) == 0) && ok;
 	return ok;
+}
+
+/*
+ * The mailbox's state; every field poisoned (0xff before the call, 0xee if
+ * it failed), so a failed INFO cannot pass for a real value.
+ */
+static inline struct msgbox_info mb_info_of(int fd)
+{
+	struct msgbox_info info;
+
+	memset(&info, 0xff, sizeof(info));
+	if (msgbox_info(fd, &info))
+		memset(&info, 0xee, sizeof(info));
+	return info;
+}
+
+/* Messages queued now, or -1. */
+static inline int mb_nr_msgs(int fd)
+{
+	struct msgbox_info info;
+
+	if (msgbox_info(fd, &info))
+		return -1;
+	return info.nr_msgs;
+}
+
+/* Tasks sleeping in receive (parked io_uring receives included), or -1. */
+static inline int mb_recv_waiters(int fd)
+{
+	struct msgbox_info info;
+
+	if (msgbox_info(fd, &info))
+		return -1;
+	return info.recv_waiters;
+}
+
+/*
+ * Replace mailbox @name, open on *@fd, by one with other limits; *@fd is
+ * the new descriptor.  0, or -1.
+ */
+static inline int mb_recreate(const char *name, int *fd, unsigned int max_msgs,
+			      unsigned int max_msg_size,
+			      unsigned long long max_bytes)
+{
+	close(*fd);
+	if (msgbox_destroy(name))
+		return -1;
+	*fd = mb_create(name, max_msgs, max_msg_size, max_bytes, MB_RW);
+	return *fd < 0 ? -1 : 0;
+}
+
+static inline void mb_msg_init(struct msgbox_msg *m, void *buf, size_t len,
+			       __s64 type, __u32 flags)
+{
+	memset(m, 0, sizeof(*m));
+	m->data = (uintptr_t)buf;
+	m->len = len;
+	m->type = type;
+	m->flags = flags;
+}
+
+/*
+ * Become @uid with group @gid and no supplementary groups (and so, from
+ * root, lose every capability).  In a forked helper only.
+ */
+static inline int mb_become(uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) || setresgid(gid, gid, gid))
+		return -1;
+	return setresuid(uid, uid, uid);
+}
+
+/*
+ * Fault injection through /proc/thread-self/fail-nth (@nth, open O_RDWR;
+ * kernels with CONFIG_FAULT_INJECTION only).
+ *
+ * Fail the @n-th fault point of this thread's next system call.
+ */
+static inline int mb_fi_arm(int nth, int n)
+{
+	char b[16];
+	int l = snprintf(b, sizeof(b), "%d", n);
+
+	return write(nth, b, l) == l ? 0 : -1;
+}
+
+/*
+ * After the call: was the armed point reached (and failed)?  Disarms.  A
+ * read that faults itself means one point was still to come: not reached.
+ */
+static inline bool mb_fi_fired(int nth)
+{
+	char b[16] = "";
+	ssize_t r = pread(nth, b, sizeof(b) - 1, 0);
+	bool fired = r > 0 && strtoul(b, NULL, 10) == 0;
+
+	/* May fail (EFAULT) if its own copy was the last point: 0 then. */
+	if (write(nth, "0", 1) != 1 && errno != EFAULT)
+		perror("fail-nth");
+	return fired;
+}
+
+/* Write @val to the debugfs/sysfs file @path, if there is one. */
+static inline void mb_knob(const char *path, const char *val)
+{
+	int f = open(path, O_WRONLY);
+
+	if (f >= 0) {
+		if (write(f, val, strlen(val)) < 0)
+			perror(path);
+		close(f);
+	}
 }
 
 #endif /* MSGBOX_TEST_H */

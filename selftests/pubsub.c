@@ -58,15 +58,6 @@ static long next(int s, __u32 flags)
 	return v;
 }
 
-static struct msgbox_info info_of(int fd)
-{
-	struct msgbox_info info;
-
-	memset(&info, 0xff, sizeof(info));
-	msgbox_info(fd, &info);
-	return info;
-}
-
 #define SUBS		3
 #define PUBS		2
 #define EACH		60
@@ -83,7 +74,7 @@ TEST_F(ps, every_subscriber_sees_every_publication_in_the_same_order)
 		subs[i] = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
 		ASSERT_LE(0, subs[i]);
 	}
-	EXPECT_EQ(SUBS, info_of(t).subscribers);
+	EXPECT_EQ(SUBS, mb_info_of(t).subscribers);
 	for (i = 0; i < PUBS; i++) {
 		pubs[i] = fork();
 		ASSERT_LE(0, pubs[i]);
@@ -130,7 +121,7 @@ TEST_F(ps, every_subscriber_sees_every_publication_in_the_same_order)
 	/* The same order everywhere: the same digest. */
 	EXPECT_EQ(h[0], h[1]);
 	EXPECT_EQ(h[0], h[2]);
-	EXPECT_EQ(PUBS * EACH, info_of(t).sent);
+	EXPECT_EQ(PUBS * EACH, mb_info_of(t).sent);
 	for (i = 0; i < SUBS; i++)
 		close(subs[i]);
 	close(digest[0]);
@@ -166,7 +157,7 @@ TEST_F(ps, full_subscriber_blocks_the_publisher_and_delivery_is_all_or_nothing)
 		_exit(0);
 	}
 	mb_sleep_ms(100);
-	EXPECT_EQ(0, info_of(b).nr_msgs);	/* still blocked on a */
+	EXPECT_EQ(0, mb_info_of(b).nr_msgs);	/* still blocked on a */
 	EXPECT_EQ(1, next(a, 0));
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 	EXPECT_EQ(4, next(b, 0));
@@ -187,8 +178,8 @@ TEST_F(ps, drop_oldest_keeps_the_newest_and_counts_the_loss)
 	ASSERT_LE(0, s);
 	for (unsigned int v = 1; v <= 5; v++)
 		ASSERT_EQ(0, publish(t, v, 1, MSGBOX_MSG_NONBLOCK));
-	EXPECT_EQ(3, info_of(s).dropped);
-	EXPECT_EQ(3, info_of(t).dropped);
+	EXPECT_EQ(3, mb_info_of(s).dropped);
+	EXPECT_EQ(3, mb_info_of(t).dropped);
 	EXPECT_EQ(4, next(s, 0));
 	EXPECT_EQ(5, next(s, 0));
 	close(s);
@@ -205,8 +196,8 @@ TEST_F(ps, drop_new_keeps_the_oldest_and_counts_the_loss)
 	ASSERT_LE(0, s);
 	for (unsigned int v = 1; v <= 5; v++)
 		ASSERT_EQ(0, publish(t, v, 1, 0));	/* never blocks */
-	EXPECT_EQ(3, info_of(s).dropped);
-	EXPECT_EQ(3, info_of(t).dropped);
+	EXPECT_EQ(3, mb_info_of(s).dropped);
+	EXPECT_EQ(3, mb_info_of(t).dropped);
 	EXPECT_EQ(1, next(s, 0));
 	EXPECT_EQ(2, next(s, 0));
 	close(s);
@@ -254,9 +245,9 @@ TEST_F(ps, subscription_ends_with_its_descriptor_even_after_SIGKILL)
 	ASSERT_LE(0, t);
 	s = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
 	ASSERT_LE(0, s);
-	ASSERT_EQ(1, info_of(t).subscribers);
+	ASSERT_EQ(1, mb_info_of(t).subscribers);
 	ASSERT_EQ(0, close(s));
-	EXPECT_EQ(0, info_of(t).subscribers);
+	EXPECT_EQ(0, mb_info_of(t).subscribers);
 	/* No subscriber: the publication goes nowhere, successfully. */
 	EXPECT_EQ(0, publish(t, 1, 1, MSGBOX_MSG_NONBLOCK));
 
@@ -270,10 +261,10 @@ TEST_F(ps, subscription_ends_with_its_descriptor_even_after_SIGKILL)
 		_exit(4);
 	}
 	ASSERT_EQ(1, read(ready[0], &c, 1));
-	EXPECT_EQ(1, info_of(t).subscribers);
+	EXPECT_EQ(1, mb_info_of(t).subscribers);
 	kill(pid, SIGKILL);
 	EXPECT_EQ(128 + SIGKILL, mb_reap(pid, MB_WAIT_MS));
-	EXPECT_EQ(0, info_of(t).subscribers);
+	EXPECT_EQ(0, mb_info_of(t).subscribers);
 	close(ready[0]);
 	close(ready[1]);
 	close(t);
@@ -324,12 +315,12 @@ TEST_F(ps, closing_a_full_subscription_releases_a_blocked_publisher)
 		_exit(0);
 	}
 	mb_sleep_ms(100);
-	EXPECT_EQ(0, info_of(b).nr_msgs);	/* the publisher waits for a */
+	EXPECT_EQ(0, mb_info_of(b).nr_msgs);	/* the publisher waits for a */
 	/* The last close of a must not wait for the publisher, nor it for a. */
 	ASSERT_EQ(0, close(a));
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 	EXPECT_EQ(2, next(b, 0));
-	EXPECT_EQ(1, info_of(t).subscribers);
+	EXPECT_EQ(1, mb_info_of(t).subscribers);
 	close(b);
 	close(t);
 }

@@ -138,14 +138,7 @@ TEST_F_TIMEOUT(rc, no_reply_can_answer_a_request_whose_receive_failed, 120)
 		CHILD_CHECK(!memcmp(rep, "final", 5), 3);
 		_exit(0);
 	}
-	for (int i = 0; i < MB_WAIT_MS; i++) {
-		struct msgbox_info info;
-
-		ASSERT_EQ(0, msgbox_info(self->fd, &info));
-		if (info.nr_msgs)
-			break;
-		mb_sleep_ms(1);
-	}
+	ASSERT_EQ(0, mb_wait_queued(self->fd));
 	ASSERT_EQ(0, arm_ro(self, 0));
 	ASSERT_EQ(0, pthread_create(&t, NULL, replier, self));
 	EXPECT_EQ(0, failing_receives(self));

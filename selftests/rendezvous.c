@@ -43,15 +43,6 @@ static int sync_send(int fd, const char *s, __u32 flags, __u64 timeout_ns)
 	return msgbox_sendmsg(fd, &m);
 }
 
-static struct msgbox_info info_of(int fd)
-{
-	struct msgbox_info info;
-
-	memset(&info, 0xff, sizeof(info));
-	msgbox_info(fd, &info);
-	return info;
-}
-
 /* Is there something to read on @fd within @ms? */
 static bool readable(int fd, int ms)
 {
@@ -80,7 +71,7 @@ TEST_F(rv, sync_send_returns_only_after_the_message_is_received)
 	}
 	/* Queued, and its sender still asleep. */
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 0, 1));
-	EXPECT_EQ(1, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(1, mb_info_of(self->fd).nr_msgs);
 	EXPECT_FALSE(readable(done[0], 100));
 	EXPECT_EQ(4, msgbox_recv(self->fd, buf, sizeof(buf), 0));
 	EXPECT_TRUE(readable(done[0], MB_WAIT_MS));
@@ -108,7 +99,7 @@ TEST_F(rv, peek_does_not_complete_a_sync_send)
 	m.flags = MSGBOX_MSG_PEEK;
 	ASSERT_EQ(0, msgbox_recvmsg(self->fd, &m));
 	mb_sleep_ms(50);
-	EXPECT_EQ(1, info_of(self->fd).send_waiters);
+	EXPECT_EQ(1, mb_info_of(self->fd).send_waiters);
 	EXPECT_EQ(2, msgbox_recv(self->fd, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 }
@@ -119,7 +110,7 @@ TEST_F(rv, sync_send_timeout_withdraws_the_message)
 
 	EXPECT_EQ(-1, sync_send(self->fd, "late", MSGBOX_MSG_TIMEOUT, 50000000));
 	EXPECT_EQ(ETIMEDOUT, errno);
-	info = info_of(self->fd);
+	info = mb_info_of(self->fd);
 	EXPECT_EQ(0, info.nr_msgs);
 	EXPECT_EQ(0, info.nr_bytes);
 	EXPECT_EQ(0, info.send_waiters);
@@ -144,8 +135,8 @@ TEST_F(rv, sync_send_interrupted_by_a_signal_withdraws_the_message)
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 0, 1));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
-	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
-	EXPECT_EQ(0, info_of(self->fd).send_waiters);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(self->fd).send_waiters);
 }
 
 TEST_F(rv, destroy_wakes_a_sync_sender_with_EIDRM)
@@ -168,7 +159,7 @@ TEST_F(rv, library_send_sync_times_out_and_withdraws)
 {
 	EXPECT_EQ(-1, msgbox_send_sync(self->fd, "lib", 3, 30000000));
 	EXPECT_EQ(ETIMEDOUT, errno);
-	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
 }
 
 TEST_F(rv, nonblocking_sync_send_needs_a_waiting_receiver)
@@ -177,7 +168,7 @@ TEST_F(rv, nonblocking_sync_send_needs_a_waiting_receiver)
 
 	EXPECT_EQ(-1, sync_send(self->fd, "nb", MSGBOX_MSG_NONBLOCK, 0));
 	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
 
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -221,7 +212,7 @@ TEST_F(rv, capacity_0_mailbox_is_an_unbuffered_channel)
 		_exit(0);
 	}
 	ASSERT_EQ(0, mb_wait_waiters(ch, 0, 1));
-	EXPECT_EQ(0, info_of(ch).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(ch).nr_msgs);
 	p = (struct pollfd){ .fd = ch, .events = POLLIN | POLLOUT };
 	EXPECT_EQ(1, poll(&p, 1, 0));
 	EXPECT_EQ(POLLIN, p.revents);
@@ -243,8 +234,8 @@ TEST_F(rv, capacity_0_mailbox_is_an_unbuffered_channel)
 	EXPECT_EQ(POLLOUT, p.revents);
 	EXPECT_EQ(0, msgbox_send(ch, "yes", 3, MSGBOX_MSG_NONBLOCK));
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
-	EXPECT_EQ(2, info_of(ch).sent);
-	EXPECT_EQ(0, info_of(ch).hwm_msgs);
+	EXPECT_EQ(2, mb_info_of(ch).sent);
+	EXPECT_EQ(0, mb_info_of(ch).hwm_msgs);
 }
 
 TEST_F(rv, blocked_poll_on_a_channel_wakes_when_a_receiver_arrives)

@@ -325,14 +325,7 @@ TEST_F(rr, destroy_with_the_request_queued_gives_the_caller_EIDRM)
 		CHILD_CHECK(errno == EIDRM, 3);
 		_exit(0);
 	}
-	for (int i = 0; i < MB_WAIT_MS; i++) {
-		struct msgbox_info info;
-
-		ASSERT_EQ(0, msgbox_info(self->fd, &info));
-		if (info.nr_msgs)
-			break;
-		mb_sleep_ms(1);
-	}
+	ASSERT_EQ(0, mb_wait_queued(self->fd));
 	ASSERT_EQ(0, msgbox_destroy(self->name));
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 }

@@ -11,7 +11,6 @@
  * The tests run as root in the VM; "a user" is a forked child that drops
  * to uid/gid 1000 or 1001 (setresuid drops every capability with it).
  */
-#include <grp.h>
 #include <sys/stat.h>
 #include "msgbox_test.h"
 
@@ -47,13 +46,6 @@ FIXTURE_TEARDOWN_PARENT(sec)
 		EXPECT_TRUE(mb_param_set("user_max_mailboxes", self->quota[0]));
 		EXPECT_TRUE(mb_param_set("user_max_bytes", self->quota[1]));
 	}
-}
-
-static int become(uid_t uid)
-{
-	if (setgroups(0, NULL) || setresgid(uid, uid, uid))
-		return -1;
-	return setresuid(uid, uid, uid);
 }
 
 static int create_mode(const char *name, unsigned int mode, unsigned int flags)
@@ -106,7 +98,7 @@ TEST_F(sec, a_private_mailbox_is_closed_to_another_user_in_every_way)
 		char buf[8];
 		int fd, in;
 
-		CHILD_CHECK(become(U1) == 0, 2);
+		CHILD_CHECK(mb_become(U1, U1) == 0, 2);
 		fd = create_mode(self->name, 0600, 0);
 		CHILD_CHECK(fd >= 0, 3);
 		CHILD_CHECK(msgbox_send(fd, "secret", 6, 0) == 0, 4);
@@ -127,7 +119,7 @@ TEST_F(sec, a_private_mailbox_is_closed_to_another_user_in_every_way)
 	other = fork();
 	ASSERT_LE(0, other);
 	if (other == 0) {
-		CHILD_CHECK(become(U2) == 0, 2);
+		CHILD_CHECK(mb_become(U2, U2) == 0, 2);
 		for (size_t i = 0; i < ARRAY_SIZE(modes); i++) {
 			CHILD_CHECK(msgbox_open(self->name, modes[i]) == -1, 3);
 			CHILD_CHECK(errno == EACCES, 4);
@@ -158,7 +150,7 @@ TEST_F(sec, listing_shows_others_only_what_they_may_open)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		CHILD_CHECK(become(U1) == 0, 2);
+		CHILD_CHECK(mb_become(U1, U1) == 0, 2);
 		CHILD_CHECK(listed(self->name) == 0, 3);
 		CHILD_CHECK(listed(self->name2) == 1, 4);
 		_exit(0);
@@ -213,7 +205,7 @@ TEST_F(sec, credentials_cannot_be_forged_on_batches_calls_replies_or_write)
 		struct msgbox_msg b[2], q;
 		int s;
 
-		CHILD_CHECK(become(U1) == 0, 2);
+		CHILD_CHECK(mb_become(U1, U1) == 0, 2);
 		s = msgbox_open(self->name, MB_RW);
 		CHILD_CHECK(s >= 0, 3);
 		forge(&b[0], "b0");
@@ -266,7 +258,7 @@ TEST_F(sec, every_kind_of_mailbox_counts_against_the_user_quota)
 		struct msgbox_attr attr;
 		int t, s;
 
-		CHILD_CHECK(become(U1) == 0, 2);
+		CHILD_CHECK(mb_become(U1, U1) == 0, 2);
 		msgbox_attr_init(&attr);
 		attr.max_msgs = 4;
 		attr.max_msg_size = 64;
@@ -308,7 +300,7 @@ TEST_F(sec, raising_limits_is_charged_and_memory_stays_bounded)
 		char msg[64] = "";
 		int fd, i;
 
-		CHILD_CHECK(become(U1) == 0, 2);
+		CHILD_CHECK(mb_become(U1, U1) == 0, 2);
 		msgbox_attr_init(&attr);
 		attr.max_msgs = 128;
 		attr.max_msg_size = 64;

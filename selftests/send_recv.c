@@ -30,17 +30,6 @@ FIXTURE_TEARDOWN_PARENT(sr)
 	EXPECT_EQ(0, mb_destroy_quiet(self->name));
 }
 
-/* Replace the fixture's mailbox by one with other limits. */
-static int reset(FIXTURE_DATA(sr) *self, unsigned int max_msgs,
-		 unsigned int max_msg_size, unsigned long long max_bytes)
-{
-	close(self->fd);
-	if (msgbox_destroy(self->name))
-		return -1;
-	self->fd = mb_create(self->name, max_msgs, max_msg_size, max_bytes, MB_RW);
-	return self->fd < 0 ? -1 : 0;
-}
-
 static void init_send(struct msgbox_msg *m, const void *buf, size_t len, __s64 type)
 {
 	memset(m, 0, sizeof(*m));
@@ -69,16 +58,6 @@ static int send_typed(int fd, const void *buf, size_t len, __s64 type, __u64 *id
 	if (id)
 		*id = m.id;
 	return 0;
-}
-
-static struct msgbox_info info_of(int fd)
-{
-	struct msgbox_info info;
-
-	memset(&info, 0xff, sizeof(info));
-	if (msgbox_info(fd, &info))
-		memset(&info, 0xee, sizeof(info));
-	return info;
 }
 
 /* ---- order, boundaries, sizes ------------------------------------------ */
@@ -126,7 +105,7 @@ TEST_F(sr, empty_message_is_delivered_as_a_message)
 
 	ASSERT_EQ(0, msgbox_send(self->fd, NULL, 0, MSGBOX_MSG_NONBLOCK));
 	ASSERT_EQ(0, msgbox_send(self->fd, buf, 0, MSGBOX_MSG_NONBLOCK));
-	info = info_of(self->fd);
+	info = mb_info_of(self->fd);
 	EXPECT_EQ(2, info.nr_msgs);
 	EXPECT_EQ(0, info.nr_bytes);
 
@@ -137,7 +116,7 @@ TEST_F(sr, empty_message_is_delivered_as_a_message)
 	EXPECT_EQ(0, msgbox_recvmsg(self->fd, &m));
 	EXPECT_EQ(0, m.len);
 	EXPECT_EQ(MSGBOX_TYPE_DEFAULT, m.type);
-	info = info_of(self->fd);
+	info = mb_info_of(self->fd);
 	EXPECT_EQ(0, info.nr_msgs);
 	EXPECT_EQ(2, info.received);
 }
@@ -146,7 +125,8 @@ TEST_F(sr, message_of_exactly_max_msg_size_round_trips)
 {
 	static unsigned char buf[65536], out[65536];
 
-	ASSERT_EQ(0, reset(self, 4, MSGBOX_DEFAULT_MAX_MSG_SIZE, 4 * MSGBOX_DEFAULT_MAX_MSG_SIZE));
+	ASSERT_EQ(0, mb_recreate(self->name, &self->fd, 4, MSGBOX_DEFAULT_MAX_MSG_SIZE,
+				 4 * MSGBOX_DEFAULT_MAX_MSG_SIZE));
 	mb_fill(buf, MSGBOX_DEFAULT_MAX_MSG_SIZE, 42);
 	ASSERT_EQ(0, msgbox_send(self->fd, buf, MSGBOX_DEFAULT_MAX_MSG_SIZE, 0));
 	ASSERT_EQ(MSGBOX_DEFAULT_MAX_MSG_SIZE, msgbox_recv(self->fd, out, sizeof(out), 0));
@@ -159,31 +139,16 @@ TEST_F(sr, message_of_exactly_max_msg_size_round_trips)
 	EXPECT_TRUE(mb_check(out, 5000, 7));
 }
 
-static bool module_param(const char *param, unsigned long long *val)
-{
-	char path[128];
-	FILE *f;
-	bool ok;
-
-	snprintf(path, sizeof(path), "/sys/module/msgbox/parameters/%s", param);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	ok = fscanf(f, "%llu", val) == 1;
-	fclose(f);
-	return ok;
-}
-
 TEST_F(sr, message_of_module_max_size_round_trips)
 {
 	unsigned long long max;
 	unsigned char *buf, *out;
 	size_t len;
 
-	if (!module_param("max_msg_size", &max))
+	if (!mb_param_get("max_msg_size", &max))
 		SKIP(return, "max_msg_size not in /sys/module/msgbox/parameters");
 	len = max < (16u << 20) ? max : (16u << 20);
-	ASSERT_EQ(0, reset(self, 2, len, 2 * len));
+	ASSERT_EQ(0, mb_recreate(self->name, &self->fd, 2, len, 2 * len));
 	buf = malloc(len);
 	out = malloc(len + 1);
 	ASSERT_TRUE(buf && out);
@@ -233,7 +198,7 @@ TEST_F(sr, send_larger_than_max_msg_size_gives_EMSGSIZE)
 	EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m));
 	EXPECT_EQ(EMSGSIZE, errno);
 
-	info = info_of(self->fd);
+	info = mb_info_of(self->fd);
 	EXPECT_EQ(0, info.nr_msgs);
 	EXPECT_EQ(0, info.sent);
 
@@ -258,7 +223,7 @@ TEST_F(sr, recv_with_too_small_buffer_gives_EMSGSIZE_and_keeps_message)
 	EXPECT_EQ(-1, msgbox_recvmsg(self->fd, &m));
 	EXPECT_EQ(EMSGSIZE, errno);
 
-	info = info_of(self->fd);
+	info = mb_info_of(self->fd);
 	EXPECT_EQ(2, info.nr_msgs);
 	EXPECT_EQ(14, info.nr_bytes);
 	EXPECT_EQ(0, info.received);
@@ -292,7 +257,7 @@ TEST_F(sr, write_sends_one_message_of_default_type)
 
 	ASSERT_EQ(5, write(self->fd, "hello", 5));
 	ASSERT_EQ(3, write(self->fd, "abc", 3));
-	EXPECT_EQ(2, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(2, mb_info_of(self->fd).nr_msgs);
 
 	init_recv(&m, buf, sizeof(buf));
 	ASSERT_EQ(0, msgbox_recvmsg(self->fd, &m));
@@ -315,7 +280,7 @@ TEST_F(sr, read_returns_one_message_per_call)
 	EXPECT_EQ(0, memcmp(buf, "second!", 7));
 	EXPECT_EQ(2, read(self->fd, buf, sizeof(buf)));
 	EXPECT_EQ(0, memcmp(buf, "3d", 2));
-	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
 }
 
 TEST_F(sr, read_with_too_small_buffer_gives_EMSGSIZE_and_keeps_message)
@@ -327,8 +292,8 @@ TEST_F(sr, read_with_too_small_buffer_gives_EMSGSIZE_and_keeps_message)
 	EXPECT_EQ(EMSGSIZE, errno);
 	EXPECT_EQ(-1, read(self->fd, buf, 9));
 	EXPECT_EQ(EMSGSIZE, errno);
-	EXPECT_EQ(1, info_of(self->fd).nr_msgs);
-	EXPECT_EQ(0, info_of(self->fd).received);
+	EXPECT_EQ(1, mb_info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(self->fd).received);
 	EXPECT_EQ(10, read(self->fd, buf, 10));
 	EXPECT_EQ(0, memcmp(buf, "0123456789", 10));
 }
@@ -341,8 +306,8 @@ TEST_F(sr, read_and_write_with_bad_buffer_give_EFAULT)
 	ASSERT_NE(MAP_FAILED, bad);
 	EXPECT_EQ(-1, write(self->fd, bad, 10));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
-	EXPECT_EQ(0, info_of(self->fd).sent);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(self->fd).sent);
 
 	ASSERT_EQ(4, write(self->fd, "data", 4));
 	EXPECT_EQ(-1, read(self->fd, bad, 10));
@@ -631,8 +596,8 @@ TEST_F(sr, send_type_below_1_gives_EINVAL)
 		EXPECT_EQ(-1, send_typed(self->fd, "x", 1, bad[i], NULL));
 		EXPECT_EQ(EINVAL, errno) TH_LOG("type %lld", (long long)bad[i]);
 	}
-	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
-	EXPECT_EQ(0, info_of(self->fd).sent);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(self->fd).sent);
 }
 
 TEST_F(sr, send_priority_above_max_gives_EINVAL)
@@ -647,7 +612,7 @@ TEST_F(sr, send_priority_above_max_gives_EINVAL)
 	m.priority = UINT32_MAX;
 	EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
 }
 
 TEST_F(sr, unknown_msg_flags_give_EINVAL)
@@ -663,7 +628,7 @@ TEST_F(sr, unknown_msg_flags_give_EINVAL)
 		EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m));
 		EXPECT_EQ(EINVAL, errno) TH_LOG("send flags %#x", bad[i]);
 	}
-	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
 
 	ASSERT_EQ(0, msgbox_send(self->fd, "r", 1, 0));
 	for (i = 0; i < 3; i++) {
@@ -672,7 +637,7 @@ TEST_F(sr, unknown_msg_flags_give_EINVAL)
 		EXPECT_EQ(-1, msgbox_recvmsg(self->fd, &m));
 		EXPECT_EQ(EINVAL, errno) TH_LOG("recv flags %#x", bad[i]);
 	}
-	EXPECT_EQ(1, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(1, mb_info_of(self->fd).nr_msgs);
 }
 
 TEST_F(sr, nonzero_reserved_gives_EINVAL)
@@ -687,7 +652,7 @@ TEST_F(sr, nonzero_reserved_gives_EINVAL)
 		EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m));
 		EXPECT_EQ(EINVAL, errno) TH_LOG("send __reserved[%d]", i);
 	}
-	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
 
 	ASSERT_EQ(0, msgbox_send(self->fd, "r", 1, 0));
 	for (i = 0; i < 2; i++) {
@@ -696,7 +661,7 @@ TEST_F(sr, nonzero_reserved_gives_EINVAL)
 		EXPECT_EQ(-1, msgbox_recvmsg(self->fd, &m));
 		EXPECT_EQ(EINVAL, errno) TH_LOG("recv __reserved[%d]", i);
 	}
-	EXPECT_EQ(1, info_of(self->fd).nr_msgs);
+	EXPECT_EQ(1, mb_info_of(self->fd).nr_msgs);
 }
 
 TEST_F(sr, send_with_bad_data_pointer_gives_EFAULT_and_queues_nothing)
@@ -712,8 +677,8 @@ TEST_F(sr, send_with_bad_data_pointer_gives_EFAULT_and_queues_nothing)
 	init_send(&m, NULL, 16, MSGBOX_TYPE_DEFAULT);
 	EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m));
 	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(0, info_of(self->fd).nr_msgs);
-	EXPECT_EQ(0, info_of(self->fd).sent);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(self->fd).sent);
 	EXPECT_EQ(0, munmap(bad, 4096));
 }
 
@@ -740,7 +705,7 @@ TEST_F(sr, recv_into_bad_buffer_gives_EFAULT_and_loses_nothing)
 	EXPECT_EQ(-1, read(self->fd, bad, 16));
 	EXPECT_EQ(EFAULT, errno);
 
-	info = info_of(self->fd);
+	info = mb_info_of(self->fd);
 	EXPECT_EQ(2, info.nr_msgs);
 	EXPECT_EQ(11, info.nr_bytes);
 	EXPECT_EQ(0, info.received);
@@ -781,7 +746,7 @@ TEST_F(sr, send_only_fd_cannot_receive_EBADF)
 	EXPECT_EQ(EBADF, errno);
 
 	/* INFO needs no direction. */
-	EXPECT_EQ(1, info_of(fd).nr_msgs);
+	EXPECT_EQ(1, mb_info_of(fd).nr_msgs);
 	EXPECT_EQ(0, close(fd));
 }
 
@@ -800,8 +765,8 @@ TEST_F(sr, recv_only_fd_cannot_send_EBADF)
 	init_send(&m, "r", 1, MSGBOX_TYPE_DEFAULT);
 	EXPECT_EQ(-1, msgbox_sendmsg(fd, &m));
 	EXPECT_EQ(EBADF, errno);
-	EXPECT_EQ(0, info_of(fd).nr_msgs);
-	EXPECT_EQ(0, info_of(fd).sent);
+	EXPECT_EQ(0, mb_info_of(fd).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(fd).sent);
 
 	ASSERT_EQ(0, msgbox_send(self->fd, "ok", 2, 0));
 	EXPECT_EQ(2, msgbox_recv(fd, buf, sizeof(buf), MSGBOX_MSG_NONBLOCK));
@@ -815,7 +780,7 @@ TEST_F(sr, capacity_by_count_full_then_EAGAIN)
 	struct msgbox_info info;
 	unsigned int i, v;
 
-	ASSERT_EQ(0, reset(self, 4, 16, 1024));
+	ASSERT_EQ(0, mb_recreate(self->name, &self->fd, 4, 16, 1024));
 	for (i = 0; i < 4; i++)
 		ASSERT_EQ(0, msgbox_send(self->fd, &i, sizeof(i), MSGBOX_MSG_NONBLOCK));
 	EXPECT_EQ(-1, msgbox_send(self->fd, &i, sizeof(i), MSGBOX_MSG_NONBLOCK));
@@ -823,7 +788,7 @@ TEST_F(sr, capacity_by_count_full_then_EAGAIN)
 	/* Even an empty message needs a slot. */
 	EXPECT_EQ(-1, msgbox_send(self->fd, NULL, 0, MSGBOX_MSG_NONBLOCK));
 	EXPECT_EQ(EAGAIN, errno);
-	info = info_of(self->fd);
+	info = mb_info_of(self->fd);
 	EXPECT_EQ(4, info.nr_msgs);
 	EXPECT_EQ(4, info.sent);
 
@@ -845,7 +810,7 @@ TEST_F(sr, capacity_by_bytes_full_then_EAGAIN)
 	struct msgbox_info info;
 	int fd;
 
-	ASSERT_EQ(0, reset(self, 100, 100, 250));
+	ASSERT_EQ(0, mb_recreate(self->name, &self->fd, 100, 100, 250));
 	ASSERT_EQ(0, msgbox_send(self->fd, buf, 100, MSGBOX_MSG_NONBLOCK));
 	ASSERT_EQ(0, msgbox_send(self->fd, buf, 100, MSGBOX_MSG_NONBLOCK));
 	/* 51 bytes do not fit in the 50 left, 50 do: exactly full. */
@@ -859,7 +824,7 @@ TEST_F(sr, capacity_by_bytes_full_then_EAGAIN)
 	EXPECT_EQ(-1, write(fd, buf, 1));
 	EXPECT_EQ(EAGAIN, errno);
 	EXPECT_EQ(0, close(fd));
-	info = info_of(self->fd);
+	info = mb_info_of(self->fd);
 	EXPECT_EQ(3, info.nr_msgs);
 	EXPECT_EQ(250, info.nr_bytes);
 	EXPECT_EQ(3, info.sent);
@@ -868,7 +833,7 @@ TEST_F(sr, capacity_by_bytes_full_then_EAGAIN)
 	EXPECT_EQ(0, msgbox_send(self->fd, buf, 100, MSGBOX_MSG_NONBLOCK));
 	EXPECT_EQ(-1, msgbox_send(self->fd, buf, 1, MSGBOX_MSG_NONBLOCK));
 	EXPECT_EQ(EAGAIN, errno);
-	EXPECT_EQ(250, info_of(self->fd).nr_bytes);
+	EXPECT_EQ(250, mb_info_of(self->fd).nr_bytes);
 }
 
 TEST_F(sr, info_counters_track_sends_and_receives)
@@ -881,7 +846,7 @@ TEST_F(sr, info_counters_track_sends_and_receives)
 	for (i = 1; i <= 6; i++) {
 		ASSERT_EQ(0, msgbox_send(self->fd, buf, i * 10, 0));
 		total += i * 10;
-		info = info_of(self->fd);
+		info = mb_info_of(self->fd);
 		EXPECT_EQ(i, info.nr_msgs);
 		EXPECT_EQ(total, info.nr_bytes);
 		EXPECT_EQ(i, info.sent);
@@ -890,7 +855,7 @@ TEST_F(sr, info_counters_track_sends_and_receives)
 	for (i = 1; i <= 4; i++) {
 		ASSERT_EQ((ssize_t)i * 10, msgbox_recv(self->fd, buf, sizeof(buf), 0));
 		total -= i * 10;
-		info = info_of(self->fd);
+		info = mb_info_of(self->fd);
 		EXPECT_EQ(6 - i, info.nr_msgs);
 		EXPECT_EQ(total, info.nr_bytes);
 		EXPECT_EQ(6, info.sent);
@@ -901,7 +866,7 @@ TEST_F(sr, info_counters_track_sends_and_receives)
 		int fd2 = msgbox_open(self->name, MSGBOX_FD_RECV);
 
 		ASSERT_LE(0, fd2);
-		info = info_of(fd2);
+		info = mb_info_of(fd2);
 		EXPECT_EQ(2, info.nr_msgs);
 		EXPECT_EQ(110, info.nr_bytes);
 		EXPECT_EQ(6, info.sent);

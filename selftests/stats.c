@@ -105,12 +105,7 @@ TEST_F(st, times_and_last_sender_and_receiver_are_recorded)
 		pause();	/* stays alive, so its pid stays visible */
 		_exit(0);
 	}
-	for (int i = 0; i < MB_WAIT_MS; i++) {
-		ASSERT_EQ(0, msgbox_info(self->fd, &info));
-		if (info.nr_msgs)
-			break;
-		mb_sleep_ms(1);
-	}
+	ASSERT_EQ(0, mb_wait_queued(self->fd));
 	ASSERT_EQ(2, msgbox_recv(self->fd, buf, sizeof(buf), 0));
 	ASSERT_EQ(0, msgbox_info(self->fd, &info));
 	EXPECT_EQ(pid, info.last_send_pid);

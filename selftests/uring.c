@@ -7,9 +7,7 @@
  * mailbox becomes ready.  A worker would show up as an "iou-wrk-" thread
  * of this process while an operation is pending: the tests count them.
  */
-#include <dirent.h>
-#include <liburing.h>
-#include "msgbox_test.h"
+#include "msgbox_uring_test.h"
 
 FIXTURE(ur) {
 	char name[32];		/* unique to this test */
@@ -45,33 +43,6 @@ FIXTURE_TEARDOWN(ur)
 	EXPECT_EQ(0, mb_destroy_quiet(self->name));
 }
 
-/* io-wq worker threads of this process (named "iou-wrk-<pid>"). */
-static int io_workers(void)
-{
-	char path[300], comm[64];
-	struct dirent *d;
-	int n = 0;
-	DIR *dir = opendir("/proc/self/task");
-
-	if (!dir)
-		return -1;
-	while ((d = readdir(dir))) {
-		FILE *f;
-
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", d->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "iou-wrk", 7))
-			n++;
-		fclose(f);
-	}
-	closedir(dir);
-	return n;
-}
-
 static struct io_uring_sqe *prep(struct io_uring *ring, bool rd, int fd,
 				 void *buf, unsigned int len)
 {
@@ -84,21 +55,6 @@ static struct io_uring_sqe *prep(struct io_uring *ring, bool rd, int fd,
 	return sqe;
 }
 
-/* Wait at most @ms for a completion; its result, or -ETIME. */
-static int reap(struct io_uring *ring, int ms)
-{
-	struct __kernel_timespec ts = { .tv_sec = ms / 1000,
-					.tv_nsec = (ms % 1000) * 1000000ll };
-	struct io_uring_cqe *cqe;
-	int res;
-
-	if (io_uring_wait_cqe_timeout(ring, &cqe, &ts))
-		return -ETIME;
-	res = cqe->res;
-	io_uring_cqe_seen(ring, cqe);
-	return res;
-}
-
 TEST_F(ur, write_and_read_move_whole_messages)
 {
 	char in[64] = { 0 };
@@ -108,16 +64,16 @@ TEST_F(ur, write_and_read_move_whole_messages)
 			       IOSQE_IO_LINK);
 	prep(&self->ring, false, self->fd, "second!", 7);
 	ASSERT_EQ(2, io_uring_submit(&self->ring));
-	EXPECT_EQ(5, reap(&self->ring, MB_WAIT_MS));
-	EXPECT_EQ(7, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(5, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
+	EXPECT_EQ(7, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 	prep(&self->ring, true, self->fd, in, sizeof(in));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	EXPECT_EQ(5, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(5, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 	EXPECT_EQ(0, memcmp(in, "first", 5));
 	/* A buffer too small for the next message: EMSGSIZE, nothing lost. */
 	prep(&self->ring, true, self->fd, in, 3);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	EXPECT_EQ(-EMSGSIZE, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(-EMSGSIZE, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 	EXPECT_EQ(7, msgbox_recv(self->fd, in, sizeof(in), MSGBOX_MSG_NONBLOCK));
 }
 
@@ -129,15 +85,15 @@ TEST_F(ur, pending_read_completes_on_a_later_send_without_io_workers)
 	prep(&self->ring, true, self->fd, in, sizeof(in));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	/* Pending: parked on the mailbox's poll queue, not in a worker. */
-	EXPECT_EQ(-ETIME, reap(&self->ring, 100));
-	EXPECT_EQ(0, io_workers());
+	EXPECT_EQ(-ETIME, mb_uring_reap(&self->ring, 100, NULL));
+	EXPECT_EQ(0, mb_io_workers());
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		CHILD_CHECK(msgbox_send(self->fd, "later", 5, 0) == 0, 2);
 		_exit(0);
 	}
-	EXPECT_EQ(5, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(5, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 	EXPECT_EQ(0, memcmp(in, "later", 5));
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 }
@@ -153,11 +109,11 @@ TEST_F(ur, worker_count_sees_a_read_forced_into_a_worker)
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	for (i = 0; i < 100 && !n; i++) {
 		mb_sleep_ms(10);
-		n = io_workers();
+		n = mb_io_workers();
 	}
 	EXPECT_LE(1, n);
 	ASSERT_EQ(0, msgbox_send(self->fd, "w", 1, 0));
-	EXPECT_EQ(1, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(1, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 }
 
 TEST_F(ur, pending_write_on_a_full_mailbox_completes_after_a_receive)
@@ -168,11 +124,11 @@ TEST_F(ur, pending_write_on_a_full_mailbox_completes_after_a_receive)
 	ASSERT_EQ(0, msgbox_send(self->fd, "b", 1, 0));
 	prep(&self->ring, false, self->fd, "c", 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	EXPECT_EQ(-ETIME, reap(&self->ring, 100));
-	EXPECT_EQ(0, io_workers());
+	EXPECT_EQ(-ETIME, mb_uring_reap(&self->ring, 100, NULL));
+	EXPECT_EQ(0, mb_io_workers());
 	EXPECT_EQ(1, msgbox_recv(self->fd, in, sizeof(in), 0));
 	EXPECT_EQ(1, msgbox_recv(self->fd, in, sizeof(in), 0));
-	EXPECT_EQ(1, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(1, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 	EXPECT_EQ(1, msgbox_recv(self->fd, in, sizeof(in), MSGBOX_MSG_NONBLOCK));
 	EXPECT_EQ('c', in[0]);
 }
@@ -183,9 +139,9 @@ TEST_F(ur, pending_read_fails_with_EIDRM_on_destroy)
 
 	prep(&self->ring, true, self->fd, in, sizeof(in));
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	EXPECT_EQ(-ETIME, reap(&self->ring, 100));
+	EXPECT_EQ(-ETIME, mb_uring_reap(&self->ring, 100, NULL));
 	ASSERT_EQ(0, msgbox_destroy(self->name));
-	EXPECT_EQ(-EIDRM, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(-EIDRM, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 }
 
 TEST_HARNESS_MAIN

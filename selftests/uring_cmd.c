@@ -7,13 +7,11 @@
  * goes away.  The SQEs are built by hand here, independent of libmsgbox's
  * own helpers, so the ABI itself is what is tested.
  */
-#include <dirent.h>
-#include <liburing.h>
 #include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include "msgbox_test.h"
+#include "msgbox_uring_test.h"
 
 FIXTURE(uc) {
 	char name[32];		/* unique to this test */
@@ -64,80 +62,12 @@ static struct io_uring_sqe *cmd(struct io_uring *ring, int fd,
 	return sqe;
 }
 
-/* Wait at most @ms for a completion; its result (and user data), or -ETIME. */
-static int reap_ud(struct io_uring *ring, int ms, __u64 *ud)
-{
-	struct __kernel_timespec ts = { .tv_sec = ms / 1000,
-					.tv_nsec = (ms % 1000) * 1000000ll };
-	struct io_uring_cqe *cqe;
-	int res;
-
-	if (io_uring_wait_cqe_timeout(ring, &cqe, &ts))
-		return -ETIME;
-	res = cqe->res;
-	if (ud)
-		*ud = cqe->user_data;
-	io_uring_cqe_seen(ring, cqe);
-	return res;
-}
-
-static int reap(struct io_uring *ring, int ms)
-{
-	return reap_ud(ring, ms, NULL);
-}
-
 /* Submit what is queued and return the first completion's result. */
 static int run1(struct io_uring *ring)
 {
 	if (io_uring_submit(ring) != 1)
 		return -EBADE;
-	return reap(ring, MB_WAIT_MS);
-}
-
-static void msg_init(struct msgbox_msg *m, void *buf, size_t len, __s64 type,
-		     __u32 flags)
-{
-	memset(m, 0, sizeof(*m));
-	m->data = (uintptr_t)buf;
-	m->len = len;
-	m->type = type;
-	m->flags = flags;
-}
-
-static int recv_waiters(int fd)
-{
-	struct msgbox_info info;
-
-	if (msgbox_info(fd, &info))
-		return -1;
-	return info.recv_waiters;
-}
-
-/* io-wq worker threads of this process (named "iou-wrk-<pid>"). */
-static int io_workers(void)
-{
-	char path[300], comm[64];
-	struct dirent *d;
-	int n = 0;
-	DIR *dir = opendir("/proc/self/task");
-
-	if (!dir)
-		return -1;
-	while ((d = readdir(dir))) {
-		FILE *f;
-
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", d->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) && !strncmp(comm, "iou-wrk", 7))
-			n++;
-		fclose(f);
-	}
-	closedir(dir);
-	return n;
+	return mb_uring_reap(ring, MB_WAIT_MS, NULL);
 }
 
 TEST_F(uc, send_then_receive_inline_with_metadata)
@@ -145,12 +75,12 @@ TEST_F(uc, send_then_receive_inline_with_metadata)
 	struct msgbox_msg s, r;
 	char in[64] = { 0 };
 
-	msg_init(&s, "hello", 5, 7, 0);
+	mb_msg_init(&s, "hello", 5, 7, 0);
 	s.priority = 3;
 	cmd(&self->ring, self->fd, MSGBOX_IOC_SEND, &s, 0, 1);
 	ASSERT_EQ(0, run1(&self->ring));
 	EXPECT_NE(0, s.id);
-	msg_init(&r, in, sizeof(in), 0, 0);
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 2);
 	/* The result is the message's length, as read(2) would give. */
 	ASSERT_EQ(5, run1(&self->ring));
@@ -170,32 +100,32 @@ TEST_F(uc, parked_receive_completes_when_a_matching_message_arrives)
 	pid_t pid;
 
 	/* Type 2 only: a type 1 message must not complete it. */
-	msg_init(&r, in, sizeof(in), 2, 0);
+	mb_msg_init(&r, in, sizeof(in), 2, 0);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 9);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	EXPECT_EQ(-ETIME, reap(&self->ring, 100));
-	EXPECT_EQ(1, recv_waiters(self->fd));
-	EXPECT_EQ(0, io_workers());
+	EXPECT_EQ(-ETIME, mb_uring_reap(&self->ring, 100, NULL));
+	EXPECT_EQ(1, mb_recv_waiters(self->fd));
+	EXPECT_EQ(0, mb_io_workers());
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct msgbox_msg s;
 
-		msg_init(&s, "one", 3, 1, 0);
+		mb_msg_init(&s, "one", 3, 1, 0);
 		CHILD_CHECK(msgbox_sendmsg(self->fd, &s) == 0, 2);
 		mb_sleep_ms(50);
-		msg_init(&s, "two!", 4, 2, 0);
+		mb_msg_init(&s, "two!", 4, 2, 0);
 		CHILD_CHECK(msgbox_sendmsg(self->fd, &s) == 0, 3);
 		_exit(0);
 	}
-	EXPECT_EQ(4, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(4, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 	EXPECT_EQ(0, memcmp(in, "two!", 4));
 	EXPECT_EQ(2, r.type);
 	EXPECT_EQ(pid, r.sender_pid);
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 	/* The type 1 message is still there for someone else. */
 	EXPECT_EQ(3, msgbox_recv(self->fd, in, sizeof(in), MSGBOX_MSG_NONBLOCK));
-	EXPECT_EQ(0, recv_waiters(self->fd));
+	EXPECT_EQ(0, mb_recv_waiters(self->fd));
 }
 
 TEST_F(uc, many_parked_receives_are_served_in_arrival_order)
@@ -206,7 +136,7 @@ TEST_F(uc, many_parked_receives_are_served_in_arrival_order)
 	int i, res;
 
 	for (i = 0; i < 4; i++) {
-		msg_init(&r[i], in[i], sizeof(in[i]), 0, 0);
+		mb_msg_init(&r[i], in[i], sizeof(in[i]), 0, 0);
 		cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r[i], 0, i);
 	}
 	ASSERT_EQ(4, io_uring_submit(&self->ring));
@@ -217,7 +147,7 @@ TEST_F(uc, many_parked_receives_are_served_in_arrival_order)
 		ASSERT_EQ(0, msgbox_send(self->fd, out, 1, 0));
 	}
 	for (i = 0; i < 4; i++) {
-		res = reap_ud(&self->ring, MB_WAIT_MS, &ud);
+		res = mb_uring_reap(&self->ring, MB_WAIT_MS, &ud);
 		ASSERT_EQ(1, res);
 		ASSERT_LT(ud, 4);
 		/* The first parked got the first message, and so on. */
@@ -231,13 +161,13 @@ TEST_F(uc, receive_forced_into_a_worker_parks_and_completes)
 	struct msgbox_msg r;
 	char in[16] = { 0 };
 
-	msg_init(&r, in, sizeof(in), 0, 0);
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
 	io_uring_sqe_set_flags(cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r,
 				   0, 1), IOSQE_ASYNC);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
 	ASSERT_EQ(0, msgbox_send(self->fd, "async", 5, 0));
-	EXPECT_EQ(5, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(5, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 	EXPECT_EQ(0, memcmp(in, "async", 5));
 }
 
@@ -246,14 +176,14 @@ TEST_F(uc, nonblocking_receive_fails_with_EAGAIN_and_parks_nothing)
 	struct msgbox_msg r;
 	char in[16];
 
-	msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_NONBLOCK);
+	mb_msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_NONBLOCK);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
 	EXPECT_EQ(-EAGAIN, run1(&self->ring));
 	/* A relative timeout of 0 means "try once" as for the ioctl. */
-	msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_TIMEOUT);
+	mb_msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_TIMEOUT);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
 	EXPECT_EQ(-EAGAIN, run1(&self->ring));
-	EXPECT_EQ(0, recv_waiters(self->fd));
+	EXPECT_EQ(0, mb_recv_waiters(self->fd));
 }
 
 TEST_F(uc, timed_parked_receive_ends_with_ETIMEDOUT_not_before)
@@ -263,33 +193,33 @@ TEST_F(uc, timed_parked_receive_ends_with_ETIMEDOUT_not_before)
 	uint64_t t0, t1;
 	char in[16];
 
-	msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_TIMEOUT);
+	mb_msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_TIMEOUT);
 	r.timeout_ns = 200 * 1000000ull;
 	t0 = mb_now_ns(CLOCK_MONOTONIC);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	EXPECT_EQ(-ETIMEDOUT, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(-ETIMEDOUT, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 	t1 = mb_now_ns(CLOCK_MONOTONIC);
 	EXPECT_GE(t1 - t0, r.timeout_ns);
 	ASSERT_EQ(0, msgbox_info(self->fd, &info));
 	EXPECT_EQ(0, info.recv_waiters);
 	EXPECT_EQ(1, info.timed_out);
 	/* An absolute deadline already past: at once. */
-	msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_TIMEOUT |
+	mb_msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_TIMEOUT |
 		 MSGBOX_MSG_ABSTIME | MSGBOX_MSG_REALTIME);
 	r.timeout_ns = mb_now_ns(CLOCK_REALTIME) - 1000000;
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
 	EXPECT_EQ(-ETIMEDOUT, run1(&self->ring));
 	/* A message before the deadline wins, and the timer goes quietly. */
-	msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_TIMEOUT);
+	mb_msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_TIMEOUT);
 	r.timeout_ns = 300 * 1000000ull;
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
 	ASSERT_EQ(0, msgbox_send(self->fd, "in time", 7, 0));
-	EXPECT_EQ(7, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(7, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 	mb_sleep_ms(400);
-	EXPECT_EQ(-ETIME, reap(&self->ring, 10));
+	EXPECT_EQ(-ETIME, mb_uring_reap(&self->ring, 10, NULL));
 	ASSERT_EQ(0, msgbox_info(self->fd, &info));
 	EXPECT_EQ(2, info.timed_out);
 }
@@ -301,8 +231,8 @@ TEST_F(uc, cancel_by_tag_completes_only_that_receive)
 	int i, res;
 	__u64 ud;
 
-	msg_init(&r1, in1, sizeof(in1), 0, 0);
-	msg_init(&r2, in2, sizeof(in2), 0, 0);
+	mb_msg_init(&r1, in1, sizeof(in1), 0, 0);
+	mb_msg_init(&r2, in2, sizeof(in2), 0, 0);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r1, 11, 1);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r2, 22, 2);
 	ASSERT_EQ(2, io_uring_submit(&self->ring));
@@ -311,7 +241,7 @@ TEST_F(uc, cancel_by_tag_completes_only_that_receive)
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	/* Two completions: the cancel (one cancelled) and receive 1. */
 	for (i = 0; i < 2; i++) {
-		res = reap_ud(&self->ring, MB_WAIT_MS, &ud);
+		res = mb_uring_reap(&self->ring, MB_WAIT_MS, &ud);
 		if (ud == 3) {
 			EXPECT_EQ(1, res);
 		} else {
@@ -319,12 +249,12 @@ TEST_F(uc, cancel_by_tag_completes_only_that_receive)
 		}
 		EXPECT_NE(2, ud);
 	}
-	EXPECT_EQ(1, recv_waiters(self->fd));
+	EXPECT_EQ(1, mb_recv_waiters(self->fd));
 	/* An unknown tag cancels nothing. */
 	cmd(&self->ring, self->fd, MSGBOX_UCMD_CANCEL, NULL, 99, 4);
 	EXPECT_EQ(0, run1(&self->ring));
 	ASSERT_EQ(0, msgbox_send(self->fd, "x", 1, 0));
-	EXPECT_EQ(1, reap_ud(&self->ring, MB_WAIT_MS, &ud));
+	EXPECT_EQ(1, mb_uring_reap(&self->ring, MB_WAIT_MS, &ud));
 	EXPECT_EQ(2, ud);
 	EXPECT_EQ('x', in2[0]);
 }
@@ -334,12 +264,12 @@ TEST_F(uc, destroy_completes_parked_receives_with_EIDRM)
 	struct msgbox_msg r;
 	char in[16];
 
-	msg_init(&r, in, sizeof(in), 0, 0);
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
 	ASSERT_EQ(0, msgbox_destroy(self->name));
-	EXPECT_EQ(-EIDRM, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(-EIDRM, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 }
 
 /*
@@ -355,7 +285,7 @@ TEST_F(uc, ring_close_cancels_parked_receives_losing_nothing)
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		msg_init(&r[i], in[i], sizeof(in[i]), 0, 0);
+		mb_msg_init(&r[i], in[i], sizeof(in[i]), 0, 0);
 		cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r[i], 0, i);
 	}
 	ASSERT_EQ(3, io_uring_submit(&self->ring));
@@ -394,7 +324,7 @@ TEST_F(uc, task_exit_cancels_parked_receives)
 		char in[16];
 
 		CHILD_CHECK(io_uring_queue_init(4, &ring, 0) == 0, 2);
-		msg_init(&r, in, sizeof(in), 0, 0);
+		mb_msg_init(&r, in, sizeof(in), 0, 0);
 		cmd(&ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
 		CHILD_CHECK(io_uring_submit(&ring) == 1, 3);
 		CHILD_CHECK(mb_wait_waiters(self->fd, 1, 0) == 0, 4);
@@ -430,7 +360,7 @@ TEST_F(uc, blocking_and_uring_receivers_share_one_queue)
 
 	ASSERT_EQ(0, pthread_create(&t, NULL, blocking_recv_thread, &b));
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
-	msg_init(&r, in, sizeof(in), 0, 0);
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 2, 0));
@@ -438,9 +368,9 @@ TEST_F(uc, blocking_and_uring_receivers_share_one_queue)
 	ASSERT_EQ(0, pthread_join(t, NULL));
 	EXPECT_EQ(5, b.n);
 	EXPECT_EQ(0, memcmp(b.buf, "first", 5));
-	EXPECT_EQ(-ETIME, reap(&self->ring, 50));
+	EXPECT_EQ(-ETIME, mb_uring_reap(&self->ring, 50, NULL));
 	ASSERT_EQ(0, msgbox_send(self->fd, "second", 6, 0));
-	EXPECT_EQ(6, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(6, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 	EXPECT_EQ(0, memcmp(in, "second", 6));
 }
 
@@ -449,12 +379,12 @@ TEST_F(uc, parked_peek_completes_and_leaves_the_message)
 	struct msgbox_msg r;
 	char in[16] = { 0 }, buf[16];
 
-	msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_PEEK);
+	mb_msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_PEEK);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
 	ASSERT_EQ(0, msgbox_send(self->fd, "peek", 4, 0));
-	EXPECT_EQ(4, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(4, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 	EXPECT_EQ(0, memcmp(in, "peek", 4));
 	EXPECT_EQ(4, msgbox_recv(self->fd, buf, sizeof(buf), MSGBOX_MSG_NONBLOCK));
 }
@@ -464,12 +394,12 @@ TEST_F(uc, too_small_parked_receive_fails_with_EMSGSIZE_losing_nothing)
 	struct msgbox_msg r;
 	char in[2], buf[16];
 
-	msg_init(&r, in, sizeof(in), 0, 0);
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
 	ASSERT_EQ(0, msgbox_send(self->fd, "large", 5, 0));
-	EXPECT_EQ(-EMSGSIZE, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(-EMSGSIZE, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 	EXPECT_EQ(5, msgbox_recv(self->fd, buf, sizeof(buf), MSGBOX_MSG_NONBLOCK));
 }
 
@@ -481,7 +411,7 @@ TEST_F(uc, ack_mode_receive_then_ack_through_the_ring)
 	char in[16];
 
 	ASSERT_EQ(0, msgbox_send(self->fd, "job", 3, 0));
-	msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_ACK);
+	mb_msg_init(&r, in, sizeof(in), 0, MSGBOX_MSG_ACK);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
 	ASSERT_EQ(3, run1(&self->ring));
 	ASSERT_EQ(0, msgbox_info(self->fd, &info));
@@ -512,12 +442,12 @@ TEST_F(uc, call_answered_by_a_uring_server)
 		CHILD_CHECK(n == 4 && !memcmp(out, "PONG", 4), 2);
 		_exit(0);
 	}
-	msg_init(&r, in, sizeof(in), 0, 0);
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
 	ASSERT_EQ(4, run1(&self->ring));
 	EXPECT_EQ(0, memcmp(in, "ping", 4));
 	EXPECT_NE(0, r.token);
-	msg_init(&rep, "PONG", 4, 1, 0);
+	mb_msg_init(&rep, "PONG", 4, 1, 0);
 	rep.token = r.token;
 	cmd(&self->ring, self->fd, MSGBOX_IOC_REPLY, &rep, 0, 2);
 	EXPECT_EQ(0, run1(&self->ring));
@@ -546,17 +476,17 @@ TEST_F(uc, uring_call_completes_with_the_reply)
 	call_init(&c, "ping", out, sizeof(out));
 	cmd(&self->ring, self->fd, MSGBOX_IOC_CALL, &c, 0, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	EXPECT_EQ(-ETIME, reap(&self->ring, 100));
+	EXPECT_EQ(-ETIME, mb_uring_reap(&self->ring, 100, NULL));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		msg_init(&r, in, sizeof(in), 0, 0);
+		mb_msg_init(&r, in, sizeof(in), 0, 0);
 		CHILD_CHECK(msgbox_recvmsg(self->fd, &r) == 0, 2);
 		CHILD_CHECK(r.len == 4 && !memcmp(in, "ping", 4) && r.token, 3);
 		CHILD_CHECK(msgbox_reply(self->fd, r.token, "PONG!", 5) == 0, 4);
 		_exit(0);
 	}
-	EXPECT_EQ(5, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(5, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 	EXPECT_EQ(0, memcmp(out, "PONG!", 5));
 	EXPECT_EQ(5, c.reply.len);
 	EXPECT_EQ(pid, c.reply.sender_pid);
@@ -586,7 +516,7 @@ TEST_F(uc, uring_call_fails_with_ECONNRESET_when_the_server_goes)
 		_exit(0);	/* the request dies with its file */
 	}
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
-	EXPECT_EQ(-ECONNRESET, reap(&self->ring, MB_WAIT_MS));
+	EXPECT_EQ(-ECONNRESET, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
 }
 
 /* Cancelled by tag: a reply that comes later fails with EPIPE. */
@@ -601,13 +531,13 @@ TEST_F(uc, cancelled_uring_call_makes_a_late_reply_fail_with_EPIPE)
 	call_init(&c, "slow", out, sizeof(out));
 	cmd(&self->ring, self->fd, MSGBOX_IOC_CALL, &c, 5, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	msg_init(&r, in, sizeof(in), 0, 0);
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
 	ASSERT_EQ(0, msgbox_recvmsg(self->fd, &r));
 	ASSERT_NE(0, r.token);
 	cmd(&self->ring, self->fd, MSGBOX_UCMD_CANCEL, NULL, 5, 2);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
 	for (i = 0; i < 2; i++) {
-		res = reap_ud(&self->ring, MB_WAIT_MS, &ud);
+		res = mb_uring_reap(&self->ring, MB_WAIT_MS, &ud);
 		if (ud == 2) {
 			EXPECT_EQ(1, res);
 		} else {
@@ -628,7 +558,7 @@ TEST_F(uc, ring_close_cancels_a_parked_call)
 	call_init(&c, "bye", out, sizeof(out));
 	cmd(&self->ring, self->fd, MSGBOX_IOC_CALL, &c, 0, 1);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	msg_init(&r, in, sizeof(in), 0, 0);
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
 	ASSERT_EQ(0, msgbox_recvmsg(self->fd, &r));
 	io_uring_queue_exit(&self->ring);
 	self->ring_ok = false;
@@ -651,8 +581,8 @@ TEST_F(uc, batches_through_one_sqe_each)
 
 	for (i = 0; i < 8; i++) {
 		snprintf(out[i], sizeof(out[i]), "m%d", i);
-		msg_init(&s[i], out[i], 2, 1, 0);
-		msg_init(&r[i], in[i], sizeof(in[i]), 0, 0);
+		mb_msg_init(&s[i], out[i], 2, 1, 0);
+		mb_msg_init(&r[i], in[i], sizeof(in[i]), 0, 0);
 	}
 	memset(&b, 0, sizeof(b));
 	b.msgs = (uintptr_t)s;
@@ -685,7 +615,7 @@ TEST_F(uc, send_to_a_full_mailbox_fails_with_EAGAIN_never_waits)
 
 	for (i = 0; i < 8; i++)
 		ASSERT_EQ(0, msgbox_send(self->fd, "f", 1, 0));
-	msg_init(&s, "g", 1, 1, 0);
+	mb_msg_init(&s, "g", 1, 1, 0);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_SEND, &s, 0, 1);
 	EXPECT_EQ(-EAGAIN, run1(&self->ring));
 }
@@ -707,7 +637,7 @@ TEST_F(uc, bad_commands_fail_precisely_and_change_nothing)
 	cmd(&self->ring, self->fd, MSGBOX_IOC_INFO, &info, 0, 1);
 	EXPECT_EQ(-EOPNOTSUPP, run1(&self->ring));
 	/* Non-zero padding. */
-	msg_init(&m, in, sizeof(in), 0, 0);
+	mb_msg_init(&m, in, sizeof(in), 0, 0);
 	uc.arg = (uintptr_t)&m;
 	uc.__pad = 1;
 	sqe = io_uring_get_sqe(&self->ring);
@@ -716,11 +646,11 @@ TEST_F(uc, bad_commands_fail_precisely_and_change_nothing)
 	memcpy(sqe->cmd, &uc, sizeof(uc));
 	EXPECT_EQ(-EINVAL, run1(&self->ring));
 	/* A tag on anything but a receive or a cancel. */
-	msg_init(&m, "t", 1, 1, 0);
+	mb_msg_init(&m, "t", 1, 1, 0);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_SEND, &m, 5, 1);
 	EXPECT_EQ(-EINVAL, run1(&self->ring));
 	/* A send that would wait for its ack. */
-	msg_init(&m, "t", 1, 1, MSGBOX_MSG_WAIT_ACK);
+	mb_msg_init(&m, "t", 1, 1, MSGBOX_MSG_WAIT_ACK);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_SEND, &m, 0, 1);
 	EXPECT_EQ(-EINVAL, run1(&self->ring));
 	/* A timed call: a parked call has no timer. */
@@ -741,7 +671,7 @@ TEST_F(uc, bad_commands_fail_precisely_and_change_nothing)
 	/* Receiving on a send-only descriptor. */
 	rfd = msgbox_open(self->name, MSGBOX_FD_SEND);
 	ASSERT_LE(0, rfd);
-	msg_init(&m, in, sizeof(in), 0, 0);
+	mb_msg_init(&m, in, sizeof(in), 0, 0);
 	cmd(&self->ring, rfd, MSGBOX_IOC_RECV, &m, 0, 1);
 	EXPECT_EQ(-EBADF, run1(&self->ring));
 	close(rfd);
@@ -766,7 +696,7 @@ TEST_F(uc, cancel_racing_sends_loses_and_duplicates_nothing)
 
 	for (round = 0; round < ROUNDS; round++) {
 		for (i = 0; i < PARK; i++) {
-			msg_init(&r[i], &in[i], sizeof(in[i]), 0, 0);
+			mb_msg_init(&r[i], &in[i], sizeof(in[i]), 0, 0);
 			cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r[i], 7, i);
 		}
 		ASSERT_EQ(PARK, io_uring_submit(&self->ring));
@@ -778,7 +708,7 @@ TEST_F(uc, cancel_racing_sends_loses_and_duplicates_nothing)
 		for (i = 0; i < round % 3; i++, sent++)
 			ASSERT_EQ(0, msgbox_send(self->fd, &sent, sizeof(sent), 0));
 		for (got = 0; got < PARK + 1; got++) {
-			res = reap_ud(&self->ring, MB_WAIT_MS, &ud);
+			res = mb_uring_reap(&self->ring, MB_WAIT_MS, &ud);
 			ASSERT_NE(-ETIME, res);
 			if (ud == 100 || res == -ECANCELED)
 				continue;
@@ -794,42 +724,10 @@ TEST_F(uc, cancel_racing_sends_loses_and_duplicates_nothing)
 			EXPECT_EQ(0, seen[v]);
 			seen[v] = 1;
 		}
-		ASSERT_EQ(0, recv_waiters(self->fd));
+		ASSERT_EQ(0, mb_recv_waiters(self->fd));
 	}
 	for (v = 0; v < sent; v++)
 		EXPECT_EQ(1, seen[v]);
-}
-
-/* Fail the @n-th fault point of this thread's next system call. */
-static int fi_arm(int nth, int n)
-{
-	char b[16];
-	int l = snprintf(b, sizeof(b), "%d", n);
-
-	return write(nth, b, l) == l ? 0 : -1;
-}
-
-/* Was the armed point reached (and failed)?  Disarms. */
-static bool fi_fired(int nth)
-{
-	char b[16] = "";
-	ssize_t r = pread(nth, b, sizeof(b) - 1, 0);
-	bool fired = r > 0 && strtoul(b, NULL, 10) == 0;
-
-	if (write(nth, "0", 1) != 1 && errno != EFAULT)
-		perror("fail-nth");
-	return fired;
-}
-
-static void knob(const char *path, const char *val)
-{
-	int f = open(path, O_WRONLY);
-
-	if (f >= 0) {
-		if (write(f, val, strlen(val)) < 0)
-			perror(path);
-		close(f);
-	}
 }
 
 /*
@@ -847,9 +745,9 @@ TEST_F_TIMEOUT(uc, uring_receive_fails_cleanly_at_every_fault_point, 600)
 	nth = open("/proc/thread-self/fail-nth", O_RDWR);
 	if (nth < 0)
 		SKIP(return, "no fail-nth: kernel without CONFIG_FAULT_INJECTION");
-	knob("/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
-	knob("/sys/kernel/debug/failslab/verbose", "0");
-	knob("/sys/kernel/debug/fail_usercopy/verbose", "0");
+	mb_knob("/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
+	mb_knob("/sys/kernel/debug/failslab/verbose", "0");
+	mb_knob("/sys/kernel/debug/fail_usercopy/verbose", "0");
 	for (int parked = 0; parked < 2; parked++) {
 		unsigned int seq = 0;
 		bool queued = false;
@@ -868,12 +766,12 @@ TEST_F_TIMEOUT(uc, uring_receive_fails_cleanly_at_every_fault_point, 600)
 				queued = true;
 			}
 			memset(in, 0, sizeof(in));
-			msg_init(&r, in, sizeof(in), 0, 0);
+			mb_msg_init(&r, in, sizeof(in), 0, 0);
 			cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, n);
-			ASSERT_EQ(0, fi_arm(nth, n));
+			ASSERT_EQ(0, mb_fi_arm(nth, n));
 			ret = io_uring_submit(&self->ring);
 			e = -ret;
-			fired = fi_fired(nth);
+			fired = mb_fi_fired(nth);
 			if (ret < 0) {
 				/* Not taken: submitted again, unharmed. */
 				ASSERT_TRUE(fired);
@@ -884,14 +782,14 @@ TEST_F_TIMEOUT(uc, uring_receive_fails_cleanly_at_every_fault_point, 600)
 				ASSERT_EQ(1, ret);
 			}
 			if (parked) {
-				res = reap(&self->ring, 20);
+				res = mb_uring_reap(&self->ring, 20, NULL);
 				if (res == -ETIME) {
 					/* Parked: a message completes it. */
-					ASSERT_EQ(1, recv_waiters(self->fd));
+					ASSERT_EQ(1, mb_recv_waiters(self->fd));
 					mb_fill(buf, sizeof(buf), ++seq);
 					ASSERT_EQ(0, msgbox_send(self->fd, buf,
 								 sizeof(buf), 0));
-					res = reap(&self->ring, MB_WAIT_MS);
+					res = mb_uring_reap(&self->ring, MB_WAIT_MS, NULL);
 					ASSERT_EQ(sizeof(buf), res);
 					ASSERT_TRUE(mb_check(in, sizeof(buf), seq));
 				} else {
@@ -900,7 +798,7 @@ TEST_F_TIMEOUT(uc, uring_receive_fails_cleanly_at_every_fault_point, 600)
 						TH_LOG("point %d: result %d", n, res);
 				}
 			} else {
-				res = reap(&self->ring, MB_WAIT_MS);
+				res = mb_uring_reap(&self->ring, MB_WAIT_MS, NULL);
 				if (res == sizeof(buf)) {
 					ASSERT_TRUE(mb_check(in, sizeof(buf), seq));
 					queued = false;

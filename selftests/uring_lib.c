@@ -9,7 +9,7 @@
  */
 #include <sys/epoll.h>
 #include <sys/time.h>
-#include "msgbox_test.h"
+#include "msgbox_uring_test.h"
 #include "msgbox_uring.h"
 
 #define NOWAIT	0ULL
@@ -40,50 +40,6 @@ FIXTURE_SETUP(ul)
 FIXTURE_TEARDOWN_PARENT(ul)
 {
 	EXPECT_EQ(0, mb_destroy_quiet(self->name));
-}
-
-static void msg_init(struct msgbox_msg *m, void *buf, size_t len, __s64 type,
-		     __u32 flags)
-{
-	memset(m, 0, sizeof(*m));
-	m->data = (uintptr_t)buf;
-	m->len = len;
-	m->type = type;
-	m->flags = flags;
-}
-
-static int recv_waiters(int fd)
-{
-	struct msgbox_info info;
-
-	if (msgbox_info(fd, &info))
-		return -1;
-	return info.recv_waiters;
-}
-
-static int queued(int fd)
-{
-	struct msgbox_info info;
-
-	if (msgbox_info(fd, &info))
-		return -1;
-	return info.nr_msgs;
-}
-
-/* One completion from a ring of the test's own: its result, or -ETIME. */
-static int reap(struct io_uring *ring, __u64 *ud)
-{
-	struct __kernel_timespec ts = { .tv_sec = MB_WAIT_MS / 1000 };
-	struct io_uring_cqe *cqe;
-	int res;
-
-	if (io_uring_wait_cqe_timeout(ring, &cqe, &ts))
-		return -ETIME;
-	res = cqe->res;
-	if (ud)
-		*ud = cqe->user_data;
-	io_uring_cqe_seen(ring, cqe);
-	return res;
 }
 
 /*
@@ -194,21 +150,21 @@ TEST_F(ul, prep_helpers_on_the_callers_ring)
 		memset(&ring.sq.sqes[i], 0xff, sizeof(ring.sq.sqes[i]));
 
 	/* A receive parked first, of type 2 only... */
-	msg_init(&r, in, sizeof(in), 2, MSGBOX_MSG_ACK);
+	mb_msg_init(&r, in, sizeof(in), 2, MSGBOX_MSG_ACK);
 	sqe = io_uring_get_sqe(&ring);
 	msgbox_prep_recv(sqe, self->fd, &r, 5);
 	io_uring_sqe_set_data64(sqe, 1);
 	ASSERT_EQ(1, io_uring_submit(&ring));
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
 	/* ...completed by a send through the ring, with its metadata. */
-	msg_init(&s, "hello", 5, 2, 0);
+	mb_msg_init(&s, "hello", 5, 2, 0);
 	s.priority = 4;
 	sqe = io_uring_get_sqe(&ring);
 	msgbox_prep_send(sqe, self->fd, &s);
 	io_uring_sqe_set_data64(sqe, 2);
 	ASSERT_EQ(1, io_uring_submit(&ring));
 	for (i = 0; i < 2; i++) {
-		int res = reap(&ring, &ud);
+		int res = mb_uring_reap(&ring, MB_WAIT_MS, &ud);
 
 		if (ud == 2) {
 			EXPECT_EQ(0, res);
@@ -228,22 +184,22 @@ TEST_F(ul, prep_helpers_on_the_callers_ring)
 	sqe = io_uring_get_sqe(&ring);
 	msgbox_prep_ack(sqe, self->fd, &a);
 	ASSERT_EQ(1, io_uring_submit(&ring));
-	EXPECT_EQ(0, reap(&ring, NULL));
+	EXPECT_EQ(0, mb_uring_reap(&ring, MB_WAIT_MS, NULL));
 	sqe = io_uring_get_sqe(&ring);
 	msgbox_prep_ack(sqe, self->fd, &a);
 	ASSERT_EQ(1, io_uring_submit(&ring));
-	EXPECT_EQ(-ENOENT, reap(&ring, NULL));
+	EXPECT_EQ(-ENOENT, mb_uring_reap(&ring, MB_WAIT_MS, NULL));
 
 	/* Level 1: a plain write and read of one message. */
 	sqe = io_uring_get_sqe(&ring);
 	msgbox_prep_write(sqe, self->fd, "plain", 5);
 	ASSERT_EQ(1, io_uring_submit(&ring));
-	EXPECT_EQ(5, reap(&ring, NULL));
+	EXPECT_EQ(5, mb_uring_reap(&ring, MB_WAIT_MS, NULL));
 	memset(in, 0, sizeof(in));
 	sqe = io_uring_get_sqe(&ring);
 	msgbox_prep_read(sqe, self->fd, in, sizeof(in));
 	ASSERT_EQ(1, io_uring_submit(&ring));
-	EXPECT_EQ(5, reap(&ring, NULL));
+	EXPECT_EQ(5, mb_uring_reap(&ring, MB_WAIT_MS, NULL));
 	EXPECT_EQ(0, memcmp(in, "plain", 5));
 	io_uring_queue_exit(&ring);
 }
@@ -268,21 +224,21 @@ TEST_F(ul, prep_reply_answers_a_call)
 		_exit(0);
 	}
 	ASSERT_EQ(0, io_uring_queue_init(4, &ring, 0));
-	msg_init(&r, in, sizeof(in), 0, 0);
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
 	msgbox_prep_recv(io_uring_get_sqe(&ring), self->fd, &r, 0);
 	ASSERT_EQ(1, io_uring_submit(&ring));
-	ASSERT_EQ(4, reap(&ring, NULL));
+	ASSERT_EQ(4, mb_uring_reap(&ring, MB_WAIT_MS, NULL));
 	EXPECT_NE(0, r.token);
-	msg_init(&rep, "PONG", 4, MSGBOX_TYPE_DEFAULT, 0);
+	mb_msg_init(&rep, "PONG", 4, MSGBOX_TYPE_DEFAULT, 0);
 	rep.token = r.token;
 	sqe = io_uring_get_sqe(&ring);
 	msgbox_prep_reply(sqe, self->fd, &rep);
 	ASSERT_EQ(1, io_uring_submit(&ring));
-	EXPECT_EQ(0, reap(&ring, NULL));
+	EXPECT_EQ(0, mb_uring_reap(&ring, MB_WAIT_MS, NULL));
 	/* Answered: the token is gone. */
 	msgbox_prep_reply(io_uring_get_sqe(&ring), self->fd, &rep);
 	ASSERT_EQ(1, io_uring_submit(&ring));
-	EXPECT_EQ(-ENOENT, reap(&ring, NULL));
+	EXPECT_EQ(-ENOENT, mb_uring_reap(&ring, MB_WAIT_MS, NULL));
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 	io_uring_queue_exit(&ring);
 }
@@ -314,7 +270,7 @@ TEST_F(ul, ring_calls_complete_with_their_reply_or_cancelled)
 		struct msgbox_msg r;
 		char in[32];
 
-		msg_init(&r, in, sizeof(in), 0, 0);
+		mb_msg_init(&r, in, sizeof(in), 0, 0);
 		CHILD_CHECK(msgbox_recvmsg(self->fd, &r) == 0, 2);
 		CHILD_CHECK(r.len == 4 && !memcmp(in, "ping", 4) && r.token, 3);
 		CHILD_CHECK(msgbox_reply(self->fd, r.token, "PONG!", 5) == 0, 4);
@@ -353,12 +309,12 @@ TEST_F(ul, ring_send_receive_and_cancel_by_cookie)
 	char ina[16], inb[16] = { 0 };
 	int ck[4], n, i;
 
-	msg_init(&ra, ina, sizeof(ina), 0, 0);
-	msg_init(&rb, inb, sizeof(inb), 0, 0);
+	mb_msg_init(&ra, ina, sizeof(ina), 0, 0);
+	mb_msg_init(&rb, inb, sizeof(inb), 0, 0);
 	ASSERT_EQ(0, msgbox_ring_recv(self->r, self->fd, &ra, 5, &ck[0]));
 	ASSERT_EQ(0, msgbox_ring_recv(self->r, self->fd, &rb, 6, &ck[1]));
 	/* Queued only: nothing reached the kernel yet. */
-	EXPECT_EQ(0, recv_waiters(self->fd));
+	EXPECT_EQ(0, mb_recv_waiters(self->fd));
 	EXPECT_EQ(2, msgbox_ring_submit(self->r));
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 2, 0));
 	/* Nothing has completed: a short wait times out empty. */
@@ -376,9 +332,9 @@ TEST_F(ul, ring_send_receive_and_cancel_by_cookie)
 		}
 		EXPECT_EQ(0, c[i].flags);
 	}
-	EXPECT_EQ(1, recv_waiters(self->fd));
+	EXPECT_EQ(1, mb_recv_waiters(self->fd));
 
-	msg_init(&s, "tagged", 6, 3, 0);
+	mb_msg_init(&s, "tagged", 6, 3, 0);
 	ASSERT_EQ(0, msgbox_ring_send(self->r, self->fd, &s, &ck[3]));
 	n = msgbox_ring_wait(self->r, c, 4, 2, WAIT_NS);
 	ASSERT_EQ(2, n);
@@ -392,7 +348,7 @@ TEST_F(ul, ring_send_receive_and_cancel_by_cookie)
 	}
 	EXPECT_EQ(0, memcmp(inb, "tagged", 6));
 	EXPECT_EQ(3, rb.type);
-	EXPECT_EQ(0, recv_waiters(self->fd));
+	EXPECT_EQ(0, mb_recv_waiters(self->fd));
 }
 
 /* A receive parked on the library's ring, and a sender that comes later. */
@@ -403,7 +359,7 @@ TEST_F(ul, parked_receive_completes_when_another_process_sends)
 	char in[32] = { 0 };
 	pid_t pid;
 
-	msg_init(&r, in, sizeof(in), 0, 0);
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
 	ASSERT_EQ(0, msgbox_ring_recv(self->r, self->fd, &r, 0, &r));
 	/* The wait submits it; nothing there yet. */
 	EXPECT_EQ(0, msgbox_ring_wait(self->r, c, 2, 0, NOWAIT));
@@ -442,7 +398,7 @@ TEST_F(ul, many_parked_receives_complete_in_one_wait)
 	ASSERT_NE(NULL, big);
 	for (i = 0; i < N; i++) {
 		in[i] = -1;
-		msg_init(&r[i], &in[i], sizeof(in[i]), 0, 0);
+		mb_msg_init(&r[i], &in[i], sizeof(in[i]), 0, 0);
 		ASSERT_EQ(0, msgbox_ring_recv(big, self->fd, &r[i], 0, &r[i]));
 	}
 	EXPECT_EQ(N - 16, msgbox_ring_submit(big));
@@ -455,7 +411,7 @@ TEST_F(ul, many_parked_receives_complete_in_one_wait)
 
 		for (i = 0; i < N; i++) {
 			v[i] = 1000 + i;
-			msg_init(&s[i], &v[i], sizeof(v[i]), 1, 0);
+			mb_msg_init(&s[i], &v[i], sizeof(v[i]), 1, 0);
 		}
 		CHILD_CHECK(msgbox_send_batch(self->fd, s, N, &err) == N, 2);
 		_exit(0);
@@ -476,7 +432,7 @@ TEST_F(ul, many_parked_receives_complete_in_one_wait)
 	}
 	for (i = 0; i < N; i++)
 		EXPECT_EQ(1, seen[i]);
-	EXPECT_EQ(0, recv_waiters(self->fd));
+	EXPECT_EQ(0, mb_recv_waiters(self->fd));
 	msgbox_ring_free(big);
 }
 
@@ -498,7 +454,7 @@ TEST_F(ul, more_completions_than_the_queue_holds_are_all_reaped)
 	ASSERT_NE(NULL, small);
 	for (i = 0; i < N; i++) {
 		in[i] = -1;
-		msg_init(&r[i], &in[i], sizeof(in[i]), 0, 0);
+		mb_msg_init(&r[i], &in[i], sizeof(in[i]), 0, 0);
 		ASSERT_EQ(0, msgbox_ring_recv(small, self->fd, &r[i], 0, &r[i]));
 	}
 	EXPECT_EQ(0, msgbox_ring_wait(small, c, N, 0, NOWAIT));
@@ -508,7 +464,7 @@ TEST_F(ul, more_completions_than_the_queue_holds_are_all_reaped)
 	EXPECT_EQ(EINVAL, errno);
 	for (i = 0; i < N; i++) {
 		v[i] = 2000 + i;
-		msg_init(&s[i], &v[i], sizeof(v[i]), 1, 0);
+		mb_msg_init(&s[i], &v[i], sizeof(v[i]), 1, 0);
 	}
 	/*
 	 * From this very task: each hand-off to a parked receive queues task
@@ -553,11 +509,11 @@ TEST_F(ul, full_submission_queue_is_submitted_to_make_room)
 	ASSERT_NE(NULL, small);
 	for (i = 0; i < N; i++) {
 		v[i] = 300 + i;
-		msg_init(&s[i], &v[i], sizeof(v[i]), 1, 0);
+		mb_msg_init(&s[i], &v[i], sizeof(v[i]), 1, 0);
 		ASSERT_EQ(0, msgbox_ring_send(small, self->fd, &s[i], &s[i]));
 	}
 	/* The fifth send made room by submitting the first four. */
-	EXPECT_EQ(4, queued(self->fd));
+	EXPECT_EQ(4, mb_nr_msgs(self->fd));
 	ASSERT_EQ(N, msgbox_ring_wait(small, c, N, N, WAIT_NS));
 	for (i = 0; i < N; i++) {
 		k = (struct msgbox_msg *)c[i].cookie - s;
@@ -584,8 +540,8 @@ TEST_F(ul, ring_batches_report_partial_success)
 
 	for (i = 0; i < N; i++) {
 		v[i] = 500 + i;
-		msg_init(&s[i], &v[i], sizeof(v[i]), 1 + i % 2, 0);
-		msg_init(&r[i], &in[i], sizeof(in[i]), 0, 0);
+		mb_msg_init(&s[i], &v[i], sizeof(v[i]), 1 + i % 2, 0);
+		mb_msg_init(&r[i], &in[i], sizeof(in[i]), 0, 0);
 	}
 	/* Capacity 32: the batch stops there, full. */
 	msgbox_batch_init(&bs, s, N);
@@ -625,7 +581,7 @@ TEST_F(ul, ring_fd_in_epoll_reports_completions)
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	ASSERT_LE(0, ep);
 	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, msgbox_ring_fd(self->r), &ev));
-	msg_init(&r, in, sizeof(in), 0, 0);
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
 	ASSERT_EQ(0, msgbox_ring_recv(self->r, self->fd, &r, 0, &r));
 	ASSERT_EQ(1, msgbox_ring_submit(self->r));
 	EXPECT_EQ(0, epoll_wait(ep, &out, 1, 50));
@@ -653,7 +609,7 @@ TEST_F(ul, callers_own_operations_share_the_ring)
 	ASSERT_NE(NULL, sqe);
 	msgbox_prep_write(sqe, self->fd, "raw", 3);
 	io_uring_sqe_set_data(sqe, &ck[1]);
-	msg_init(&s, "lib", 3, 1, 0);
+	mb_msg_init(&s, "lib", 3, 1, 0);
 	ASSERT_EQ(0, msgbox_ring_send(self->r, self->fd, &s, &s));
 	ASSERT_EQ(-1, msgbox_ring_wait(self->r, c, 4, 5, WAIT_NS));
 	EXPECT_EQ(EINVAL, errno);
@@ -670,7 +626,7 @@ TEST_F(ul, callers_own_operations_share_the_ring)
 		}
 	}
 	EXPECT_EQ(msgbox_ring_uring(self->r)->ring_fd, msgbox_ring_fd(self->r));
-	EXPECT_EQ(2, queued(self->fd));
+	EXPECT_EQ(2, mb_nr_msgs(self->fd));
 }
 
 TEST_F(ul, errors_come_back_as_results_or_errno)
@@ -682,12 +638,12 @@ TEST_F(ul, errors_come_back_as_results_or_errno)
 	int devnull, p[2];
 
 	/* A bad descriptor: queued fine, fails as its result. */
-	msg_init(&m, in, sizeof(in), 0, 0);
+	mb_msg_init(&m, in, sizeof(in), 0, 0);
 	ASSERT_EQ(0, msgbox_ring_recv(self->r, -1, &m, 0, &m));
 	ASSERT_EQ(1, msgbox_ring_wait(self->r, c, 2, 1, WAIT_NS));
 	EXPECT_EQ(-EBADF, c[0].result);
 	/* A timed receive with nothing to take runs out. */
-	msg_init(&m, in, sizeof(in), 0, MSGBOX_MSG_TIMEOUT);
+	mb_msg_init(&m, in, sizeof(in), 0, MSGBOX_MSG_TIMEOUT);
 	m.timeout_ns = 1000000;
 	ASSERT_EQ(0, msgbox_ring_recv(self->r, self->fd, &m, 0, &m));
 	ASSERT_EQ(1, msgbox_ring_wait(self->r, c, 2, 1, WAIT_NS));
@@ -733,7 +689,7 @@ TEST_F(ul, errors_come_back_as_results_or_errno)
 	close(devnull);
 	close(p[0]);
 	close(p[1]);
-	EXPECT_EQ(0, recv_waiters(self->fd));
+	EXPECT_EQ(0, mb_recv_waiters(self->fd));
 }
 
 static void on_alarm(int sig __attribute__((unused)))
@@ -750,13 +706,13 @@ TEST_F(ul, signal_interrupts_a_wait_with_nothing_done)
 	char in[16];
 
 	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
-	msg_init(&r, in, sizeof(in), 0, 0);
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
 	ASSERT_EQ(0, msgbox_ring_recv(self->r, self->fd, &r, 0, &r));
 	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
 	EXPECT_EQ(-1, msgbox_ring_wait(self->r, c, 2, 1, MSGBOX_FOREVER));
 	EXPECT_EQ(EINTR, errno);
 	/* The receive was submitted and stays parked. */
-	EXPECT_EQ(1, recv_waiters(self->fd));
+	EXPECT_EQ(1, mb_recv_waiters(self->fd));
 	ASSERT_EQ(0, msgbox_send(self->fd, "go", 2, 0));
 	ASSERT_EQ(1, msgbox_ring_wait(self->r, c, 2, 1, WAIT_NS));
 	EXPECT_EQ(2, c[0].result);
@@ -770,7 +726,7 @@ TEST_F(ul, level_probe_finds_uring_cmd_and_changes_nothing)
 	char in[16] = { 0 };
 	int sfd;
 
-	msg_init(&r, in, sizeof(in), 0, 0);
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
 	ASSERT_EQ(0, msgbox_ring_recv(self->r, self->fd, &r, 0, &r));
 	ASSERT_EQ(1, msgbox_ring_submit(self->r));
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
@@ -779,7 +735,7 @@ TEST_F(ul, level_probe_finds_uring_cmd_and_changes_nothing)
 	sfd = msgbox_open(self->name, MSGBOX_FD_SEND);
 	ASSERT_LE(0, sfd);
 	EXPECT_EQ(MSGBOX_URING_CMD, msgbox_uring_level(sfd));
-	EXPECT_EQ(1, recv_waiters(self->fd));
+	EXPECT_EQ(1, mb_recv_waiters(self->fd));
 	ASSERT_EQ(0, msgbox_send(sfd, "still", 5, 0));
 	ASSERT_EQ(1, msgbox_ring_wait(self->r, c, 2, 1, WAIT_NS));
 	EXPECT_EQ(5, c[0].result);
@@ -798,7 +754,7 @@ TEST_F(ul, ring_free_with_parked_receives_loses_nothing)
 	int i;
 
 	for (i = 0; i < 3; i++) {
-		msg_init(&r[i], in[i], sizeof(in[i]), 0, 0);
+		mb_msg_init(&r[i], in[i], sizeof(in[i]), 0, 0);
 		ASSERT_EQ(0, msgbox_ring_recv(self->r, self->fd, &r[i], i, NULL));
 	}
 	ASSERT_EQ(3, msgbox_ring_submit(self->r));
@@ -832,7 +788,7 @@ TEST_F(ul, cancel_and_reap_before_free_loses_nothing)
 	int i, n, got = 0, taken = 0, cancelled = 0, ck;
 
 	for (i = 0; i < 4; i++) {
-		msg_init(&r[i], in[i], sizeof(in[i]), 0, 0);
+		mb_msg_init(&r[i], in[i], sizeof(in[i]), 0, 0);
 		ASSERT_EQ(0, msgbox_ring_recv(self->r, self->fd, &r[i], 1, &r[i]));
 	}
 	ASSERT_EQ(4, msgbox_ring_submit(self->r));
@@ -871,7 +827,7 @@ TEST_F(ul, cancel_and_reap_before_free_loses_nothing)
 					 MSGBOX_MSG_NONBLOCK));
 		EXPECT_EQ('a' + i, buf[0]);
 	}
-	EXPECT_EQ(0, recv_waiters(self->fd));
+	EXPECT_EQ(0, mb_recv_waiters(self->fd));
 }
 
 /*
@@ -890,7 +846,7 @@ TEST_F(ul, message_sent_right_after_ring_free_is_not_lost)
 
 		ASSERT_NE(NULL, ring);
 		for (i = 0; i < 4; i++) {
-			msg_init(&r[i], in[i], sizeof(in[i]), 0, 0);
+			mb_msg_init(&r[i], in[i], sizeof(in[i]), 0, 0);
 			ASSERT_EQ(0, msgbox_ring_recv(ring, self->fd, &r[i], 0, NULL));
 		}
 		ASSERT_EQ(4, msgbox_ring_submit(ring));
@@ -923,10 +879,10 @@ TEST_F(ul, send_batch_to_own_parked_receives_is_not_cut_short)
 	int v[4], i, err = 0;
 
 	for (i = 0; i < 4; i++) {
-		msg_init(&r[i], in[i], sizeof(in[i]), 0, 0);
+		mb_msg_init(&r[i], in[i], sizeof(in[i]), 0, 0);
 		ASSERT_EQ(0, msgbox_ring_recv(self->r, self->fd, &r[i], 0, &r[i]));
 		v[i] = i;
-		msg_init(&s[i], &v[i], sizeof(v[i]), 1, 0);
+		mb_msg_init(&s[i], &v[i], sizeof(v[i]), 1, 0);
 	}
 	ASSERT_EQ(4, msgbox_ring_submit(self->r));
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 4, 0));
