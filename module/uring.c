@@ -53,10 +53,11 @@
  * @kick:    link in a canceller's private list, once it claimed the command.
  * @w:       receive: its waiter on the mailbox (w.task: the submitter, a
  *           reference; w.result: the outcome once claimed).
+ * @timeout: a receive or call with a deadline: ends it with -ETIMEDOUT
+ *           (jiffy resolution, after the deadline, never before).
  * @rq:      receive: the receive.
- * @timeout: receive with a deadline: ends it with -ETIMEDOUT (jiffy
- *           resolution, after the deadline, never before).
  * @call:    call: the pending call (the caller's reference).
+ * @cwait:   call: how it waits for the reply (its deadline).
  * @c:       call: the caller's struct msgbox_call.
  * @uarg:    call: where @c goes back to.
  * @usize:   call: the caller's size of it.
@@ -74,14 +75,15 @@ struct msgbox_ucmd {
 	bool is_call;
 	struct list_head node;
 	struct list_head kick;
+	struct delayed_work timeout;
 	union {
 		struct {
 			struct msgbox_waiter w;
 			struct msgbox_recv_req rq;
-			struct delayed_work timeout;
 		};
 		struct {
 			struct msgbox_pending_call *call;
+			struct msgbox_wait cwait;
 			struct msgbox_call c;
 			void __user *uarg;
 			size_t usize;
@@ -103,6 +105,12 @@ static void msgbox_ucmd_monitor(struct work_struct *work);
 static DECLARE_DELAYED_WORK(msgbox_ucmd_monitor_work, msgbox_ucmd_monitor);
 #define MSGBOX_UCMD_MONITOR_PERIOD	(HZ / 10)
 
+/* How the command waits: its deadline, if any. */
+static const struct msgbox_wait *msgbox_ucmd_wait(const struct msgbox_ucmd *u)
+{
+	return u->is_call ? &u->cwait : &u->rq.wait;
+}
+
 /* Post the result and free everything; @u must be claimed or unparked. */
 static void msgbox_ucmd_finish(struct msgbox_ucmd *u, int res,
 			       unsigned int issue_flags)
@@ -110,12 +118,12 @@ static void msgbox_ucmd_finish(struct msgbox_ucmd *u, int res,
 	spin_lock(&msgbox_ucmd_lock);
 	list_del(&u->node);
 	spin_unlock(&msgbox_ucmd_lock);
+	/* Its timeout work may still look at it: wait for that. */
+	if (msgbox_ucmd_wait(u)->timed)
+		cancel_delayed_work_sync(&u->timeout);
 	if (u->is_call) {
 		msgbox_call_put(u->call);
 	} else {
-		/* Its timeout work may still look at it: wait for that. */
-		if (u->rq.wait.timed)
-			cancel_delayed_work_sync(&u->timeout);
 		msgbox_recv_req_release(&u->rq);
 		put_task_struct(u->w.task);
 	}
@@ -123,10 +131,10 @@ static void msgbox_ucmd_finish(struct msgbox_ucmd *u, int res,
 	kfree(u);
 }
 
-/* Jiffies from now until just past a timed receive's deadline. */
+/* Jiffies from now until just past a timed command's deadline. */
 static unsigned long msgbox_ucmd_delay(const struct msgbox_ucmd *u)
 {
-	const struct msgbox_wait *wait = &u->rq.wait;
+	const struct msgbox_wait *wait = msgbox_ucmd_wait(u);
 	ktime_t now = wait->clock == CLOCK_REALTIME ? ktime_get_real() :
 						      ktime_get();
 	s64 left = ktime_to_ns(ktime_sub(wait->deadline, now));
@@ -240,10 +248,11 @@ static bool msgbox_ucmd_claim_cancel(struct msgbox_ucmd *u, int err)
 }
 
 /*
- * A parked receive's deadline: claim it and end it in task (its finish
+ * A parked command's deadline: claim it and end it in task (its finish
  * cancels this work synchronously, so it cannot vanish meanwhile).  A
  * CLOCK_REALTIME deadline is looked at again, should the clock have been
- * set back since the work was queued.
+ * set back since the work was queued.  A call not yet armed (its request
+ * just sent) is looked at again a jiffy later: it is armed at once.
  */
 static void msgbox_ucmd_timeout(struct work_struct *work)
 {
@@ -252,13 +261,15 @@ static void msgbox_ucmd_timeout(struct work_struct *work)
 	unsigned long delay = msgbox_ucmd_delay(u);
 	bool mine;
 
+	spin_lock(&msgbox_ucmd_lock);
+	if (u->is_call && !u->armed && !delay)
+		delay = 1;
+	mine = !delay && msgbox_ucmd_claim_cancel(u, -ETIMEDOUT);
+	spin_unlock(&msgbox_ucmd_lock);
 	if (delay) {
 		queue_delayed_work(system_wq, &u->timeout, delay);
 		return;
 	}
-	spin_lock(&msgbox_ucmd_lock);
-	mine = msgbox_ucmd_claim_cancel(u, -ETIMEDOUT);
-	spin_unlock(&msgbox_ucmd_lock);
 	if (mine)
 		msgbox_iou_to_task(u->cmd, msgbox_ucmd_tw);
 }
@@ -369,6 +380,8 @@ static int msgbox_ucmd_recv(struct io_uring_cmd *cmd,
 		return -ENOMEM;
 	}
 	u->rq = rq;
+	/* A parked receive is completed by its waker, never directly. */
+	u->rq.args.direct = NULL;
 	u->file = file;
 	u->w.task = get_task_struct(current);
 	u->w.complete = msgbox_ucmd_wake;
@@ -411,7 +424,6 @@ static int msgbox_ucmd_call(struct io_uring_cmd *cmd,
 			    const struct msgbox_uring_cmd *uc,
 			    unsigned int issue_flags)
 {
-	struct msgbox_wait wait;
 	struct msgbox_ucmd *u;
 	bool early;
 	int ret;
@@ -423,11 +435,6 @@ static int msgbox_ucmd_call(struct io_uring_cmd *cmd,
 			      cmd->cmd_op, uc->arg);
 	if (ret)
 		goto out_free;
-	/* As for a receive, a parked call has no timer. */
-	if (u->c.request.flags & MSGBOX_MSG_TIMEOUT) {
-		ret = -EINVAL;
-		goto out_free;
-	}
 	u->is_call = true;
 	u->cmd = cmd;
 	u->file = cmd->file;
@@ -438,8 +445,8 @@ static int msgbox_ucmd_call(struct io_uring_cmd *cmd,
 	*msgbox_iou_pdu(cmd) = u;
 	/* Before the send: the reply may settle it at once. */
 	msgbox_iou_mark_cancelable(cmd, issue_flags);
-	ret = msgbox_call_start(cmd->file, &u->c, &wait, msgbox_ucall_notify,
-				u, &u->call);
+	ret = msgbox_call_start(cmd->file, &u->c, &u->cwait,
+				msgbox_ucall_notify, u, &u->call);
 	if (ret) {
 		/* Nothing sent: no notification, no canceller. */
 		if (u->call)
@@ -447,6 +454,11 @@ static int msgbox_ucmd_call(struct io_uring_cmd *cmd,
 		msgbox_iou_done(cmd, ret, issue_flags);
 		kfree(u);
 		return -EIOCBQUEUED;
+	}
+	/* The deadline for the reply: see msgbox_ucmd_timeout(). */
+	if (u->cwait.timed) {
+		INIT_DELAYED_WORK(&u->timeout, msgbox_ucmd_timeout);
+		queue_delayed_work(system_wq, &u->timeout, msgbox_ucmd_delay(u));
 	}
 	/*
 	 * Armed and listed together: a reply that came meanwhile left the

@@ -127,8 +127,9 @@ static inline void msgbox_prep_recv(struct io_uring_sqe *sqe, int fd,
  * Sends the request at once (a full mailbox: -EAGAIN), then stays parked
  * until the reply comes; completes with the reply's length, @c filled in
  * as the ioctl fills it, or with the call's error (-ECONNRESET, -EIDRM,
- * -ETIMEDOUT when the request's ttl_ns ran out, -ECANCELED).  Timeouts
- * are refused (-EINVAL).  Kernels whose module parks calls: see
+ * -ETIMEDOUT when the request's ttl_ns ran out or the request's timeout
+ * (MSGBOX_MSG_TIMEOUT, relative or absolute) passed without a reply,
+ * -ECANCELED).  Kernels whose module parks calls: see
  * <linux/msgbox.h>; an older module completes it with -EOPNOTSUPP.
  */
 static inline void msgbox_prep_call(struct io_uring_sqe *sqe, int fd,
