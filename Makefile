@@ -34,7 +34,6 @@ PREFIX ?= /usr/local
 
 LIB_SRCS := userlib/msgbox.c userlib/msgbox_uring.c
 LIB_HDRS := userlib/msgbox.h userlib/msgbox_uring.h uapi/linux/msgbox.h
-LIB_OBJS := $(patsubst userlib/%.c,build/lib/obj/%.o,$(LIB_SRCS))
 LIB_PIC_OBJS := $(patsubst userlib/%.c,build/lib/pic/%.o,$(LIB_SRCS))
 
 MODULE_SRCS := $(wildcard module/*.c module/*.h) Kbuild uapi/linux/msgbox.h
@@ -84,15 +83,13 @@ check-kernel: checkpatch
 # (pkg-config --static does), others pull no liburing symbol in.
 lib: build/lib/libmsgbox.a build/lib/$(LIB_SONAME) build/lib/msgbox.pc
 
-build/lib/obj/%.o: userlib/%.c $(LIB_HDRS)
-	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -fno-PIC -c -o $@ $<
-
 build/lib/pic/%.o: userlib/%.c $(LIB_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 
-build/lib/libmsgbox.a: $(LIB_OBJS)
+# One set of position-independent objects for both libraries: the archive
+# links into PIE programs (Debian's gcc default) and static ones alike.
+build/lib/libmsgbox.a: $(LIB_PIC_OBJS)
 	$(AR) rcs $@ $^
 
 build/lib/$(LIB_SONAME): $(LIB_PIC_OBJS) userlib/libmsgbox.map
