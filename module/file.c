@@ -145,6 +145,27 @@ static void msgbox_rw_wait(struct kiocb *iocb, struct msgbox_wait *wait)
 	wait->sig_err = -ERESTARTSYS;
 }
 
+/*
+ * Send @msg, a bare header, straight into a waiting receiver's buffer from
+ * the sender's at @ubuf (pinned for the copy).  -EAGAIN: send it the usual
+ * way (also when the sender's buffer cannot be pinned: that way reports
+ * the fault).
+ */
+static int msgbox_send_user_direct(struct msgbox *mb,
+				   struct msgbox_message *msg,
+				   void __user *ubuf,
+				   const struct msgbox_wait *wait, u64 *idp)
+{
+	struct msgbox_direct src = { .ubuf = ubuf };
+	int ret;
+
+	if (msgbox_direct_pin(&src, msg->len, false))
+		return -EAGAIN;
+	ret = msgbox_send_direct(mb, msg, &src, wait, idp);
+	msgbox_direct_release(&src);
+	return ret;
+}
+
 static ssize_t msgbox_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct msgbox *mb = msgbox_file_box(iocb->ki_filp);
@@ -206,15 +227,9 @@ static ssize_t msgbox_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	/* write(2)'s one user buffer may go straight to a waiting receiver. */
 	if (len >= MSGBOX_DIRECT_MIN && !mb->topic && iter_is_ubuf(from) &&
 	    !(iocb->ki_flags & IOCB_NOWAIT) && READ_ONCE(mb->nr_recv_waiters)) {
-		struct msgbox_direct src = {
-			.ubuf = from->ubuf + from->iov_offset,
-		};
-
-		ret = -EAGAIN;
-		if (!msgbox_direct_pin(&src, len, false)) {
-			ret = msgbox_send_direct(mb, msg, &src, &wait, &id);
-			msgbox_direct_release(&src);
-		}
+		ret = msgbox_send_user_direct(mb, msg,
+					      from->ubuf + from->iov_offset,
+					      &wait, &id);
 		if (!ret) {
 			iov_iter_advance(from, len);
 			return len;
@@ -306,26 +321,6 @@ static bool msgbox_track_add(struct msgbox_file *mf, struct msgbox_track *t,
 }
 
 /*
- * Send @msg, a bare header, straight into a waiting receiver's buffer from
- * the sender's (pinned for the copy).  -EAGAIN: send it the usual way
- * (also when the sender's buffer cannot be pinned: that way reports the
- * fault).
- */
-static int msgbox_do_send_direct(struct msgbox *mb, struct msgbox_message *msg,
-				 struct msgbox_msg *m,
-				 const struct msgbox_wait *wait)
-{
-	struct msgbox_direct src = { .ubuf = u64_to_user_ptr(m->data) };
-	int ret;
-
-	if (msgbox_direct_pin(&src, m->len, false))
-		return -EAGAIN;
-	ret = msgbox_send_direct(mb, msg, &src, wait, &m->id);
-	msgbox_direct_release(&src);
-	return ret;
-}
-
-/*
  * The checks every send makes, in the order that decides which errno a
  * caller sees, and its wait mode into @wait.  @nowait: never sleep
  * (io_uring), so MSGBOX_MSG_WAIT_ACK, which waits after sending, is
@@ -407,7 +402,8 @@ static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 	if (track)
 		msg->track = msgbox_track_get(track);
 	if (direct) {
-		ret = msgbox_do_send_direct(mb, msg, &m, &wait);
+		ret = msgbox_send_user_direct(mb, msg, u64_to_user_ptr(m.data),
+					      &wait, &m.id);
 		if (!ret)
 			goto sent;
 		if (ret != -EAGAIN)
