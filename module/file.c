@@ -64,6 +64,79 @@ static int msgbox_copy_out(void __user *uarg, size_t usize, const void *karg,
 	return 0;
 }
 
+/*
+ * struct msgbox_msg crosses twice per message, and batches cross it once
+ * per entry: at the size this module knows, it is moved field by field
+ * under one user_access_begin(), as filldir() moves dirents, which costs
+ * less than a string copy and its checks.  Other sizes take the
+ * extensible-struct path.
+ */
+static int msgbox_msg_in(struct msgbox_msg *m,
+			 const struct msgbox_msg __user *u, size_t usize)
+{
+	if (usize < MSGBOX_MSG_SIZE_VER0)
+		return -EINVAL;
+	if (usize != sizeof(*m))
+		return copy_struct_from_user(m, sizeof(*m), u, usize);
+	if (!user_read_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_get_user(m->data, &u->data, efault);
+	unsafe_get_user(m->len, &u->len, efault);
+	unsafe_get_user(m->type, &u->type, efault);
+	unsafe_get_user(m->priority, &u->priority, efault);
+	unsafe_get_user(m->flags, &u->flags, efault);
+	unsafe_get_user(m->timeout_ns, &u->timeout_ns, efault);
+	unsafe_get_user(m->id, &u->id, efault);
+	unsafe_get_user(m->send_time_ns, &u->send_time_ns, efault);
+	unsafe_get_user(m->sender_pid, &u->sender_pid, efault);
+	unsafe_get_user(m->sender_tid, &u->sender_tid, efault);
+	unsafe_get_user(m->sender_uid, &u->sender_uid, efault);
+	unsafe_get_user(m->sender_gid, &u->sender_gid, efault);
+	unsafe_get_user(m->__reserved[0], &u->__reserved[0], efault);
+	unsafe_get_user(m->__reserved[1], &u->__reserved[1], efault);
+	unsafe_get_user(m->token, &u->token, efault);
+	unsafe_get_user(m->deliveries, &u->deliveries, efault);
+	unsafe_get_user(m->__pad, &u->__pad, efault);
+	unsafe_get_user(m->ttl_ns, &u->ttl_ns, efault);
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+static int msgbox_msg_out(struct msgbox_msg __user *u, size_t usize,
+			  const struct msgbox_msg *m)
+{
+	if (usize != sizeof(*m))
+		return msgbox_copy_out(u, usize, m, sizeof(*m));
+	if (!user_write_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_put_user(m->data, &u->data, efault);
+	unsafe_put_user(m->len, &u->len, efault);
+	unsafe_put_user(m->type, &u->type, efault);
+	unsafe_put_user(m->priority, &u->priority, efault);
+	unsafe_put_user(m->flags, &u->flags, efault);
+	unsafe_put_user(m->timeout_ns, &u->timeout_ns, efault);
+	unsafe_put_user(m->id, &u->id, efault);
+	unsafe_put_user(m->send_time_ns, &u->send_time_ns, efault);
+	unsafe_put_user(m->sender_pid, &u->sender_pid, efault);
+	unsafe_put_user(m->sender_tid, &u->sender_tid, efault);
+	unsafe_put_user(m->sender_uid, &u->sender_uid, efault);
+	unsafe_put_user(m->sender_gid, &u->sender_gid, efault);
+	unsafe_put_user(m->__reserved[0], &u->__reserved[0], efault);
+	unsafe_put_user(m->__reserved[1], &u->__reserved[1], efault);
+	unsafe_put_user(m->token, &u->token, efault);
+	unsafe_put_user(m->deliveries, &u->deliveries, efault);
+	unsafe_put_user(m->__pad, &u->__pad, efault);
+	unsafe_put_user(m->ttl_ns, &u->ttl_ns, efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
 static int msgbox_copy_result(unsigned long arg, unsigned int cmd,
 			      const void *karg, size_t ksize)
 {
@@ -457,7 +530,7 @@ static long msgbox_ioc_send(struct file *file, unsigned int cmd,
 	struct msgbox_msg m;
 	int ret;
 
-	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
+	ret = msgbox_msg_in(&m, u64_to_user_ptr((u64)arg), _IOC_SIZE(cmd));
 	if (ret)
 		return ret;
 	return msgbox_do_send(file, &m, u64_to_user_ptr((u64)arg), false, NULL);
@@ -521,7 +594,7 @@ static bool msgbox_copy_msg_out(void __user *uarg, size_t usize,
 	if (msg->payload &&
 	    copy_to_user(u64_to_user_ptr(m->data), msg->payload->data, len))
 		return false;
-	return !msgbox_copy_out(uarg, usize, m, sizeof(*m));
+	return !msgbox_msg_out(uarg, usize, m);
 }
 
 /* Arm the ack deadline work for @deadline_ns unless it runs sooner. */
@@ -796,7 +869,7 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
 	struct msgbox_msg m;
 	int ret;
 
-	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
+	ret = msgbox_msg_in(&m, u64_to_user_ptr((u64)arg), _IOC_SIZE(cmd));
 	if (ret)
 		return ret;
 	return msgbox_do_recv(file, &m, u64_to_user_ptr((u64)arg),
@@ -839,7 +912,7 @@ static u32 msgbox_send_chunk(struct file *file, const struct msgbox_batch *b,
 		struct msgbox_message *msg;
 		struct msgbox_msg m;
 
-		err = copy_struct_from_user(&m, sizeof(m), u, b->msg_size);
+		err = msgbox_msg_in(&m, u, b->msg_size);
 		if (err)
 			break;
 		if ((m.flags & ~MSGBOX_MSG_NONBLOCK) ||
@@ -956,7 +1029,7 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 			if (done)
 				continue;
 		}
-		ret = copy_struct_from_user(&m, sizeof(m), u, b.msg_size);
+		ret = msgbox_msg_in(&m, u, b.msg_size);
 		if (!ret)
 			ret = recv ? msgbox_do_recv(file, &m, u, b.msg_size,
 						    nowait || i > 0, &wb) :
@@ -1435,8 +1508,8 @@ long msgbox_file_ioctl_nowait(struct file *file, unsigned int cmd,
 
 	switch (MSGBOX_IOC_BASE(cmd)) {
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_SEND):
-		ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd,
-				      arg);
+		ret = msgbox_msg_in(&m, u64_to_user_ptr((u64)arg),
+				    _IOC_SIZE(cmd));
 		if (ret)
 			return ret;
 		return msgbox_do_send(file, &m, u64_to_user_ptr((u64)arg), true,

@@ -87,39 +87,16 @@ static void msgbox_wake_list_init(struct msgbox_wake_list *wl)
 	wl->tail = &wl->first;
 }
 
-/*
- * Payloads up to this size (with their header) come from a dedicated
- * cache; up to a page from kmalloc; beyond, from vmalloc, so that a large
- * message never needs (nor even tries) a high-order allocation.
- */
-#define MSGBOX_SMALL_PAYLOAD	256
-
 static struct kmem_cache *msgbox_msg_cache;
-static struct kmem_cache *msgbox_payload_cache;
 
 int __init msgbox_mailbox_init(void)
 {
 	msgbox_msg_cache = KMEM_CACHE(msgbox_message, SLAB_ACCOUNT);
-	if (!msgbox_msg_cache)
-		return -ENOMEM;
-	/* Payload bytes are copied to and from userspace: whitelist them. */
-	msgbox_payload_cache =
-		kmem_cache_create_usercopy("msgbox_payload",
-					   MSGBOX_SMALL_PAYLOAD, 0, SLAB_ACCOUNT,
-					   offsetof(struct msgbox_payload, data),
-					   MSGBOX_SMALL_PAYLOAD -
-					   offsetof(struct msgbox_payload, data),
-					   NULL);
-	if (!msgbox_payload_cache) {
-		kmem_cache_destroy(msgbox_msg_cache);
-		return -ENOMEM;
-	}
-	return 0;
+	return msgbox_msg_cache ? 0 : -ENOMEM;
 }
 
 void msgbox_mailbox_exit(void)
 {
-	kmem_cache_destroy(msgbox_payload_cache);
 	kmem_cache_destroy(msgbox_msg_cache);
 }
 
@@ -270,12 +247,16 @@ void msgbox_put(struct msgbox *mb)
 	kref_put(&mb->ref, msgbox_release);
 }
 
+/*
+ * A payload up to a page comes from kmalloc, whose size classes keep what
+ * init_on_alloc zeroes close to the message's size; beyond, from vmalloc,
+ * so that a large message never needs (nor even tries) a high-order
+ * allocation.  Freed with kvfree().
+ */
 static struct msgbox_payload *msgbox_payload_alloc(size_t len)
 {
 	size_t size = struct_size_t(struct msgbox_payload, data, len);
 
-	if (size <= MSGBOX_SMALL_PAYLOAD)
-		return kmem_cache_alloc(msgbox_payload_cache, GFP_KERNEL);
 	if (size <= PAGE_SIZE)
 		return kmalloc(size, GFP_KERNEL_ACCOUNT);
 	/*
@@ -283,15 +264,6 @@ static struct msgbox_payload *msgbox_payload_alloc(size_t len)
 	 * no "vmalloc error" and stack dump in the kernel log for it.
 	 */
 	return __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-}
-
-static void msgbox_payload_free(struct msgbox_payload *p)
-{
-	if (struct_size_t(struct msgbox_payload, data, p->len) <=
-	    MSGBOX_SMALL_PAYLOAD)
-		kmem_cache_free(msgbox_payload_cache, p);
-	else
-		kvfree(p);
 }
 
 /*
@@ -380,10 +352,14 @@ static void msgbox_message_clone(struct msgbox_message *copy,
 /* Give @msg a time to live of @ttl_ns from now (0: unlimited). */
 void msgbox_message_set_ttl(struct msgbox_message *msg, u64 ttl_ns)
 {
-	u64 now = ktime_get_ns();
+	u64 now;
 
-	msg->expires_ns = ttl_ns ? (ttl_ns > U64_MAX - now ? U64_MAX :
-					      now + ttl_ns) : 0;
+	if (!ttl_ns) {
+		msg->expires_ns = 0;
+		return;
+	}
+	now = ktime_get_ns();
+	msg->expires_ns = ttl_ns > U64_MAX - now ? U64_MAX : now + ttl_ns;
 }
 
 /* A new header sharing @msg's payload and sender (a publication's copy). */
@@ -405,7 +381,7 @@ void msgbox_message_free(struct msgbox_message *msg)
 		msgbox_call_put(msg->call);
 	}
 	if (msg->payload && refcount_dec_and_test(&msg->payload->ref))
-		msgbox_payload_free(msg->payload);
+		kvfree(msg->payload);
 	put_pid(msg->tgid);
 	put_pid(msg->tid);
 	kmem_cache_free(msgbox_msg_cache, msg);

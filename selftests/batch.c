@@ -285,4 +285,103 @@ TEST_F(ba, batch_arguments_are_validated)
 	EXPECT_EQ(EFAULT, errno);
 }
 
+/* A caller's struct msgbox_msg from a later, larger ABI: the stride. */
+struct ba_msg_big {
+	struct msgbox_msg m;
+	__u64 tail[2];
+};
+
+TEST_F(ba, batch_entries_of_a_larger_struct_size_work_and_check_their_tail)
+{
+	struct ba_msg_big e[3];
+	struct msgbox_batch b;
+	int v[3] = { 7, 8, 9 }, got[3] = { -1, -1, -1 };
+
+	memset(e, 0, sizeof(e));
+	for (int i = 0; i < 3; i++) {
+		e[i].m.data = (uintptr_t)&v[i];
+		e[i].m.len = sizeof(int);
+		e[i].m.type = 1 + i;
+		e[i].m.flags = MSGBOX_MSG_NONBLOCK;
+	}
+	e[2].tail[1] = 1;	/* a field this kernel does not know, in use */
+	memset(&b, 0, sizeof(b));
+	b.msgs = (uintptr_t)e;
+	b.count = 3;
+	b.msg_size = sizeof(e[0]);
+	EXPECT_EQ(2, ioctl(self->fd, MSGBOX_IOC_SEND_BATCH, &b));
+	EXPECT_EQ(2, b.done);
+	EXPECT_EQ(-E2BIG, b.error);
+	EXPECT_NE(0, e[0].m.id);
+	EXPECT_NE(e[0].m.id, e[1].m.id);
+
+	memset(e, 0xa5, sizeof(e));
+	for (int i = 0; i < 3; i++) {
+		memset(&e[i].m, 0, sizeof(e[i].m));
+		e[i].m.data = (uintptr_t)&got[i];
+		e[i].m.len = sizeof(int);
+		e[i].m.flags = MSGBOX_MSG_NONBLOCK;
+		e[i].tail[0] = e[i].tail[1] = 0;
+	}
+	memset(&b, 0, sizeof(b));
+	b.msgs = (uintptr_t)e;
+	b.count = 3;
+	b.msg_size = sizeof(e[0]);
+	EXPECT_EQ(2, ioctl(self->fd, MSGBOX_IOC_RECV_BATCH, &b));
+	EXPECT_EQ(0, b.error);
+	for (int i = 0; i < 2; i++) {
+		EXPECT_EQ(v[i], got[i]);
+		EXPECT_EQ(1 + i, e[i].m.type);
+		EXPECT_EQ(sizeof(int), e[i].m.len);
+		EXPECT_EQ(getpid(), e[i].m.sender_pid);
+		/* What the kernel does not know comes back zeroed. */
+		EXPECT_EQ(0, e[i].tail[0]);
+		EXPECT_EQ(0, e[i].tail[1]);
+	}
+	EXPECT_EQ(-1, got[2]);
+}
+
+TEST_F(ba, batch_entry_fault_midway_stops_the_batch_with_EFAULT)
+{
+	struct msgbox_msg *e;
+	struct msgbox_batch b;
+	long pg = sysconf(_SC_PAGESIZE);
+	int v = 5;
+
+	/* Two entries, the second on a page that is not mapped. */
+	e = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, e);
+	ASSERT_EQ(0, munmap((char *)e + pg, pg));
+	e = (struct msgbox_msg *)((char *)e + pg - sizeof(*e));
+	memset(e, 0, sizeof(*e));
+	e->data = (uintptr_t)&v;
+	e->len = sizeof(v);
+	e->type = 1;
+	e->flags = MSGBOX_MSG_NONBLOCK;
+	memset(&b, 0, sizeof(b));
+	b.msgs = (uintptr_t)e;
+	b.count = 2;
+	b.msg_size = sizeof(*e);
+	EXPECT_EQ(1, ioctl(self->fd, MSGBOX_IOC_SEND_BATCH, &b));
+	EXPECT_EQ(1, b.done);
+	EXPECT_EQ(-EFAULT, b.error);
+	EXPECT_NE(0, e->id);
+
+	/* Receiving: the entry on the missing page is not taken. */
+	ASSERT_EQ(0, msgbox_send(self->fd, &v, sizeof(v), 0));
+	memset(e, 0, sizeof(*e));
+	e->data = (uintptr_t)&v;
+	e->len = sizeof(v);
+	e->flags = MSGBOX_MSG_NONBLOCK;
+	memset(&b, 0, sizeof(b));
+	b.msgs = (uintptr_t)e;
+	b.count = 2;
+	b.msg_size = sizeof(*e);
+	EXPECT_EQ(1, ioctl(self->fd, MSGBOX_IOC_RECV_BATCH, &b));
+	EXPECT_EQ(-EFAULT, b.error);
+	EXPECT_EQ(1, mb_info_of(self->fd).nr_msgs);
+	munmap((char *)e + sizeof(*e) - pg, pg);
+}
+
 TEST_HARNESS_MAIN
