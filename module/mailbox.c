@@ -87,16 +87,44 @@ static void msgbox_wake_list_init(struct msgbox_wake_list *wl)
 	wl->tail = &wl->first;
 }
 
+/*
+ * A message of up to MSGBOX_EMBED_MAX bytes is one object of
+ * msgbox_small_cache: its header, then its payload (msgbox_embedded()).
+ * One allocation per message, as mq's msg_msg; other messages, and the
+ * headers of peeked copies and publications, come from msgbox_msg_cache.
+ */
+#define MSGBOX_EMBED_MAX	128
+#define MSGBOX_SMALL_SIZE	(sizeof(struct msgbox_message) + \
+				 struct_size_t(struct msgbox_payload, data, \
+					       MSGBOX_EMBED_MAX))
+
 static struct kmem_cache *msgbox_msg_cache;
+static struct kmem_cache *msgbox_small_cache;
 
 int __init msgbox_mailbox_init(void)
 {
 	msgbox_msg_cache = KMEM_CACHE(msgbox_message, SLAB_ACCOUNT);
-	return msgbox_msg_cache ? 0 : -ENOMEM;
+	if (!msgbox_msg_cache)
+		return -ENOMEM;
+	/* Only the payload bytes are copied to and from userspace. */
+	msgbox_small_cache =
+		kmem_cache_create_usercopy("msgbox_message_small",
+					   MSGBOX_SMALL_SIZE,
+					   __alignof__(struct msgbox_message),
+					   SLAB_ACCOUNT,
+					   sizeof(struct msgbox_message) +
+					   offsetof(struct msgbox_payload, data),
+					   MSGBOX_EMBED_MAX, NULL);
+	if (!msgbox_small_cache) {
+		kmem_cache_destroy(msgbox_msg_cache);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void msgbox_mailbox_exit(void)
 {
+	kmem_cache_destroy(msgbox_small_cache);
 	kmem_cache_destroy(msgbox_msg_cache);
 }
 
@@ -266,10 +294,27 @@ static struct msgbox_payload *msgbox_payload_alloc(size_t len)
 	return __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 }
 
+/* The payload allocated with @msg, a msgbox_small_cache object. */
+static struct msgbox_payload *msgbox_embedded(struct msgbox_message *msg)
+{
+	return (struct msgbox_payload *)(msg + 1);
+}
+
+static void msgbox_payload_put(struct msgbox_payload *p)
+{
+	if (!refcount_dec_and_test(&p->ref))
+		return;
+	if (p->embedded)
+		kmem_cache_free(msgbox_small_cache,
+				(struct msgbox_message *)p - 1);
+	else
+		kvfree(p);
+}
+
 /*
- * A message is a header from msgbox_msg_cache and a reference-counted
- * payload (msgbox_payload_alloc()), both charged to the sender's memory
- * cgroup.  The payload is shared by peeked copies and publications.
+ * A message is a header and a reference-counted payload, both charged to
+ * the sender's memory cgroup, in one allocation for a small message.  The
+ * payload is shared by peeked copies and publications.
  */
 struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority)
 {
@@ -285,17 +330,26 @@ struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority)
 
 /*
  * A header for a message of @len bytes without its payload yet: for
- * msgbox_send_direct(), or msgbox_message_add_payload() later.
+ * msgbox_send_direct(), or msgbox_message_add_payload() later.  A small
+ * message has its (uninitialised) payload from the start.
  */
 struct msgbox_message *msgbox_message_alloc_bare(size_t len, s64 type,
 						 u32 priority)
 {
+	bool small = len <= MSGBOX_EMBED_MAX;
 	struct msgbox_message *msg;
 
 	/* Zeroed: no field can ever reach userspace uninitialised. */
-	msg = kmem_cache_zalloc(msgbox_msg_cache, GFP_KERNEL);
+	msg = kmem_cache_zalloc(small ? msgbox_small_cache : msgbox_msg_cache,
+				GFP_KERNEL);
 	if (!msg)
 		return NULL;
+	if (small) {
+		msg->payload = msgbox_embedded(msg);
+		refcount_set(&msg->payload->ref, 1);
+		msg->payload->embedded = true;
+		msg->payload->len = len;
+	}
 	RB_CLEAR_NODE(&msg->node);
 	msg->len = len;
 	msg->type = type;
@@ -311,10 +365,13 @@ struct msgbox_message *msgbox_message_alloc_bare(size_t len, s64 type,
 /* Give a bare header its (uninitialised) payload of msg->len bytes. */
 int msgbox_message_add_payload(struct msgbox_message *msg)
 {
+	if (msg->payload)
+		return 0;	/* small: embedded */
 	msg->payload = msgbox_payload_alloc(msg->len);
 	if (!msg->payload)
 		return -ENOMEM;
 	refcount_set(&msg->payload->ref, 1);
+	msg->payload->embedded = false;
 	msg->payload->len = msg->len;
 	return 0;
 }
@@ -374,17 +431,21 @@ struct msgbox_message *msgbox_message_copy(const struct msgbox_message *msg)
 
 void msgbox_message_free(struct msgbox_message *msg)
 {
+	struct msgbox_payload *p = msg->payload;
+
 	/* Freed while still tracked: it was received (ack mode: acked). */
 	msgbox_track_set(msg, MSGBOX_STATUS_ACKED);
 	if (msg->call) {
 		msgbox_call_fail(msg->call, -EIDRM);
 		msgbox_call_put(msg->call);
 	}
-	if (msg->payload && refcount_dec_and_test(&msg->payload->ref))
-		kvfree(msg->payload);
 	put_pid(msg->tgid);
 	put_pid(msg->tid);
-	kmem_cache_free(msgbox_msg_cache, msg);
+	/* A small message's object lives on while copies share its bytes. */
+	if (!p || !p->embedded || (struct msgbox_message *)p - 1 != msg)
+		kmem_cache_free(msgbox_msg_cache, msg);
+	if (p)
+		msgbox_payload_put(p);
 }
 
 /* Can @len more payload bytes be queued without exceeding a limit? */

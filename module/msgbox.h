@@ -48,11 +48,15 @@ extern unsigned long msgbox_total_bytes;
  * struct msgbox_payload - the bytes of a message
  * @ref:  references: one per message header pointing here (a peeked copy
  *        shares the payload of the queued message).
+ * @embedded: allocated in one object with the header of the message it
+ *        was sent in (a small message, see msgbox_message_alloc_bare()):
+ *        that object is freed with the last reference, not with its header.
  * @len:  length of @data.
  * @data: the payload.
  */
 struct msgbox_payload {
 	refcount_t ref;
+	bool embedded;
 	size_t len;
 	char data[];
 };
