@@ -267,7 +267,7 @@ static ssize_t msgbox_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	len = msg->len;
 	if (!msg->payload) {
 		iov_iter_advance(to, len);	/* copied in already */
-	} else if (copy_to_iter(msg->payload->data, len, to) != len) {
+	} else if (msgbox_payload_to_iter(msg->payload, len, to) != len) {
 		msgbox_requeue(mb, msg);
 		ret = -EFAULT;
 		goto out;
@@ -275,7 +275,7 @@ static ssize_t msgbox_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	/* read(2) has no way to hand out a reply token. */
 	if (msg->call)
 		msgbox_call_fail(msg->call, -ECONNRESET);
-	msgbox_message_free(msg);
+	msgbox_message_recycle(mb, msg);
 	ret = len;
 out:
 	msgbox_direct_release(&direct);
@@ -285,7 +285,7 @@ out:
 static ssize_t msgbox_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct msgbox *mb = msgbox_file_box(iocb->ki_filp);
-	size_t len = iov_iter_count(from);
+	size_t len = iov_iter_count(from), copied;
 	struct msgbox_message *msg;
 	struct msgbox_wait wait;
 	u64 id;
@@ -310,10 +310,12 @@ static ssize_t msgbox_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		if (ret != -EAGAIN)
 			goto out_free;
 	}
-	ret = msgbox_message_add_payload(msg);
+	ret = msgbox_message_add_payload(mb, msg);
 	if (ret)
 		goto out_free;
-	if (!copy_from_iter_full(msg->payload->data, len, from)) {
+	copied = msgbox_payload_from_iter(msg->payload, len, from);
+	if (copied != len) {
+		iov_iter_revert(from, copied);	/* as copy_from_iter_full() */
 		ret = -EFAULT;
 		goto out_free;
 	}
@@ -482,13 +484,13 @@ static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 		if (ret != -EAGAIN)
 			goto out_free;
 	}
-	ret = msgbox_message_add_payload(msg);
+	ret = msgbox_message_add_payload(mb, msg);
 	if (ret)
 		goto out_free;
-	if (copy_from_user(msg->payload->data, u64_to_user_ptr(m.data), m.len)) {
-		ret = -EFAULT;
+	ret = msgbox_payload_from_user(msg->payload, u64_to_user_ptr(m.data),
+				       m.len);
+	if (ret)
 		goto out_free;
-	}
 	if (mb->topic)
 		ret = msgbox_publish(mb, msg, &wait, &m.id);
 	else
@@ -592,7 +594,7 @@ static bool msgbox_copy_msg_out(void __user *uarg, size_t usize,
 	m->sender_gid = from_kgid_munged(current_user_ns(), msg->gid);
 	/* A direct message's payload is in the caller's buffer already. */
 	if (msg->payload &&
-	    copy_to_user(u64_to_user_ptr(m->data), msg->payload->data, len))
+	    msgbox_payload_to_user(msg->payload, u64_to_user_ptr(m->data), len))
 		return false;
 	return !msgbox_msg_out(uarg, usize, m);
 }
@@ -809,7 +811,7 @@ int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
 		if (deadline)
 			msgbox_arm_ack_work(mf, deadline);
 	} else {
-		msgbox_message_free(msg);
+		msgbox_message_recycle(mb, msg);
 	}
 	return 0;
 
@@ -923,15 +925,15 @@ static u32 msgbox_send_chunk(struct file *file, const struct msgbox_batch *b,
 			err = -EFAULT;
 		if (err)
 			break;
-		msg = msgbox_message_alloc(m.len, m.type, m.priority);
+		msg = msgbox_message_alloc(mb, m.len, m.type, m.priority);
 		if (!msg) {
 			err = -ENOMEM;
 			break;
 		}
-		if (copy_from_user(msg->payload->data, u64_to_user_ptr(m.data),
-				   m.len)) {
+		err = msgbox_payload_from_user(msg->payload,
+					       u64_to_user_ptr(m.data), m.len);
+		if (err) {
 			msgbox_message_free(msg);
-			err = -EFAULT;
 			break;
 		}
 		msgbox_message_set_ttl(msg, m.ttl_ns);
@@ -1145,17 +1147,17 @@ int msgbox_call_start(struct file *file, struct msgbox_call *c,
 	if (notify)
 		msgbox_call_set_notify(call, notify, data);
 	*callp = call;
-	msg = msgbox_message_alloc(c->request.len, c->request.type,
+	msg = msgbox_message_alloc(mb, c->request.len, c->request.type,
 				   c->request.priority);
 	if (!msg) {
 		ret = -ENOMEM;
 		goto out_abandon;
 	}
-	if (copy_from_user(msg->payload->data,
-			   u64_to_user_ptr(c->request.data), c->request.len)) {
-		ret = -EFAULT;
+	ret = msgbox_payload_from_user(msg->payload,
+				       u64_to_user_ptr(c->request.data),
+				       c->request.len);
+	if (ret)
 		goto out_free;
-	}
 	msgbox_message_set_ttl(msg, c->request.ttl_ns);
 	msg->call = msgbox_call_get(call);
 	/* An io_uring caller sends without waiting for room. */
@@ -1198,8 +1200,8 @@ int msgbox_call_finish(struct msgbox_call *c, struct msgbox_message *reply,
 	c->reply.sender_uid = from_kuid_munged(current_user_ns(), reply->uid);
 	c->reply.sender_gid = from_kgid_munged(current_user_ns(), reply->gid);
 	c->reply.deliveries = 1;
-	if (copy_to_user(u64_to_user_ptr(c->reply.data), reply->payload->data,
-			 reply->len) ||
+	if (msgbox_payload_to_user(reply->payload,
+				   u64_to_user_ptr(c->reply.data), reply->len) ||
 	    msgbox_copy_out(uarg, usize, c, sizeof(*c)))
 		ret = -EFAULT;
 	msgbox_message_free(reply);
@@ -1261,13 +1263,14 @@ static long msgbox_ioc_reply(struct file *file, unsigned int cmd,
 	if (m.len > reply_size)
 		return -EMSGSIZE;
 
-	msg = msgbox_message_alloc(m.len, m.type, m.priority);
+	/* A reply goes to its caller, not here: no page of the pool. */
+	msg = msgbox_message_alloc(NULL, m.len, m.type, m.priority);
 	if (!msg)
 		return -ENOMEM;
-	if (copy_from_user(msg->payload->data, u64_to_user_ptr(m.data), m.len)) {
-		ret = -EFAULT;
+	ret = msgbox_payload_from_user(msg->payload, u64_to_user_ptr(m.data),
+				       m.len);
+	if (ret)
 		goto out_free;
-	}
 	call = xa_erase(&mf->calls, m.token);
 	if (!call) {
 		ret = -ENOENT;	/* a concurrent REPLY won */

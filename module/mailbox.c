@@ -58,6 +58,7 @@
  *    new state) or before it (then the poller is already on poll_wq when the
  *    waker checks it): no wakeup is lost.
  */
+#include <linux/highmem.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -71,9 +72,9 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
-#include <linux/vmalloc.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
+#include <linux/uio.h>
 #include <linux/cred.h>
 #include <linux/ipc_namespace.h>
 #include <linux/nsproxy.h>
@@ -137,6 +138,7 @@ struct msgbox *msgbox_alloc(const struct msgbox_create *args)
 		return NULL;
 	kref_init(&mb->ref);
 	spin_lock_init(&mb->lock);
+	spin_lock_init(&mb->pool_lock);
 	mb->msgs = RB_ROOT_CACHED;
 	INIT_LIST_HEAD(&mb->recv_waiters);
 	INIT_LIST_HEAD(&mb->send_waiters);
@@ -238,6 +240,44 @@ void msgbox_get(struct msgbox *mb)
 	kref_get(&mb->ref);
 }
 
+/* Take up to @nr pages from @mb's pool into @pages; returns how many. */
+static unsigned int msgbox_pool_take(struct msgbox *mb, struct page **pages,
+				     unsigned int nr)
+{
+	unsigned int n;
+
+	spin_lock(&mb->pool_lock);
+	n = min(nr, mb->nr_pool);
+	mb->nr_pool -= n;
+	memcpy(pages, &mb->pool[mb->nr_pool], n * sizeof(*pages));
+	spin_unlock(&mb->pool_lock);
+	return n;
+}
+
+/* Give @mb's pool what it has room for from @pages; returns how many. */
+static unsigned int msgbox_pool_give(struct msgbox *mb, struct page **pages,
+				     unsigned int nr)
+{
+	unsigned int limit = min_t(u64, MSGBOX_POOL_PAGES,
+				   READ_ONCE(mb->max_bytes) >> PAGE_SHIFT);
+	unsigned int n = 0;
+
+	spin_lock(&mb->pool_lock);
+	if (mb->nr_pool < limit) {
+		n = min(nr, limit - mb->nr_pool);
+		memcpy(&mb->pool[mb->nr_pool], pages, n * sizeof(*pages));
+		mb->nr_pool += n;
+	}
+	spin_unlock(&mb->pool_lock);
+	return n;
+}
+
+static void msgbox_pool_free(struct msgbox *mb)
+{
+	while (mb->nr_pool)
+		__free_page(mb->pool[--mb->nr_pool]);
+}
+
 /* Free every message of a tree no one else can see any more. */
 static void msgbox_free_tree(struct rb_root_cached *root)
 {
@@ -257,6 +297,7 @@ static void msgbox_release(struct kref *ref)
 		     !list_empty(&mb->send_waiters) ||
 		     !list_empty(&mb->sync_waiters));
 	msgbox_free_tree(&mb->msgs);
+	msgbox_pool_free(mb);
 	if (mb->charged)
 		msgbox_uncharge(mb->uid, 1, mb->charged_bytes);
 	if (mb->topic)
@@ -277,21 +318,113 @@ void msgbox_put(struct msgbox *mb)
 
 /*
  * A payload up to a page comes from kmalloc, whose size classes keep what
- * init_on_alloc zeroes close to the message's size; beyond, from vmalloc,
- * so that a large message never needs (nor even tries) a high-order
- * allocation.  Freed with kvfree().
+ * init_on_alloc zeroes close to the message's size.  A larger one is a
+ * list of order-0 pages, taken from @mb's pool first (@mb may be NULL):
+ * no high-order allocation, no vmalloc mapping, and a pooled page is not
+ * zeroed again, since every byte of it that a receiver can see is
+ * written by the sender first.
  */
-static struct msgbox_payload *msgbox_payload_alloc(size_t len)
+static struct msgbox_payload *msgbox_payload_alloc(struct msgbox *mb,
+						   size_t len)
 {
 	size_t size = struct_size_t(struct msgbox_payload, data, len);
+	struct msgbox_payload *p;
+	unsigned int nr, i;
 
-	if (size <= PAGE_SIZE)
-		return kmalloc(size, GFP_KERNEL_ACCOUNT);
-	/*
-	 * The size is the sender's to choose and a failure is its ENOMEM:
-	 * no "vmalloc error" and stack dump in the kernel log for it.
-	 */
-	return __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (size <= PAGE_SIZE) {
+		p = kmalloc(size, GFP_KERNEL_ACCOUNT);
+		if (p)
+			p->nr_pages = 0;
+		return p;
+	}
+	nr = DIV_ROUND_UP(len, PAGE_SIZE);
+	/* The size is the sender's to choose: its ENOMEM, no warning. */
+	p = kvmalloc(struct_size(p, pages, nr),
+		     GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!p)
+		return NULL;
+	p->nr_pages = nr;
+	i = mb ? msgbox_pool_take(mb, p->pages, nr) : 0;
+	for (; i < nr; i++) {
+		p->pages[i] = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!p->pages[i]) {
+			while (i--)
+				__free_page(p->pages[i]);
+			kvfree(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+static void msgbox_payload_free(struct msgbox_payload *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->nr_pages; i++)
+		if (p->pages[i])
+			__free_page(p->pages[i]);
+	kvfree(p);
+}
+
+/*
+ * Copy @len bytes of a payload out to, or in from, an iterator; a short
+ * count is a fault.  Each page of a paged payload is a separate copy.
+ */
+size_t msgbox_payload_to_iter(const struct msgbox_payload *p, size_t len,
+			      struct iov_iter *to)
+{
+	size_t done, n, c;
+
+	if (!p->nr_pages)
+		return copy_to_iter(p->data, len, to);
+	for (done = 0; done < len; done += c) {
+		n = min_t(size_t, len - done, PAGE_SIZE);
+		c = copy_page_to_iter(p->pages[done >> PAGE_SHIFT], 0, n, to);
+		if (c != n)
+			return done + c;
+	}
+	return done;
+}
+
+size_t msgbox_payload_from_iter(struct msgbox_payload *p, size_t len,
+				struct iov_iter *from)
+{
+	size_t done, n, c;
+
+	if (!p->nr_pages)
+		return copy_from_iter(p->data, len, from);
+	for (done = 0; done < len; done += c) {
+		n = min_t(size_t, len - done, PAGE_SIZE);
+		c = copy_page_from_iter(p->pages[done >> PAGE_SHIFT], 0, n,
+					from);
+		if (c != n)
+			return done + c;
+	}
+	return done;
+}
+
+/* The same from and to a user buffer: 0 or -EFAULT. */
+int msgbox_payload_from_user(struct msgbox_payload *p,
+			     const void __user *ubuf, size_t len)
+{
+	struct iov_iter it;
+
+	if (!p->nr_pages)
+		return copy_from_user(p->data, ubuf, len) ? -EFAULT : 0;
+	iov_iter_ubuf(&it, ITER_SOURCE, (void __user *)ubuf, len);
+	return msgbox_payload_from_iter(p, len, &it) == len ? 0 : -EFAULT;
+}
+
+int msgbox_payload_to_user(const struct msgbox_payload *p, void __user *ubuf,
+			   size_t len)
+{
+	struct iov_iter it;
+
+	if (!p->nr_pages)
+		return copy_to_user(ubuf, p->data, len) ? -EFAULT : 0;
+	iov_iter_ubuf(&it, ITER_DEST, ubuf, len);
+	return msgbox_payload_to_iter(p, len, &it) == len ? 0 : -EFAULT;
 }
 
 /* The payload allocated with @msg, a msgbox_small_cache object. */
@@ -308,7 +441,7 @@ static void msgbox_payload_put(struct msgbox_payload *p)
 		kmem_cache_free(msgbox_small_cache,
 				(struct msgbox_message *)p - 1);
 	else
-		kvfree(p);
+		msgbox_payload_free(p);
 }
 
 /*
@@ -316,12 +449,13 @@ static void msgbox_payload_put(struct msgbox_payload *p)
  * the sender's memory cgroup, in one allocation for a small message.  The
  * payload is shared by peeked copies and publications.
  */
-struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority)
+struct msgbox_message *msgbox_message_alloc(struct msgbox *mb, size_t len,
+					    s64 type, u32 priority)
 {
 	struct msgbox_message *msg = msgbox_message_alloc_bare(len, type,
 							       priority);
 
-	if (msg && msgbox_message_add_payload(msg)) {
+	if (msg && msgbox_message_add_payload(mb, msg)) {
 		msgbox_message_free(msg);
 		return NULL;
 	}
@@ -362,12 +496,15 @@ struct msgbox_message *msgbox_message_alloc_bare(size_t len, s64 type,
 	return msg;
 }
 
-/* Give a bare header its (uninitialised) payload of msg->len bytes. */
-int msgbox_message_add_payload(struct msgbox_message *msg)
+/*
+ * Give a bare header its (uninitialised) payload of msg->len bytes, for a
+ * message to be sent to @mb (whose page pool it may use; NULL for none).
+ */
+int msgbox_message_add_payload(struct msgbox *mb, struct msgbox_message *msg)
 {
 	if (msg->payload)
 		return 0;	/* small: embedded */
-	msg->payload = msgbox_payload_alloc(msg->len);
+	msg->payload = msgbox_payload_alloc(mb, msg->len);
 	if (!msg->payload)
 		return -ENOMEM;
 	refcount_set(&msg->payload->ref, 1);
@@ -446,6 +583,23 @@ void msgbox_message_free(struct msgbox_message *msg)
 		kmem_cache_free(msgbox_msg_cache, msg);
 	if (p)
 		msgbox_payload_put(p);
+}
+
+/*
+ * Free a message just received from @mb, keeping the pages of its payload
+ * for the next large messages sent there if no copy shares them.
+ */
+void msgbox_message_recycle(struct msgbox *mb, struct msgbox_message *msg)
+{
+	struct msgbox_payload *p = msg->payload;
+	unsigned int n;
+
+	/* The message is off every list: nothing can take a new reference. */
+	if (p && p->nr_pages && refcount_read(&p->ref) == 1) {
+		n = msgbox_pool_give(mb, p->pages, p->nr_pages);
+		memset(p->pages, 0, n * sizeof(*p->pages));
+	}
+	msgbox_message_free(msg);
 }
 
 /* Can @len more payload bytes be queued without exceeding a limit? */
@@ -899,17 +1053,28 @@ int msgbox_message_undirect(struct msgbox_message *msg,
 			    const struct msgbox_direct *d)
 {
 	size_t off = offset_in_page(d->ubuf), done = 0;
+	struct msgbox_payload *p;
 	int ret;
 
-	ret = msgbox_message_add_payload(msg);
+	ret = msgbox_message_add_payload(NULL, msg);
 	if (ret)
 		return ret;
+	p = msg->payload;
 	while (done < msg->len) {
 		size_t o = off + done;
 		size_t n = min(msg->len - done, PAGE_SIZE - offset_in_page(o));
 
-		memcpy_from_page(msg->payload->data + done,
-				 d->pages[o >> PAGE_SHIFT], offset_in_page(o), n);
+		if (!p->nr_pages) {
+			memcpy_from_page(p->data + done,
+					 d->pages[o >> PAGE_SHIFT],
+					 offset_in_page(o), n);
+		} else {
+			n = min(n, PAGE_SIZE - offset_in_page(done));
+			memcpy_page(p->pages[done >> PAGE_SHIFT],
+				    offset_in_page(done),
+				    d->pages[o >> PAGE_SHIFT],
+				    offset_in_page(o), n);
+		}
 		done += n;
 	}
 	return 0;

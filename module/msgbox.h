@@ -26,6 +26,7 @@
 #include <linux/msgbox.h>
 
 struct file;
+struct iov_iter;
 struct ipc_namespace;
 struct msgbox_waiter;
 struct msgbox_pending_call;
@@ -51,14 +52,22 @@ extern unsigned long msgbox_total_bytes;
  * @embedded: allocated in one object with the header of the message it
  *        was sent in (a small message, see msgbox_message_alloc_bare()):
  *        that object is freed with the last reference, not with its header.
- * @len:  length of @data.
- * @data: the payload.
+ * @nr_pages: 0: the bytes are in @data; else a payload larger than a page,
+ *        its bytes in the order-0 pages @pages[0..nr_pages), each full
+ *        but the last (no vmalloc mapping to build and tear down).
+ * @len:  length of the payload.
+ * @data: the payload (@nr_pages 0).
+ * @pages: the pages holding it (@nr_pages > 0).
  */
 struct msgbox_payload {
 	refcount_t ref;
-	bool embedded;
+	unsigned int embedded:1;
+	unsigned int nr_pages:31;
 	size_t len;
-	char data[];
+	union {
+		DECLARE_FLEX_ARRAY(char, data);
+		DECLARE_FLEX_ARRAY(struct page *, pages);
+	};
 };
 
 /**
@@ -298,6 +307,9 @@ struct msgbox_stats {
 	u64 lat_hist[MSGBOX_LAT_BUCKETS];
 };
 
+/* Pages a mailbox keeps for reuse: one 100 KB message's worth, and more. */
+#define MSGBOX_POOL_PAGES	32
+
 /**
  * struct msgbox - one mailbox
  *
@@ -363,6 +375,13 @@ struct msgbox_stats {
  *                only the receiving ones).
  * @hnode:        link in the registry's name hash.
  * @name:         NUL-terminated name, empty if anonymous.
+ * @pool_lock:    protects @nr_pool and @pool, and nests inside nothing.
+ * @nr_pool:      pages in @pool.
+ * @pool:         pages of large messages received from here, kept for the
+ *                next ones sent here as a pipe keeps its spare page: no
+ *                page allocation, and no zeroing of a page whose bytes
+ *                are all overwritten (msgbox_pool_take()).  At most
+ *                MSGBOX_POOL_PAGES, and never more than @max_bytes.
  */
 struct msgbox {
 	struct kref ref;
@@ -409,6 +428,10 @@ struct msgbox {
 	unsigned int nr_files;
 	struct hlist_node hnode;
 	char name[MSGBOX_NAME_MAX];
+
+	spinlock_t pool_lock;		/* protects nr_pool and pool */
+	unsigned int nr_pool;
+	struct page *pool[MSGBOX_POOL_PAGES];
 };
 
 /* mailbox.c */
@@ -419,10 +442,20 @@ void msgbox_get(struct msgbox *mb);
 void msgbox_put(struct msgbox *mb);
 void msgbox_kill(struct msgbox *mb);
 
-struct msgbox_message *msgbox_message_alloc(size_t len, s64 type, u32 priority);
+struct msgbox_message *msgbox_message_alloc(struct msgbox *mb, size_t len,
+					    s64 type, u32 priority);
 struct msgbox_message *msgbox_message_alloc_bare(size_t len, s64 type,
 						 u32 priority);
-int msgbox_message_add_payload(struct msgbox_message *msg);
+int msgbox_message_add_payload(struct msgbox *mb, struct msgbox_message *msg);
+int msgbox_payload_from_user(struct msgbox_payload *p,
+			     const void __user *ubuf, size_t len);
+int msgbox_payload_to_user(const struct msgbox_payload *p, void __user *ubuf,
+			   size_t len);
+size_t msgbox_payload_from_iter(struct msgbox_payload *p, size_t len,
+				struct iov_iter *from);
+size_t msgbox_payload_to_iter(const struct msgbox_payload *p, size_t len,
+			      struct iov_iter *to);
+void msgbox_message_recycle(struct msgbox *mb, struct msgbox_message *msg);
 int msgbox_direct_pin(struct msgbox_direct *d, size_t len, bool write);
 void msgbox_direct_release(struct msgbox_direct *d);
 int msgbox_message_undirect(struct msgbox_message *msg,
