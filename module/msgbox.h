@@ -77,9 +77,9 @@ struct msgbox_payload {
  * @id:        per-mailbox id, assigned when the mailbox accepts it.
  * @type:      message type (>= 1).
  * @priority:  0 to MSGBOX_PRIO_MAX.
+ * @deliveries: times it was delivered (acknowledged delivery).
  * @send_time_ns: CLOCK_REALTIME at send.
  * @queued_ns: CLOCK_MONOTONIC when the mailbox accepted it (statistics).
- * @deliveries: times it was delivered (acknowledged delivery).
  * @expires_ns: CLOCK_MONOTONIC after which it is discarded unseen, or 0.
  * @ack_deadline_ns: in flight: CLOCK_MONOTONIC after which it is
  *             redelivered, or 0 (under the holding file's inflight lock).
@@ -103,9 +103,9 @@ struct msgbox_message {
 	u64 id;
 	s64 type;
 	u32 priority;
+	u32 deliveries;
 	u64 send_time_ns;
 	u64 queued_ns;
-	u32 deliveries;
 	u64 expires_ns;
 	u64 ack_deadline_ns;
 	struct pid *tgid;
