@@ -293,7 +293,7 @@ static ssize_t msgbox_write_iter(struct kiocb *iocb, struct iov_iter *from)
 
 	if (len > READ_ONCE(mb->max_msg_size))
 		return -EMSGSIZE;
-	msg = msgbox_message_alloc_bare(len, MSGBOX_TYPE_DEFAULT, 0);
+	msg = msgbox_message_alloc_bare(mb, len, MSGBOX_TYPE_DEFAULT, 0);
 	if (!msg)
 		return -ENOMEM;
 	msgbox_rw_wait(iocb, &wait);
@@ -468,7 +468,7 @@ static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 	/* A large message and a receiver waiting: try the one-copy path. */
 	direct = m.len >= MSGBOX_DIRECT_MIN && !mb->topic &&
 		 READ_ONCE(mb->nr_recv_waiters);
-	msg = msgbox_message_alloc_bare(m.len, m.type, m.priority);
+	msg = msgbox_message_alloc_bare(mb, m.len, m.type, m.priority);
 	if (!msg) {
 		ret = -ENOMEM;
 		goto out_put;

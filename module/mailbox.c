@@ -276,6 +276,8 @@ static void msgbox_pool_free(struct msgbox *mb)
 {
 	while (mb->nr_pool)
 		__free_page(mb->pool[--mb->nr_pool]);
+	while (mb->nr_spare)
+		kmem_cache_free(msgbox_small_cache, mb->spare[--mb->nr_spare]);
 }
 
 /* Free every message of a tree no one else can see any more. */
@@ -452,7 +454,7 @@ static void msgbox_payload_put(struct msgbox_payload *p)
 struct msgbox_message *msgbox_message_alloc(struct msgbox *mb, size_t len,
 					    s64 type, u32 priority)
 {
-	struct msgbox_message *msg = msgbox_message_alloc_bare(len, type,
+	struct msgbox_message *msg = msgbox_message_alloc_bare(mb, len, type,
 							       priority);
 
 	if (msg && msgbox_message_add_payload(mb, msg)) {
@@ -462,20 +464,60 @@ struct msgbox_message *msgbox_message_alloc(struct msgbox *mb, size_t len,
 	return msg;
 }
 
+/* A small message object kept by @mb, or NULL. */
+static struct msgbox_message *msgbox_spare_take(struct msgbox *mb)
+{
+	struct msgbox_message *msg = NULL;
+
+	spin_lock(&mb->pool_lock);
+	if (mb->nr_spare)
+		msg = mb->spare[--mb->nr_spare];
+	spin_unlock(&mb->pool_lock);
+	return msg;
+}
+
+/* Keep a small message object for @mb's next; false if there is no room. */
+static bool msgbox_spare_give(struct msgbox *mb, struct msgbox_message *msg)
+{
+	unsigned int limit = min_t(u32, MSGBOX_SPARE_MSGS,
+				   READ_ONCE(mb->max_msgs));
+	bool kept = false;
+
+	spin_lock(&mb->pool_lock);
+	if (mb->nr_spare < limit) {
+		mb->spare[mb->nr_spare++] = msg;
+		kept = true;
+	}
+	spin_unlock(&mb->pool_lock);
+	return kept;
+}
+
 /*
- * A header for a message of @len bytes without its payload yet: for
- * msgbox_send_direct(), or msgbox_message_add_payload() later.  A small
- * message has its (uninitialised) payload from the start.
+ * A header for a message of @len bytes, to be sent to @mb (NULL: none in
+ * particular), without its payload yet: for msgbox_send_direct(), or
+ * msgbox_message_add_payload() later.  A small message has its
+ * (uninitialised) payload from the start, in an object @mb kept if it has
+ * one.
  */
-struct msgbox_message *msgbox_message_alloc_bare(size_t len, s64 type,
+struct msgbox_message *msgbox_message_alloc_bare(struct msgbox *mb,
+						 size_t len, s64 type,
 						 u32 priority)
 {
 	bool small = len <= MSGBOX_EMBED_MAX;
-	struct msgbox_message *msg;
+	struct msgbox_message *msg = NULL;
 
-	/* Zeroed: no field can ever reach userspace uninitialised. */
-	msg = kmem_cache_zalloc(small ? msgbox_small_cache : msgbox_msg_cache,
-				GFP_KERNEL);
+	/*
+	 * Zeroed: no field can ever reach userspace uninitialised.  A kept
+	 * object's payload bytes are not: a receiver sees only the @len of
+	 * them the sender writes.
+	 */
+	if (small && mb)
+		msg = msgbox_spare_take(mb);
+	if (msg)
+		memset(msg, 0, sizeof(*msg) + sizeof(struct msgbox_payload));
+	else
+		msg = kmem_cache_zalloc(small ? msgbox_small_cache :
+					msgbox_msg_cache, GFP_KERNEL);
 	if (!msg)
 		return NULL;
 	if (small) {
@@ -566,10 +608,9 @@ struct msgbox_message *msgbox_message_copy(const struct msgbox_message *msg)
 	return copy;
 }
 
-void msgbox_message_free(struct msgbox_message *msg)
+/* Drop what a message holds besides its memory and its payload. */
+static void msgbox_message_put_refs(struct msgbox_message *msg)
 {
-	struct msgbox_payload *p = msg->payload;
-
 	/* Freed while still tracked: it was received (ack mode: acked). */
 	msgbox_track_set(msg, MSGBOX_STATUS_ACKED);
 	if (msg->call) {
@@ -578,6 +619,13 @@ void msgbox_message_free(struct msgbox_message *msg)
 	}
 	put_pid(msg->tgid);
 	put_pid(msg->tid);
+}
+
+void msgbox_message_free(struct msgbox_message *msg)
+{
+	struct msgbox_payload *p = msg->payload;
+
+	msgbox_message_put_refs(msg);
 	/* A small message's object lives on while copies share its bytes. */
 	if (!p || !p->embedded || (struct msgbox_message *)p - 1 != msg)
 		kmem_cache_free(msgbox_msg_cache, msg);
@@ -586,8 +634,9 @@ void msgbox_message_free(struct msgbox_message *msg)
 }
 
 /*
- * Free a message just received from @mb, keeping the pages of its payload
- * for the next large messages sent there if no copy shares them.
+ * Free a message just received from @mb, keeping its object (a small
+ * message) or the pages of its payload (a large one) for the next
+ * messages sent there, if no copy shares them.
  */
 void msgbox_message_recycle(struct msgbox *mb, struct msgbox_message *msg)
 {
@@ -595,6 +644,13 @@ void msgbox_message_recycle(struct msgbox *mb, struct msgbox_message *msg)
 	unsigned int n;
 
 	/* The message is off every list: nothing can take a new reference. */
+	if (p && refcount_read(&p->ref) == 1 && p->embedded &&
+	    (struct msgbox_message *)p - 1 == msg) {
+		msgbox_message_put_refs(msg);
+		if (!msgbox_spare_give(mb, msg))
+			kmem_cache_free(msgbox_small_cache, msg);
+		return;
+	}
 	if (p && p->nr_pages && refcount_read(&p->ref) == 1) {
 		n = msgbox_pool_give(mb, p->pages, p->nr_pages);
 		memset(p->pages, 0, n * sizeof(*p->pages));

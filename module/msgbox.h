@@ -309,6 +309,8 @@ struct msgbox_stats {
 
 /* Pages a mailbox keeps for reuse: one 100 KB message's worth, and more. */
 #define MSGBOX_POOL_PAGES	32
+/* Small message objects a mailbox keeps for reuse: a batch's worth. */
+#define MSGBOX_SPARE_MSGS	32
 
 /**
  * struct msgbox - one mailbox
@@ -375,13 +377,20 @@ struct msgbox_stats {
  *                only the receiving ones).
  * @hnode:        link in the registry's name hash.
  * @name:         NUL-terminated name, empty if anonymous.
- * @pool_lock:    protects @nr_pool and @pool, and nests inside nothing.
+ * @pool_lock:    protects @nr_pool, @pool, @nr_spare and @spare, and
+ *                nests inside nothing.
  * @nr_pool:      pages in @pool.
  * @pool:         pages of large messages received from here, kept for the
  *                next ones sent here as a pipe keeps its spare page: no
  *                page allocation, and no zeroing of a page whose bytes
  *                are all overwritten (msgbox_pool_take()).  At most
  *                MSGBOX_POOL_PAGES, and never more than @max_bytes.
+ * @nr_spare:     objects in @spare.
+ * @spare:        the same for small messages: objects of received ones,
+ *                their references dropped, reused whole by the next small
+ *                messages sent here (no slab round trip, and only the
+ *                header cleared).  At most MSGBOX_SPARE_MSGS, and never
+ *                more than @max_msgs.
  */
 struct msgbox {
 	struct kref ref;
@@ -429,9 +438,11 @@ struct msgbox {
 	struct hlist_node hnode;
 	char name[MSGBOX_NAME_MAX];
 
-	spinlock_t pool_lock;		/* protects nr_pool and pool */
+	spinlock_t pool_lock;		/* protects the four below */
 	unsigned int nr_pool;
 	struct page *pool[MSGBOX_POOL_PAGES];
+	unsigned int nr_spare;
+	struct msgbox_message *spare[MSGBOX_SPARE_MSGS];
 };
 
 /* mailbox.c */
@@ -444,7 +455,8 @@ void msgbox_kill(struct msgbox *mb);
 
 struct msgbox_message *msgbox_message_alloc(struct msgbox *mb, size_t len,
 					    s64 type, u32 priority);
-struct msgbox_message *msgbox_message_alloc_bare(size_t len, s64 type,
+struct msgbox_message *msgbox_message_alloc_bare(struct msgbox *mb,
+						 size_t len, s64 type,
 						 u32 priority);
 int msgbox_message_add_payload(struct msgbox *mb, struct msgbox_message *msg);
 int msgbox_payload_from_user(struct msgbox_payload *p,

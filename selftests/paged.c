@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * msgbox selftests: large queued messages.  A payload larger than a page
- * is held in a list of pages, and a mailbox keeps the pages of the large
- * messages received from it for the next ones sent to it, without zeroing
- * them.  Whatever the path in or out (ioctl, batch, read/write, readv and
+ * msgbox selftests: queued messages and what a mailbox recycles.  A
+ * payload larger than a page is held in a list of pages, and a mailbox
+ * keeps the pages of the large messages received from it, and the objects
+ * of the small ones, for the next ones sent to it, without zeroing them.  Whatever the path in or out (ioctl, batch, read/write, readv and
  * writev, peek, publication), a receiver must see exactly the bytes sent,
  * nothing of an earlier message, and a fault must queue nothing.
  *
@@ -319,6 +319,56 @@ TEST_F(pg, publication_pages_stay_until_every_subscriber_took_them)
 	close(b);
 	close(t);
 	EXPECT_EQ(0, mb_destroy_quiet(topic));
+}
+
+/*
+ * Small messages: a received one's object is kept by its mailbox and
+ * reused whole by the next one sent there, its payload bytes uncleared.
+ */
+TEST_F(pg, reused_small_objects_show_nothing_of_an_earlier_message)
+{
+	struct msgbox_msg m;
+
+	for (unsigned int i = 0; i < 40; i++) {
+		size_t len = 128 - (i * 7) % 128;
+
+		ASSERT_EQ(0, send_at(self, i, len, 100 + i));
+		scrub(self);
+		mb_msg_init(&m, self->dst + 3, 256, 0, MSGBOX_MSG_NONBLOCK);
+		ASSERT_EQ(0, msgbox_recvmsg(self->fd, &m)) TH_LOG("message %u", i);
+		ASSERT_EQ(len, m.len);
+		EXPECT_EQ(1, m.deliveries);
+		EXPECT_EQ(getpid(), m.sender_pid);
+		EXPECT_TRUE(mb_check(self->dst + 3, len, 100 + i));
+		EXPECT_TRUE(untouched(self, 3 + len, 3 + 256)) TH_LOG("len %zu", len);
+	}
+}
+
+TEST_F(pg, reused_small_object_carries_no_state_of_the_last_message)
+{
+	struct msgbox_msg m;
+	unsigned int v = 7;
+
+	/* Type, priority and a time to live, received before it runs out. */
+	mb_msg_init(&m, &v, sizeof(v), 5, MSGBOX_MSG_NONBLOCK);
+	m.priority = 9;
+	m.ttl_ns = 200 * 1000 * 1000ull;
+	ASSERT_EQ(0, msgbox_sendmsg(self->fd, &m));
+	ASSERT_EQ(sizeof(v), msgbox_recv(self->fd, &v, sizeof(v),
+					 MSGBOX_MSG_NONBLOCK));
+
+	/* The next message, in the same object, has none of them. */
+	v = 8;
+	ASSERT_EQ(0, msgbox_send(self->fd, &v, sizeof(v), MSGBOX_MSG_NONBLOCK));
+	mb_sleep_ms(400);	/* past the first one's time to live */
+	v = 0;
+	mb_msg_init(&m, &v, sizeof(v), 0, MSGBOX_MSG_NONBLOCK);
+	ASSERT_EQ(0, msgbox_recvmsg(self->fd, &m));
+	EXPECT_EQ(8, v);
+	EXPECT_EQ(MSGBOX_TYPE_DEFAULT, m.type);
+	EXPECT_EQ(0, m.priority);
+	EXPECT_EQ(1, m.deliveries);
+	EXPECT_EQ(0, mb_info_of(self->fd).expired);
 }
 
 TEST_HARNESS_MAIN
