@@ -435,6 +435,13 @@ static struct msgbox_payload *msgbox_embedded(struct msgbox_message *msg)
 	return (struct msgbox_payload *)(msg + 1);
 }
 
+/* Does @msg's own object hold @p (a small message's embedded payload)? */
+static bool msgbox_hosts(const struct msgbox_message *msg,
+			 const struct msgbox_payload *p)
+{
+	return p && p->embedded && (const struct msgbox_message *)p - 1 == msg;
+}
+
 static void msgbox_payload_put(struct msgbox_payload *p)
 {
 	if (!refcount_dec_and_test(&p->ref))
@@ -627,7 +634,7 @@ void msgbox_message_free(struct msgbox_message *msg)
 
 	msgbox_message_put_refs(msg);
 	/* A small message's object lives on while copies share its bytes. */
-	if (!p || !p->embedded || (struct msgbox_message *)p - 1 != msg)
+	if (!msgbox_hosts(msg, p))
 		kmem_cache_free(msgbox_msg_cache, msg);
 	if (p)
 		msgbox_payload_put(p);
@@ -644,16 +651,17 @@ void msgbox_message_recycle(struct msgbox *mb, struct msgbox_message *msg)
 	unsigned int n;
 
 	/* The message is off every list: nothing can take a new reference. */
-	if (p && refcount_read(&p->ref) == 1 && p->embedded &&
-	    (struct msgbox_message *)p - 1 == msg) {
-		msgbox_message_put_refs(msg);
-		if (!msgbox_spare_give(mb, msg))
-			kmem_cache_free(msgbox_small_cache, msg);
-		return;
-	}
-	if (p && p->nr_pages && refcount_read(&p->ref) == 1) {
-		n = msgbox_pool_give(mb, p->pages, p->nr_pages);
-		memset(p->pages, 0, n * sizeof(*p->pages));
+	if (p && refcount_read(&p->ref) == 1) {
+		if (msgbox_hosts(msg, p)) {
+			msgbox_message_put_refs(msg);
+			if (!msgbox_spare_give(mb, msg))
+				kmem_cache_free(msgbox_small_cache, msg);
+			return;
+		}
+		if (p->nr_pages) {
+			n = msgbox_pool_give(mb, p->pages, p->nr_pages);
+			memset(p->pages, 0, n * sizeof(*p->pages));
+		}
 	}
 	msgbox_message_free(msg);
 }
