@@ -982,6 +982,85 @@ out:
 	return done;
 }
 
+/* Plain receive entries of a batch, taken under one lock. */
+#define MSGBOX_RECV_CHUNK	8
+
+/*
+ * Receive into up to MSGBOX_RECV_CHUNK entries of batch @b from entry @i
+ * on, as long as they are plain (no peek, ack or sender filter) and a
+ * message is ready for each.  Each entry is checked as msgbox_do_recv()
+ * would check it, then all take their messages under one lock
+ * (msgbox_recv_many()) and are copied out in order.  An entry that cannot
+ * be copied out gives its message back as msgbox_do_recv() would, and the
+ * messages taken for the entries after it go back untouched.
+ *
+ * Return: the entries done (0 if entry @i is for msgbox_do_recv()); *errp
+ * is the error of the entry after them, or 0 if none failed.
+ */
+static noinline_for_stack u32
+msgbox_recv_chunk(struct file *file, const struct msgbox_batch *b, u32 i,
+		  struct msgbox_wake_batch *wb, int *errp)
+{
+	struct msgbox_message *msgs[MSGBOX_RECV_CHUNK];
+	struct msgbox_msg m[MSGBOX_RECV_CHUNK];
+	struct msgbox *mb = msgbox_file_box(file);
+	u32 special = MSGBOX_MSG_PEEK | MSGBOX_MSG_ACK | MSGBOX_MSG_FROM;
+	struct msgbox_recv_req rq;
+	struct msgbox_wait wait;
+	int n = 0, j, taken;
+	u32 done = 0;
+	int err = 0;
+
+	*errp = 0;
+	while (n < MSGBOX_RECV_CHUNK && i + n < b->count) {
+		void __user *u =
+			u64_to_user_ptr(b->msgs + (u64)(i + n) * b->msg_size);
+
+		/* What fails here fails again, reported, in msgbox_do_recv(). */
+		if (msgbox_msg_in(&m[n], u, b->msg_size) ||
+		    (m[n].flags & special) ||
+		    msgbox_recv_req_init(file, &rq, &m[n], u, b->msg_size,
+					 true))
+			break;
+		msgbox_recv_req_release(&rq);
+		n++;
+	}
+	if (!n)
+		return 0;
+
+	memset(&wait, 0, sizeof(wait));
+	wait.batch = wb;
+	taken = msgbox_recv_many(mb, m, n, &wait, msgs);
+	for (j = 0; j < taken; j++) {
+		void __user *u =
+			u64_to_user_ptr(b->msgs + (u64)(i + j) * b->msg_size);
+
+		/* As checked above: nothing to allocate, nothing to fail. */
+		if (WARN_ON_ONCE(msgbox_recv_req_init(file, &rq, &m[j], u,
+						      b->msg_size, true))) {
+			err = -EINVAL;
+			break;
+		}
+		err = msgbox_recv_req_deliver(file, &rq, msgs[j]);
+		msgbox_recv_req_release(&rq);
+		if (err) {
+			/* Given back (or, an abandoned call, dropped). */
+			if (err == 1)
+				err = 0;	/* the entry receives again */
+			j++;
+			break;
+		}
+		done++;
+	}
+	for (; j < taken; j++) {
+		/* Never delivered: back as it was. */
+		msgs[j]->deliveries--;
+		msgbox_requeue(mb, msgs[j]);
+	}
+	*errp = err;
+	return done;
+}
+
 /*
  * MSGBOX_IOC_SEND_BATCH and MSGBOX_IOC_RECV_BATCH: many messages per call,
  * in order, each entry exactly as its single ioctl would handle it.
@@ -996,8 +1075,8 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 	struct msgbox_batch b;
 	struct msgbox_msg m;
 	long ret = 0;
+	u32 i, done;
 	int err;
-	u32 i;
 
 	ret = msgbox_copy_arg(&b, sizeof(b), MSGBOX_BATCH_SIZE_VER0, cmd, arg);
 	if (ret)
@@ -1020,17 +1099,14 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 			ret = -EINTR;
 			break;
 		}
-		if (!recv) {
-			u32 done = msgbox_send_chunk(file, &b, i, nowait, &wb,
-						     &err);
-
-			i += done;
-			ret = err;
-			if (ret)
-				break;
-			if (done)
-				continue;
-		}
+		done = recv ? msgbox_recv_chunk(file, &b, i, &wb, &err) :
+			      msgbox_send_chunk(file, &b, i, nowait, &wb, &err);
+		i += done;
+		ret = err;
+		if (ret)
+			break;
+		if (done)
+			continue;
 		ret = msgbox_msg_in(&m, u, b.msg_size);
 		if (!ret)
 			ret = recv ? msgbox_do_recv(file, &m, u, b.msg_size,

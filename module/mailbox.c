@@ -700,11 +700,10 @@ static void msgbox_wakes(struct msgbox *mb, const struct msgbox_wait *wait,
  * complete its sender if that one waits for the take (rendezvous).  In ack
  * mode (@ack) it stays counted against the capacity while in flight.
  */
-static void msgbox_took(struct msgbox *mb, struct msgbox_message *msg,
-			struct task_struct *receiver, bool ack,
-			struct msgbox_wake_list *wl)
+static void msgbox_took_at(struct msgbox *mb, struct msgbox_message *msg,
+			   struct task_struct *receiver, bool ack,
+			   struct msgbox_wake_list *wl, u64 now)
 {
-	u64 now = ktime_get_ns();
 	u64 lat = now > msg->queued_ns ? now - msg->queued_ns : 0;
 
 	lockdep_assert_held(&mb->lock);
@@ -723,6 +722,13 @@ static void msgbox_took(struct msgbox *mb, struct msgbox_message *msg,
 		waiter_claim(mb, wl, msg->sync, 0);
 		msg->sync = NULL;
 	}
+}
+
+static void msgbox_took(struct msgbox *mb, struct msgbox_message *msg,
+			struct task_struct *receiver, bool ack,
+			struct msgbox_wake_list *wl)
+{
+	msgbox_took_at(mb, msg, receiver, ack, wl, ktime_get_ns());
 }
 
 /* Queue order: higher priority first, then lower id (older) first. */
@@ -1535,6 +1541,61 @@ int msgbox_send_many(struct msgbox *mb, struct msgbox_message **msgs,
 	}
 	spin_unlock(&mb->lock);
 	msgbox_wakes(mb, wait, &wl, mask);
+	return i;
+}
+
+/**
+ * msgbox_recv_many() - take the messages ready for many receives at once.
+ * @mb:   the mailbox.
+ * @m:    the receives, in order, as struct msgbox_msg (its type, flags and
+ *        len), checked already; none peeks, acknowledges or filters by
+ *        sender.
+ * @n:    how many.
+ * @wait: their wait, for its batch of wake-ups (nothing here sleeps).
+ * @msgs: the messages taken, in order; the caller owns them.
+ *
+ * Under one lock, each receive in turn takes the message msgbox_recv()
+ * would take for it now without sleeping.  Stops at the first receive for
+ * which no queued message is ready, or whose message msgbox_recv() must
+ * handle itself: a call, a rendezvous, or one too long for the buffer.
+ *
+ * Return: the messages taken, or -EIDRM.
+ */
+int msgbox_recv_many(struct msgbox *mb, const struct msgbox_msg *m,
+		     unsigned int n, const struct msgbox_wait *wait,
+		     struct msgbox_message **msgs)
+{
+	struct msgbox_recv_args args;
+	struct msgbox_wake_list wl;
+	struct msgbox_message *msg;
+	unsigned int i;
+	bool queued;
+	u64 now;
+
+	msgbox_reap_expired(mb);
+	msgbox_wake_list_init(&wl);
+	spin_lock(&mb->lock);
+	if (mb->dead) {
+		spin_unlock(&mb->lock);
+		return -EIDRM;
+	}
+	now = ktime_get_ns();
+	for (i = 0; i < n; i++) {
+		msgbox_recv_args_init(&args, m[i].type, m[i].flags);
+		args.size = min_t(u64, m[i].len, SIZE_MAX);
+		msg = msgbox_find(mb, &args);
+		if (!msg || msg->call || msg->sync ||
+		    (msg->len > args.size && !args.trunc))
+			break;
+		msgbox_unqueue(mb, msg);
+		msgbox_took_at(mb, msg, current, false, &wl, now);
+		msgs[i] = msg;
+	}
+	queued = i && msgbox_admit_senders(mb, &wl);
+	spin_unlock(&mb->lock);
+	if (i)
+		msgbox_wakes(mb, wait, &wl, EPOLLOUT | EPOLLWRNORM |
+			     (queued ? EPOLLIN | EPOLLRDNORM : 0));
 	return i;
 }
 

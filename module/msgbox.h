@@ -488,6 +488,9 @@ int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
 		const struct msgbox_wait *wait, bool sync, u64 *idp);
 int msgbox_send_many(struct msgbox *mb, struct msgbox_message **msgs,
 		     unsigned int n, const struct msgbox_wait *wait, u64 *ids);
+int msgbox_recv_many(struct msgbox *mb, const struct msgbox_msg *m,
+		     unsigned int n, const struct msgbox_wait *wait,
+		     struct msgbox_message **msgs);
 int msgbox_recv(struct msgbox *mb, const struct msgbox_recv_args *args,
 		const struct msgbox_wait *wait, struct msgbox_message *copy,
 		struct msgbox_message **msgp);

@@ -384,4 +384,77 @@ TEST_F(ba, batch_entry_fault_midway_stops_the_batch_with_EFAULT)
 	munmap((char *)e + sizeof(*e) - pg, pg);
 }
 
+TEST_F(ba, receive_batch_entries_select_each_their_own_message)
+{
+	int err = 1;
+
+	set_send(self, 4);			/* types 1, 2, 3, 1 */
+	ASSERT_EQ(4, msgbox_send_batch(self->fd, self->m, 4, &err));
+	set_recv(self, 7);
+	self->m[0].type = 2;			/* 101 */
+	/* any: 100 */
+	self->m[2].type = 3;			/* 102 */
+	self->m[3].flags |= MSGBOX_MSG_PEEK;	/* 103, left queued */
+	self->m[4].type = -1;			/* type <= 1: 103 */
+	self->m[5].type = 1;			/* none left: the end */
+	EXPECT_EQ(5, msgbox_recv_batch(self->fd, self->m, 7, &err));
+	EXPECT_EQ(0, err);
+	EXPECT_EQ(101, self->vals[0]);
+	EXPECT_EQ(100, self->vals[1]);
+	EXPECT_EQ(102, self->vals[2]);
+	EXPECT_EQ(103, self->vals[3]);
+	EXPECT_EQ(103, self->vals[4]);
+	EXPECT_EQ(self->m[3].id, self->m[4].id);
+	EXPECT_EQ(3, self->m[2].type);
+	EXPECT_EQ(-1, self->vals[5]);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
+
+	/* A message too long for its entry stops the batch there. */
+	set_send(self, 3);
+	ASSERT_EQ(3, msgbox_send_batch(self->fd, self->m, 3, &err));
+	set_recv(self, 3);
+	self->m[1].len = 2;
+	EXPECT_EQ(1, msgbox_recv_batch(self->fd, self->m, 3, &err));
+	EXPECT_EQ(-EMSGSIZE, err);
+	EXPECT_EQ(2, mb_info_of(self->fd).nr_msgs);
+	set_recv(self, 3);
+	self->m[0].len = 2;
+	self->m[0].flags |= MSGBOX_MSG_TRUNC;
+	EXPECT_EQ(2, msgbox_recv_batch(self->fd, self->m, 3, &err));
+	EXPECT_EQ(sizeof(int), self->m[0].len);	/* its full length */
+	EXPECT_EQ(102, self->vals[1]);
+}
+
+TEST_F(ba, receive_batch_fault_in_a_buffer_gives_back_that_message_and_the_rest)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	int err = 0, i;
+	char *hole;
+
+	hole = mmap(NULL, pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hole);
+	set_send(self, 6);
+	for (i = 0; i < 6; i++)
+		self->m[i].type = 1;
+	ASSERT_EQ(6, msgbox_send_batch(self->fd, self->m, 6, &err));
+	set_recv(self, 6);
+	self->m[2].data = (uintptr_t)hole;
+	EXPECT_EQ(2, msgbox_recv_batch(self->fd, self->m, 6, &err));
+	EXPECT_EQ(-EFAULT, err);
+	EXPECT_EQ(100, self->vals[0]);
+	EXPECT_EQ(101, self->vals[1]);
+	EXPECT_EQ(4, mb_info_of(self->fd).nr_msgs);
+
+	/* All four are back, in order; those after the fault untouched. */
+	set_recv(self, 6);
+	EXPECT_EQ(4, msgbox_recv_batch(self->fd, self->m, 6, &err));
+	EXPECT_EQ(0, err);
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(102 + i, self->vals[i]);
+	EXPECT_EQ(1, self->m[1].deliveries);
+	EXPECT_EQ(1, self->m[3].deliveries);
+	EXPECT_EQ(6, mb_info_of(self->fd).received);
+	munmap(hole, pg);
+}
+
 TEST_HARNESS_MAIN
