@@ -1568,8 +1568,8 @@ int msgbox_recv_many(struct msgbox *mb, const struct msgbox_msg *m,
 	struct msgbox_recv_args args;
 	struct msgbox_wake_list wl;
 	struct msgbox_message *msg;
+	bool queued = false;
 	unsigned int i;
-	bool queued;
 	u64 now;
 
 	msgbox_reap_expired(mb);
@@ -1590,8 +1590,9 @@ int msgbox_recv_many(struct msgbox *mb, const struct msgbox_msg *m,
 		msgbox_unqueue(mb, msg);
 		msgbox_took_at(mb, msg, current, false, &wl, now);
 		msgs[i] = msg;
+		/* As after each msgbox_recv(): the next receive sees them. */
+		queued |= msgbox_admit_senders(mb, &wl);
 	}
-	queued = i && msgbox_admit_senders(mb, &wl);
 	spin_unlock(&mb->lock);
 	if (i)
 		msgbox_wakes(mb, wait, &wl, EPOLLOUT | EPOLLWRNORM |

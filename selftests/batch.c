@@ -457,4 +457,40 @@ TEST_F(ba, receive_batch_fault_in_a_buffer_gives_back_that_message_and_the_rest)
 	munmap(hole, pg);
 }
 
+TEST_F(ba, receive_batch_entries_see_a_sender_admitted_by_the_one_before)
+{
+	int err = 1, v = 999;
+	struct msgbox_msg m;
+	pid_t pid;
+
+	set_send(self, 8);
+	ASSERT_EQ(8, msgbox_send_batch(self->fd, self->m, 8, &err));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		memset(&m, 0, sizeof(m));
+		m.data = (uintptr_t)&v;
+		m.len = sizeof(v);
+		m.type = 1;
+		m.priority = 5;
+		/* Blocks: the mailbox is full. */
+		CHILD_CHECK(msgbox_sendmsg(self->fd, &m) == 0, 2);
+		_exit(0);
+	}
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 0, 1));
+	/*
+	 * As three receives in a row: the first makes room, the sender's
+	 * message goes in, and its priority puts it first for the second.
+	 */
+	set_recv(self, 3);
+	EXPECT_EQ(3, msgbox_recv_batch(self->fd, self->m, 3, &err));
+	EXPECT_EQ(0, err);
+	EXPECT_EQ(100, self->vals[0]);
+	EXPECT_EQ(999, self->vals[1]);
+	EXPECT_EQ(5, self->m[1].priority);
+	EXPECT_EQ(101, self->vals[2]);
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(6, mb_info_of(self->fd).nr_msgs);
+}
+
 TEST_HARNESS_MAIN
