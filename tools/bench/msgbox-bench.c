@@ -780,6 +780,51 @@ static int stream_msgs(size_t len)
 	return len <= KB ? 20000 : len <= 10 * KB ? 3000 : 400;
 }
 
+/*
+ * B's side of @n round trips, messages @seq0 on: each goes back as the next
+ * arrives (@buf: two buffers, one receiving while the other goes back),
+ * then the last.
+ */
+static void rtt_echo(struct port *p, char *buf[2], size_t len, uint32_t seq0, int n)
+{
+	ssize_t r;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (i == 0)
+			r = port_recv(p, buf[0], len);
+		else	/* send back message i - 1 as i arrives */
+			r = port_sendrecv(p, buf[(i - 1) & 1], buf[i & 1], len);
+		if (p->m != M_EVENTFD)
+			expect_seq(check(buf[i & 1], r, len), seq0 + i);
+	}
+	port_send(p, buf[(i - 1) & 1], len);
+}
+
+/* A's side of round trip @seq: its time in ns. */
+static uint64_t rtt_ping(struct port *p, char *out, char *in, size_t len, uint32_t seq)
+{
+	uint64_t t0, dt;
+	ssize_t r;
+
+	if (p->m != M_EVENTFD)
+		stamp(out, len, seq);
+	t0 = now_ns();
+	r = port_sendrecv(p, out, in, len);
+	dt = now_ns() - t0;
+	if (p->m != M_EVENTFD)
+		expect_seq(check(in, r, len), seq);
+	return dt;
+}
+
+/* Median and p99 of @n round-trip times (sorted in place) into @res. */
+static void rtt_result(uint64_t *t, int n, struct result *res)
+{
+	qsort(t, n, sizeof(t[0]), cmp_u64);
+	res->med = t[n / 2];
+	res->p99 = t[(n * 99 + 99) / 100 - 1];
+}
+
 /* Ping-pong of @len-byte messages; A on CPU 0, B on @cpu_b. */
 static void m_rtt(enum mech m, size_t len, int cpu_b)
 {
@@ -801,43 +846,24 @@ static void m_rtt(enum mech m, size_t len, int cpu_b)
 		char *buf[2] = { in, out };
 
 		port_open(&p, m, &ba, &ab, 1);
-		for (i = 0; i < iters + warm; i++) {
-			ssize_t r;
-
-			if (i == 0)
-				r = port_recv(&p, buf[0], len);
-			else	/* send back message i - 1 as i arrives */
-				r = port_sendrecv(&p, buf[(i - 1) & 1], buf[i & 1], len);
-			if (m != M_EVENTFD)
-				expect_seq(check(buf[i & 1], r, len), i);
-		}
-		port_send(&p, buf[(i - 1) & 1], len);
+		rtt_echo(&p, buf, len, 0, iters + warm);
 		port_close(&p);
 		_exit(0);
 	}
 	pin(0);
 	port_open(&p, m, &ab, &ba, 0);
 	for (i = 0; i < iters + warm; i++) {
-		uint64_t t0;
-		ssize_t r;
+		uint64_t dt = rtt_ping(&p, out, in, len, i);
 
-		if (m != M_EVENTFD)
-			stamp(out, len, i);
-		t0 = now_ns();
-		r = port_sendrecv(&p, out, in, len);
 		if (i >= warm)
-			t[i - warm] = now_ns() - t0;
-		if (m != M_EVENTFD)
-			expect_seq(check(in, r, len), i);
+			t[i - warm] = dt;
 	}
 	port_close(&p);
 	reap(pid);
 	chan_close(m, &ab);
 	if (m != M_ZMQ)
 		chan_close(m, &ba);
-	qsort(t, iters, sizeof(t[0]), cmp_u64);
-	shared->med = t[iters / 2];
-	shared->p99 = t[(iters * 99 + 99) / 100 - 1];
+	rtt_result(t, iters, shared);
 }
 
 /*
@@ -886,23 +912,9 @@ static void m_turns(size_t len, int cpu_b)
 			if (in_turns(m))
 				port_open(&p[m], m, &ba[m], &ab[m], 1);
 		for (b = 0; b < blocks; b++)
-			for (m = 0; m < NR_MECH; m++) {
-				ssize_t r;
-
-				if (!in_turns(m))
-					continue;
-				for (k = 0; k < TURN_RTTS; k++) {
-					if (k == 0)
-						r = port_recv(&p[m], buf[0], len);
-					else
-						r = port_sendrecv(&p[m], buf[(k - 1) & 1],
-								  buf[k & 1], len);
-					if (m != M_EVENTFD)
-						expect_seq(check(buf[k & 1], r, len),
-							   b * TURN_RTTS + k);
-				}
-				port_send(&p[m], buf[(k - 1) & 1], len);
-			}
+			for (m = 0; m < NR_MECH; m++)
+				if (in_turns(m))
+					rtt_echo(&p[m], buf, len, b * TURN_RTTS, TURN_RTTS);
 		for (m = 0; m < NR_MECH; m++)
 			if (in_turns(m))
 				port_close(&p[m]);
@@ -922,19 +934,11 @@ static void m_turns(size_t len, int cpu_b)
 			if (!in_turns(m))
 				continue;
 			for (k = 0; k < TURN_RTTS; k++) {
-				uint32_t seq = b * TURN_RTTS + k;
-				uint64_t t0, dt;
-				ssize_t r;
+				uint64_t dt = rtt_ping(&p[m], out, in, len,
+						       b * TURN_RTTS + k);
 
-				if (m != M_EVENTFD)
-					stamp(out, len, seq);
-				t0 = now_ns();
-				r = port_sendrecv(&p[m], out, in, len);
-				dt = now_ns() - t0;
 				if (b)
 					t[m][(b - 1) * TURN_RTTS + k] = dt;
-				if (m != M_EVENTFD)
-					expect_seq(check(in, r, len), seq);
 			}
 		}
 	reap(pid);
@@ -944,9 +948,7 @@ static void m_turns(size_t len, int cpu_b)
 		port_close(&p[m]);
 		chan_close(m, &ab[m]);
 		chan_close(m, &ba[m]);
-		qsort(t[m], n, sizeof(t[m][0]), cmp_u64);
-		shared[m].med = t[m][n / 2];
-		shared[m].p99 = t[m][(n * 99 + 99) / 100 - 1];
+		rtt_result(t[m], n, &shared[m]);
 		free(t[m]);
 	}
 }
