@@ -1855,9 +1855,9 @@ static long msgbox_ioc_destroy(unsigned int cmd, unsigned long arg)
 	ret = msgbox_name_check(o.name);
 	if (ret)
 		return ret;
-	if (o.fd_flags || o.flags)
+	if (o.fd_flags || o.flags & ~MSGBOX_DESTROY_UNLINK)
 		return -EINVAL;
-	return msgbox_unregister(o.name);
+	return msgbox_unregister(o.name, o.flags & MSGBOX_DESTROY_UNLINK);
 }
 
 /* MSGBOX_IOC_INBOX: the caller's personal inbox, a receiving descriptor. */

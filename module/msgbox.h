@@ -322,7 +322,8 @@ struct msgbox_stats {
  * readers (a size check before allocating, a permission check at open) use
  * READ_ONCE and tolerate a value just replaced.  @uid, @gid, @flags and
  * @name are set before the mailbox is published and never change.
- * @hnode and @nr_files are protected by the registry mutex (registry.c).
+ * @hnode, @nr_files and @unlinked are protected by the registry mutex
+ * (registry.c).
  *
  * @ref:          kref; see the top of this file.
  * @lock:         protects the queue, waiters and counters below.
@@ -373,8 +374,9 @@ struct msgbox_stats {
  *                topic's mutex); empty once unsubscribed.
  * @filter:       a subscription's selector.
  * @inbox_of:     for a process's inbox, that process (a reference).
- * @nr_files:     open descriptors of an EPHEMERAL mailbox (for an inbox,
- *                only the receiving ones).
+ * @nr_files:     open descriptors (for an inbox, only the receiving ones).
+ * @unlinked:     its name was removed by MSGBOX_DESTROY_UNLINK: it is
+ *                destroyed with its last descriptor.
  * @hnode:        link in the registry's name hash.
  * @name:         NUL-terminated name, empty if anonymous.
  * @pool_lock:    protects @nr_pool, @pool, @nr_spare and @spare, and
@@ -435,6 +437,7 @@ struct msgbox {
 	struct msgbox_recv_args filter;
 	struct pid *inbox_of;
 	unsigned int nr_files;
+	bool unlinked;
 	struct hlist_node hnode;
 	char name[MSGBOX_NAME_MAX];
 
@@ -630,7 +633,7 @@ void msgbox_uring_exit(void);
 int msgbox_name_check(const char *name);
 int msgbox_register(struct msgbox *mb);
 struct msgbox *msgbox_lookup_open(const char *name);
-int msgbox_unregister(const char *name);
+int msgbox_unregister(const char *name, bool unlink);
 void msgbox_file_closed(struct msgbox *mb);
 int msgbox_inbox_register(struct msgbox *mb);
 struct msgbox *msgbox_inbox_lookup(pid_t nr);

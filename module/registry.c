@@ -15,13 +15,14 @@
  * reference on each, taken over from the creator at msgbox_register() and
  * dropped at msgbox_unregister() (destroy) or module exit.
  *
- * An EPHEMERAL mailbox counts its descriptors in msgbox.nr_files, under the
- * registry mutex, so that an open by name cannot race with the close of the
- * last descriptor: whichever takes the mutex first decides.
+ * A mailbox counts its descriptors in msgbox.nr_files, under the registry
+ * mutex, so that an open by name cannot race with the close of the last
+ * descriptor of an EPHEMERAL or unlinked mailbox: whichever takes the mutex
+ * first decides.
  *
  * Locking: msgbox_registry_lock (a mutex: lookups are rare, next to the
- * message path) protects the table, every msgbox.hnode and msgbox.nr_files.
- * It nests outside msgbox.lock.
+ * message path) protects the table, every msgbox.hnode, msgbox.nr_files and
+ * msgbox.unlinked.  It nests outside msgbox.lock.
  */
 #include <linux/ctype.h>
 #include <linux/hash.h>
@@ -135,8 +136,7 @@ struct msgbox *msgbox_lookup_open(const char *name)
 	mb = msgbox_find_locked(name);
 	if (mb) {
 		msgbox_get(mb);
-		if (mb->flags & MSGBOX_CREATE_EPHEMERAL)
-			mb->nr_files++;
+		mb->nr_files++;
 	}
 	mutex_unlock(&msgbox_registry_lock);
 	return mb;
@@ -156,20 +156,22 @@ static bool msgbox_unhash_locked(struct msgbox *mb)
  * msgbox_file_closed() - a descriptor of @mb went away.
  * @mb: the mailbox.
  *
- * The last descriptor of an EPHEMERAL mailbox destroys it, and ends a
- * subscription.
+ * The last descriptor of an EPHEMERAL or unlinked mailbox destroys it, and
+ * ends a subscription.  (An unlinked mailbox has no name to be opened by
+ * again, but a mailbox naming it as its dead-letter mailbox would keep it,
+ * and what it is sent, alive.)
  */
 void msgbox_file_closed(struct msgbox *mb)
 {
 	bool last = false;
+	bool kill;
 	bool none;
 
-	if (!(mb->flags & MSGBOX_CREATE_EPHEMERAL))
-		return;
 	mutex_lock(&msgbox_registry_lock);
 	none = !--mb->nr_files;
-	if (none)
+	if (none && (mb->flags & MSGBOX_CREATE_EPHEMERAL))
 		last = msgbox_unhash_locked(mb);
+	kill = last || (none && mb->unlinked);
 	mutex_unlock(&msgbox_registry_lock);
 	/*
 	 * A subscription ends with its last descriptor: killed first, which
@@ -180,36 +182,44 @@ void msgbox_file_closed(struct msgbox *mb)
 		msgbox_kill(mb);
 		msgbox_unsubscribe(mb);
 	}
-	if (last) {
+	if (kill)
 		msgbox_kill(mb);
+	if (last)
 		msgbox_put(mb);
-	}
 }
 
 /**
  * msgbox_unregister() - destroy a mailbox by name.
- * @name: a validated name.
+ * @name:   a validated name.
+ * @unlink: remove only the name: the mailbox goes with its last descriptor.
  *
  * Return: 0, -ENOENT, or -EPERM if the caller does not own it.
  */
-int msgbox_unregister(const char *name)
+int msgbox_unregister(const char *name, bool unlink)
 {
 	struct msgbox *mb;
+	bool kill = true;
 	int ret = 0;
 
 	mutex_lock(&msgbox_registry_lock);
 	mb = msgbox_find_locked(name);
-	if (!mb)
+	if (!mb) {
 		ret = -ENOENT;
-	else if (!msgbox_is_owner(mb))
+	} else if (!msgbox_is_owner(mb)) {
 		ret = -EPERM;
-	else
+	} else {
 		msgbox_unhash_locked(mb);
+		if (unlink && mb->nr_files) {
+			mb->unlinked = true;
+			kill = false;
+		}
+	}
 	mutex_unlock(&msgbox_registry_lock);
 	if (ret)
 		return ret;
 
-	msgbox_kill(mb);
+	if (kill)
+		msgbox_kill(mb);
 	msgbox_put(mb);
 	return 0;
 }

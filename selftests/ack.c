@@ -211,6 +211,36 @@ TEST_F(ak, too_many_deliveries_go_to_the_dead_letter_mailbox)
 	close(dlq);
 }
 
+TEST_F(ak, an_unlinked_dead_letter_mailbox_goes_with_its_last_descriptor)
+{
+	struct msgbox_msg m;
+	int dlq;
+
+	dlq = mb_create(self->dlq, 4, 64, 256, MB_RW);
+	ASSERT_LE(0, dlq);
+	ASSERT_EQ(0, set_dead_letter(self->fd, 1, dlq));
+	ASSERT_EQ(0, msgbox_unlink(self->dlq));
+
+	/* Unlinked but open: dead letters still reach it. */
+	ASSERT_EQ(0, put(self->fd, 1));
+	EXPECT_EQ(1, take(self->fd, ACKNB, &m));
+	ASSERT_EQ(0, msgbox_nack(self->fd, m.id));
+	EXPECT_EQ(1, mb_info_of(self->fd).dead_lettered);
+	EXPECT_EQ(1, mb_nr_msgs(dlq));
+
+	/*
+	 * Its last descriptor closed, nothing could ever read it again: it
+	 * is destroyed, though this mailbox still refers to it, and what
+	 * would have gone there is dropped instead of piling up.
+	 */
+	EXPECT_EQ(0, close(dlq));
+	ASSERT_EQ(0, put(self->fd, 2));
+	EXPECT_EQ(2, take(self->fd, ACKNB, &m));
+	ASSERT_EQ(0, msgbox_nack(self->fd, m.id));
+	EXPECT_EQ(1, mb_info_of(self->fd).dead_lettered);
+	EXPECT_EQ(1, mb_info_of(self->fd).dropped);
+}
+
 TEST_F(ak, dead_letter_configuration_is_validated)
 {
 	struct msgbox_setattr sa = { .mask = MSGBOX_SETATTR_MODE, .mode = 0600,

@@ -125,7 +125,7 @@ json_checker_rejects_garbage() {
 }
 
 echo "TAP version 13"
-echo "1..25"
+echo "1..26"
 [ -e /dev/msgbox ] || echo "# /dev/msgbox missing"
 
 t json_checker_works json_checker_rejects_garbage
@@ -315,6 +315,14 @@ fi
 t version_reports_the_module_abi '
 	$M version --json >"$tmp.j" && json_ok <"$tmp.j" &&
 	grep -q "\"abi\":1,\"module_abi\":1}" "$tmp.j" && $M --version | grep -q "module ABI 1"'
+
+t destroy_unlink_leaves_a_waiting_receiver_waiting '
+	$M create $name-u && $M send $name-u first &&
+	{ $M recv -c 2 $name-u >"$tmp.r" & } && pid=$! &&
+	n=0; until [ "$(wc -l <"$tmp.r")" -eq 1 ] || [ $n -ge 200 ]; do sleep 0.1; n=$((n + 1)); done &&
+	$M destroy --unlink $name-u && rc 3 $M stat $name-u && rc 3 $M destroy -u $name-u &&
+	sleep 1 && kill -0 $pid && kill $pid && ! wait $pid &&
+	[ "$(cat "$tmp.r")" = first ]'
 
 t destroy_removes_every_name '
 	$M destroy $name $name-c $name-t $name-top &&

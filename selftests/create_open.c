@@ -234,6 +234,122 @@ TEST_F(co, destroy_removes_name_at_once_and_name_can_be_reused)
 	EXPECT_EQ(0, close(fd2));
 }
 
+TEST_F(co, unlink_removes_only_the_name_and_descriptors_go_on)
+{
+	char buf[16];
+	int fd, fd2;
+
+	fd = mb_create(self->name, 4, 100, 300, MB_RW);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, msgbox_send(fd, "kept", 4, 0));
+	ASSERT_EQ(0, msgbox_unlink(self->name));
+
+	/* The name is gone... */
+	EXPECT_EQ(-1, msgbox_open(self->name, MB_RW));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, msgbox_unlink(self->name));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(-1, msgbox_destroy(self->name));
+	EXPECT_EQ(ENOENT, errno);
+
+	/* ... the mailbox is not: its message is there, it takes new ones. */
+	EXPECT_EQ(1, mb_nr_msgs(fd));
+	EXPECT_EQ(4, msgbox_recv(fd, buf, sizeof(buf), MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(0, memcmp(buf, "kept", 4));
+	EXPECT_EQ(0, msgbox_send(fd, "more", 4, MSGBOX_MSG_NONBLOCK));
+
+	/* The name serves a new, separate mailbox at once. */
+	fd2 = mb_create(self->name, 2, 10, 20, MB_RW);
+	ASSERT_LE(0, fd2) TH_LOG("re-create: %s", strerror(errno));
+	EXPECT_EQ(0, mb_nr_msgs(fd2));
+	EXPECT_EQ(0, msgbox_send(fd2, "new", 3, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(4, msgbox_recv(fd, buf, sizeof(buf), MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(0, memcmp(buf, "more", 4));
+	EXPECT_EQ(-1, msgbox_recv(fd, buf, sizeof(buf), MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(1, mb_nr_msgs(fd2));
+
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(0, close(fd2));
+}
+
+TEST_F(co, unlink_leaves_a_sleeping_receiver_asleep)
+{
+	pid_t pid;
+	int fd;
+
+	fd = mb_create(self->name, 4, 100, 300, MB_RW);
+	ASSERT_LE(0, fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char buf[16];
+
+		CHILD_CHECK(msgbox_recv_timeout(fd, buf, sizeof(buf),
+						MB_WAIT_MS * 1000000ull) == 4, 2);
+		CHILD_CHECK(memcmp(buf, "late", 4) == 0, 3);
+		_exit(0);
+	}
+	ASSERT_EQ(0, mb_wait_waiters(fd, 1, 0));
+	ASSERT_EQ(0, msgbox_unlink(self->name));
+	/* Not woken with EIDRM: it still waits, and gets what comes. */
+	EXPECT_EQ(1, mb_recv_waiters(fd));
+	ASSERT_EQ(0, msgbox_send(fd, "late", 4, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(0, close(fd));
+}
+
+TEST_F(co, unlink_of_a_mailbox_with_no_descriptor_destroys_it)
+{
+	struct msgbox_attr a;
+	char buf[4];
+	int fd;
+
+	fd = mb_create(self->name, 4, 100, 300, MB_RW);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, msgbox_send(fd, "x", 1, 0));
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, msgbox_unlink(self->name));
+	EXPECT_EQ(-1, msgbox_open(self->name, MB_RW));
+	EXPECT_EQ(ENOENT, errno);
+
+	/* An ephemeral one, unlinked, still goes with its last descriptor. */
+	msgbox_attr_init(&a);
+	a.flags = MSGBOX_CREATE_EPHEMERAL;
+	fd = msgbox_create(self->name, &a, MB_RW);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, msgbox_unlink(self->name));
+	EXPECT_EQ(0, msgbox_send(fd, "e", 1, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(1, msgbox_recv(fd, buf, sizeof(buf), MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(-1, msgbox_open(self->name, MB_RW));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+TEST_F(co, unlink_with_fd_flags_and_open_with_unlink_give_EINVAL)
+{
+	struct msgbox_open o;
+	int fd, fd2;
+
+	fd = mb_create(self->name, 4, 100, 300, MB_RW);
+	ASSERT_LE(0, fd);
+	memset(&o, 0, sizeof(o));
+	copy_name(o.name, self->name);
+	o.flags = MSGBOX_DESTROY_UNLINK;
+	o.fd_flags = MB_RW;
+	EXPECT_EQ(-1, ioctl(self->ctl, MSGBOX_IOC_DESTROY, &o));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(self->ctl, MSGBOX_IOC_OPEN, &o));
+	EXPECT_EQ(EINVAL, errno);
+	/* None of them touched the mailbox or its name. */
+	EXPECT_EQ(0, msgbox_send(fd, "x", 1, MSGBOX_MSG_NONBLOCK));
+	fd2 = msgbox_open(self->name, MB_RW);
+	EXPECT_LE(0, fd2);
+	EXPECT_EQ(1, mb_nr_msgs(fd2));
+	close(fd2);
+	EXPECT_EQ(0, close(fd));
+}
+
 TEST_F(co, named_mailbox_outlives_its_descriptors)
 {
 	char buf[16];
@@ -646,7 +762,7 @@ TEST_F(co, destroy_nonzero_fd_flags_or_flags_give_EINVAL_and_keep_mailbox)
 	EXPECT_EQ(-1, ioctl(self->ctl, MSGBOX_IOC_DESTROY, &o));
 	EXPECT_EQ(EINVAL, errno);
 	fill_open(&o, self->name, 0);
-	o.flags = 1;
+	o.flags = ~MSGBOX_DESTROY_UNLINK;
 	EXPECT_EQ(-1, ioctl(self->ctl, MSGBOX_IOC_DESTROY, &o));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(1, mb_exists(self->name));

@@ -116,6 +116,17 @@ MSGBOX_API int msgbox_destroy(const char *name)
 	return msgbox_ctl(MSGBOX_IOC_DESTROY, &o);
 }
 
+MSGBOX_API int msgbox_unlink(const char *name)
+{
+	struct msgbox_open o;
+
+	memset(&o, 0, sizeof(o));
+	o.flags = MSGBOX_DESTROY_UNLINK;
+	if (msgbox_name_copy(o.name, name))
+		return -1;
+	return msgbox_ctl(MSGBOX_IOC_DESTROY, &o);
+}
+
 MSGBOX_API int msgbox_sendmsg(int fd, struct msgbox_msg *msg)
 {
 	return ioctl(fd, MSGBOX_IOC_SEND, msg);

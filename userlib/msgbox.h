@@ -98,6 +98,16 @@ int msgbox_open(const char *name, unsigned int fd_flags);
 int msgbox_destroy(const char *name);
 
 /**
+ * msgbox_unlink() - remove only the name of a mailbox, as mq_unlink(3) does.
+ *
+ * Descriptors open on it go on working: their queued messages and sleepers
+ * stay, and the mailbox is destroyed when the last of them is closed.  The
+ * name can be given to a new mailbox at once.
+ * Returns 0, or -1 with errno ENOENT, or EPERM if the caller does not own it.
+ */
+int msgbox_unlink(const char *name);
+
+/**
  * msgbox_send() - send one message of type MSGBOX_TYPE_DEFAULT.
  * @fd:    mailbox descriptor opened with MSGBOX_FD_SEND.
  * @buf:   payload, @len bytes (0 allowed).

@@ -316,7 +316,10 @@ static void fz_fill(struct fz_worker *w, const struct fz_cmd *c, void *a)
 
 		o->fd_flags = c->cmd == MSGBOX_IOC_DESTROY && Rn(w, 4) ? 0 :
 			      fz_fdflags(w);
-		o->flags = Rn(w, 16) ? 0 : R(w);
+		if (c->cmd == MSGBOX_IOC_DESTROY)
+			o->flags = PICK(w, 0, 0, MSGBOX_DESTROY_UNLINK, R(w));
+		else
+			o->flags = Rn(w, 16) ? 0 : R(w);
 		fz_name(w, o->name);
 		break;
 	}

@@ -685,15 +685,22 @@ static int cmd_create(int argc, char **argv)
 
 static int cmd_destroy(int argc, char **argv)
 {
-	static const struct option lo[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
+	static const struct option lo[] = {
+		{ "unlink", no_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 }
+	};
+	bool unlink_only = false;
 	int rc = EXIT_OK;
+	int opt;
 
-	while (next_opt(argc, argv, "j", lo) != -1)
-		;
+	while ((opt = next_opt(argc, argv, "uj", lo)) != -1)
+		if (opt == 'u')
+			unlink_only = true;
 	want_args(argc, argv, 1, -1);
 	for (int i = optind; i < argc; i++) {
-		if (msgbox_destroy(argv[i])) {
-			int r = fail("destroy", argv[i]);
+		if (unlink_only ? msgbox_unlink(argv[i]) : msgbox_destroy(argv[i])) {
+			int r = fail(unlink_only ? "unlink" : "destroy", argv[i]);
 
 			if (rc == EXIT_OK)
 				rc = r;
@@ -1590,9 +1597,12 @@ static const struct command commands[] = {
 	  "      --drop-oldest      topic: a full subscriber loses its oldest messages\n"
 	  "      --drop-new         topic: a full subscriber misses new publications\n"
 	  J_OPT "                         print the new mailbox's stat\n" },
-	{ "destroy", cmd_destroy, "NAME...",
+	{ "destroy", cmd_destroy, "NAME... [OPTIONS]",
 	  "Destroy mailboxes: their queued messages are dropped and every waiter\n"
-	  "wakes with EIDRM.  Only the owner (or CAP_SYS_ADMIN) may.\n" },
+	  "wakes with EIDRM.  Only the owner (or CAP_SYS_ADMIN) may.\n"
+	  "  -u, --unlink         remove only the names (as mq_unlink): processes\n"
+	  "                       holding a mailbox open go on using it until they\n"
+	  "                       close it\n" },
 	{ "set", cmd_set, "NAME [OPTIONS]",
 	  "Change a mailbox's mode and limits (MSGBOX_IOC_SETATTR; owner only).\n"
 	  "  -M, --mode MODE          octal permission bits\n"

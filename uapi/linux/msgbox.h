@@ -52,7 +52,9 @@
 
 /*
  * ABI version, reported by MSGBOX_IOC_VERSION.  Incremented only on an
- * incompatible change; additions are discovered through feature bits.
+ * incompatible change.  Additions are discovered by trying them: a module
+ * that predates an ioctl fails it with ENOTTY, one that predates a flag
+ * fails it with EINVAL.
  */
 #define MSGBOX_ABI_VERSION	1
 
@@ -209,7 +211,8 @@ struct msgbox_subscribe {
 /**
  * struct msgbox_open - argument of MSGBOX_IOC_OPEN and MSGBOX_IOC_DESTROY
  * @fd_flags: OPEN: MSGBOX_FD_* for the descriptor returned; DESTROY: must be 0.
- * @flags:    none defined yet, must be 0.
+ * @flags:    OPEN: none defined yet, must be 0.  DESTROY: 0, or
+ *            MSGBOX_DESTROY_UNLINK.
  * @name:     the mailbox name.
  *
  * OPEN returns a new descriptor on an existing mailbox: ENOENT if none has
@@ -218,6 +221,10 @@ struct msgbox_subscribe {
  * the queued messages and returns 0; the memory goes when the last
  * descriptor is closed.  Only the owner may destroy (EPERM for others);
  * CAP_SYS_ADMIN overrides that, as for IPC_RMID on a SysV queue.
+ * With MSGBOX_DESTROY_UNLINK it removes only the name, as mq_unlink(3)
+ * does: the open descriptors go on sending and receiving, sleepers sleep
+ * on, queued messages stay, and the mailbox is destroyed when its last
+ * descriptor is closed.  The name is free for a new mailbox at once.
  */
 struct msgbox_open {
 	__u32 fd_flags;
@@ -226,6 +233,9 @@ struct msgbox_open {
 };
 
 #define MSGBOX_OPEN_SIZE_VER0	72
+
+/* MSGBOX_IOC_DESTROY flags (struct msgbox_open.flags). */
+#define MSGBOX_DESTROY_UNLINK	(1U << 0)	/* remove the name only */
 
 /*
  * Per-operation flags in struct msgbox_msg.flags.  A flag that does not
