@@ -6,6 +6,7 @@
 #ifndef _MSGBOX_COMPAT_H
 #define _MSGBOX_COMPAT_H
 
+#include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/ipc_namespace.h>
 #include <linux/percpu-refcount.h>
@@ -157,5 +158,19 @@ static inline bool msgbox_iou_abandoned(struct io_uring_cmd *cmd)
 	       (tctx && atomic_read(&tctx->in_idle));
 }
 #endif
+
+/*
+ * Add 1 to an eventfd.  eventfd_signal() lost its count argument in 6.8
+ * (every caller passed 1); no symbol tells the two apart, so Kbuild reads
+ * the prototype.
+ */
+static inline void msgbox_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#ifdef MSGBOX_EVENTFD_SIGNAL_NO_COUNT
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
 
 #endif /* _MSGBOX_COMPAT_H */

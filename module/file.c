@@ -9,6 +9,7 @@
  * file is open, so rmmod refuses with EBUSY until the last one is closed.
  */
 #include <linux/anon_inodes.h>
+#include <linux/eventfd.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -1537,6 +1538,46 @@ out_put:
 	return ret;
 }
 
+/* MSGBOX_IOC_NOTIFY: see struct msgbox_notify and notify.c. */
+static long msgbox_ioc_notify(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct msgbox *mb = msgbox_file_box(file);
+	struct eventfd_ctx *efd = NULL;
+	struct msgbox_notify n;
+	int ret;
+
+	ret = msgbox_copy_arg(&n, sizeof(n), MSGBOX_NOTIFY_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	switch (n.how) {
+	case MSGBOX_NOTIFY_OFF:
+	case MSGBOX_NOTIFY_NONE:
+		if (n.efd)
+			return -EINVAL;
+		break;
+	case MSGBOX_NOTIFY_EVENTFD:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	if (mb->topic)
+		return -EOPNOTSUPP;
+	if (n.how == MSGBOX_NOTIFY_OFF)
+		return msgbox_notify_clear(mb);
+	if (n.how == MSGBOX_NOTIFY_EVENTFD) {
+		efd = eventfd_ctx_fdget(n.efd);
+		if (IS_ERR(efd))
+			return PTR_ERR(efd);
+	}
+	ret = msgbox_notify_set(mb, efd);
+	if (ret && efd)
+		eventfd_ctx_put(efd);
+	return ret;
+}
+
 static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
@@ -1563,6 +1604,8 @@ static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
 		return msgbox_ioc_batch(file, cmd, arg, false, false);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_RECV_BATCH):
 		return msgbox_ioc_batch(file, cmd, arg, true, false);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_NOTIFY):
+		return msgbox_ioc_notify(file, cmd, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -1621,6 +1664,13 @@ static __poll_t msgbox_file_poll(struct file *file, poll_table *wait)
 	return mask;
 }
 
+/* Every close(2): a registered process's close ends its registration. */
+static int msgbox_file_flush(struct file *file, fl_owner_t id)
+{
+	msgbox_notify_clear(msgbox_file_box(file));
+	return 0;
+}
+
 static int msgbox_file_release(struct inode *inode, struct file *file)
 {
 	struct msgbox_file *mf = msgbox_file_of(file);
@@ -1672,6 +1722,7 @@ static const struct file_operations msgbox_file_fops = {
 	.poll		= msgbox_file_poll,
 	.unlocked_ioctl	= msgbox_file_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
+	.flush		= msgbox_file_flush,
 	.release	= msgbox_file_release,
 	.show_fdinfo	= msgbox_file_show_fdinfo,
 	.uring_cmd	= msgbox_uring_cmd,

@@ -302,6 +302,7 @@ static void msgbox_release(struct kref *ref)
 	msgbox_pool_free(mb);
 	if (mb->charged)
 		msgbox_uncharge(mb->uid, 1, mb->charged_bytes);
+	msgbox_notifier_release(&mb->notify);
 	if (mb->topic)
 		msgbox_topic_free(mb);
 	if (mb->parent)
@@ -751,6 +752,9 @@ static void msgbox_enqueue(struct msgbox *mb, struct msgbox_message *msg)
 	mb->nr_ttl += !!msg->expires_ns;
 	mb->stats.hwm_msgs = max(mb->stats.hwm_msgs, mb->nr_msgs);
 	mb->stats.hwm_bytes = max(mb->stats.hwm_bytes, mb->nr_bytes);
+	/* No waiting receiver took it: tell the registered process. */
+	if (unlikely(mb->nr_msgs == 1 && mb->notify.owner))
+		msgbox_notify_fire(mb);
 }
 
 /* Take @msg out of the queue (received, or withdrawn by its sender). */
@@ -1798,12 +1802,15 @@ void msgbox_kill(struct msgbox *mb)
 {
 	struct msgbox_message *msg, *nmsg;
 	struct msgbox_waiter *w, *next;
+	struct msgbox_notifier notify;
 	struct rb_root_cached dropped;
 	struct msgbox_wake_list wl;
 
 	msgbox_wake_list_init(&wl);
 	spin_lock(&mb->lock);
 	WRITE_ONCE(mb->dead, true);
+	/* No message will come: the registration ends unfired. */
+	msgbox_notify_take(mb, &notify);
 	/* Rendezvous senders get their queued messages back. */
 	list_for_each_entry_safe(w, next, &mb->sync_waiters, list) {
 		msgbox_unqueue(mb, w->msg);
@@ -1830,6 +1837,7 @@ void msgbox_kill(struct msgbox *mb)
 	/* This also wakes publishers waiting for room in its subscriptions. */
 	msgbox_wake_pollers(mb, EPOLLHUP | EPOLLERR | EPOLLIN | EPOLLOUT);
 	msgbox_free_tree(&dropped);
+	msgbox_notifier_release(&notify);
 	if (mb->topic)
 		msgbox_topic_kill(mb);
 }

@@ -25,6 +25,7 @@
 #include <linux/wait.h>
 #include <linux/msgbox.h>
 
+struct eventfd_ctx;
 struct file;
 struct iov_iter;
 struct ipc_namespace;
@@ -307,6 +308,18 @@ struct msgbox_stats {
 	u64 lat_hist[MSGBOX_LAT_BUCKETS];
 };
 
+/**
+ * struct msgbox_notifier - a MSGBOX_IOC_NOTIFY registration (notify.c)
+ * @owner: the registered process (a reference to its struct pid), or NULL
+ *         when none is.
+ * @efd:   the eventfd to signal (a reference), or NULL for
+ *         MSGBOX_NOTIFY_NONE.
+ */
+struct msgbox_notifier {
+	struct pid *owner;
+	struct eventfd_ctx *efd;
+};
+
 /* Pages a mailbox keeps for reuse: one 100 KB message's worth, and more. */
 #define MSGBOX_POOL_PAGES	32
 /* Small message objects a mailbox keeps for reuse: a batch's worth. */
@@ -347,6 +360,8 @@ struct msgbox_stats {
  *                count against the capacity.
  * @inflight_bytes: their payload bytes.
  * @dead:         set once by destroy; no message is accepted afterwards.
+ * @notify:       the MSGBOX_IOC_NOTIFY registration, fired when a message is
+ *                queued in the empty mailbox.
  * @stats:        counters for MSGBOX_IOC_INFO, kept under @lock (no atomics
  *                on the data path).
  * @max_msgs:     capacity in messages.
@@ -414,6 +429,7 @@ struct msgbox {
 	u32 inflight_msgs;
 	u64 inflight_bytes;
 	bool dead;
+	struct msgbox_notifier notify;
 	struct msgbox_stats stats;
 	u32 max_msgs;
 	u32 max_msg_size;
@@ -623,6 +639,13 @@ int msgbox_call_start(struct file *file, struct msgbox_call *c,
 		      void *data, struct msgbox_pending_call **callp);
 int msgbox_call_finish(struct msgbox_call *c, struct msgbox_message *reply,
 		       void __user *uarg, size_t usize);
+
+/* notify.c */
+int msgbox_notify_set(struct msgbox *mb, struct eventfd_ctx *efd);
+int msgbox_notify_clear(struct msgbox *mb);
+void msgbox_notify_fire(struct msgbox *mb);
+void msgbox_notify_take(struct msgbox *mb, struct msgbox_notifier *old);
+void msgbox_notifier_release(struct msgbox_notifier *n);
 
 /* uring.c */
 struct io_uring_cmd;

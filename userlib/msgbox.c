@@ -356,6 +356,13 @@ MSGBOX_API int msgbox_setattr(int fd, const struct msgbox_setattr *sa)
 	return ioctl(fd, MSGBOX_IOC_SETATTR, sa);
 }
 
+MSGBOX_API int msgbox_notify(int fd, unsigned int how, int efd)
+{
+	struct msgbox_notify n = { .how = how, .efd = efd };
+
+	return ioctl(fd, MSGBOX_IOC_NOTIFY, &n);
+}
+
 MSGBOX_API int msgbox_abi_version(void)
 {
 	return msgbox_ctl(MSGBOX_IOC_VERSION, NULL);

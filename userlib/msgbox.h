@@ -328,6 +328,21 @@ int msgbox_nack(int fd, unsigned long long id);
 int msgbox_setattr(int fd, const struct msgbox_setattr *sa);
 
 /**
+ * msgbox_notify() - be told once when a message arrives in the empty mailbox.
+ * @fd:  a receiving descriptor of the mailbox.
+ * @how: MSGBOX_NOTIFY_EVENTFD (signal @efd), MSGBOX_NOTIFY_NONE (register
+ *       only) or MSGBOX_NOTIFY_OFF (remove the caller's registration).
+ * @efd: an eventfd(2) for MSGBOX_NOTIFY_EVENTFD, else 0.
+ *
+ * mq_notify(3) for a mailbox: one process at a time, one notification, and
+ * only when no waiting receiver takes the message; closing a descriptor of
+ * the mailbox ends the caller's registration.  See struct msgbox_notify.
+ * Returns 0, or -1 with errno (EBUSY: another registration stands; ENOENT:
+ * OFF, but the caller holds none; EBADF, EINVAL).
+ */
+int msgbox_notify(int fd, unsigned int how, int efd);
+
+/**
  * msgbox_abi_version() - MSGBOX_ABI_VERSION of the loaded module, or -1.
  */
 int msgbox_abi_version(void);

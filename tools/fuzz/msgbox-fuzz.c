@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -102,6 +103,7 @@ struct fz_worker {
 	char *region;		/* FZ_REGION bytes, then an unmapped page */
 	char *argpage;		/* a page, then an unmapped one */
 	char *ropage;		/* a read-only page */
+	int efd;		/* an eventfd, for NOTIFY */
 	bool verbose;
 	unsigned long long nops;
 };
@@ -279,6 +281,7 @@ static const struct fz_cmd fz_cmds[] = {
 	{ "STATUS", MSGBOX_IOC_STATUS, sizeof(struct msgbox_status), false, false },
 	{ "SEND_BATCH", MSGBOX_IOC_SEND_BATCH, sizeof(struct msgbox_batch), false, false },
 	{ "RECV_BATCH", MSGBOX_IOC_RECV_BATCH, sizeof(struct msgbox_batch), false, false },
+	{ "NOTIFY", MSGBOX_IOC_NOTIFY, sizeof(struct msgbox_notify), false, false },
 };
 
 #define NCMDS	(sizeof(fz_cmds) / sizeof(fz_cmds[0]))
@@ -321,6 +324,15 @@ static void fz_fill(struct fz_worker *w, const struct fz_cmd *c, void *a)
 		else
 			o->flags = Rn(w, 16) ? 0 : R(w);
 		fz_name(w, o->name);
+		break;
+	}
+	case MSGBOX_IOC_NOTIFY: {
+		struct msgbox_notify *n = a;
+
+		n->how = PICK(w, MSGBOX_NOTIFY_OFF, MSGBOX_NOTIFY_NONE,
+			      MSGBOX_NOTIFY_EVENTFD, MSGBOX_NOTIFY_EVENTFD, R(w));
+		n->efd = n->how == MSGBOX_NOTIFY_EVENTFD && Rn(w, 8) ? w->efd :
+			 Rn(w, 4) ? 0 : fz_fd(w);
 		break;
 	}
 	case MSGBOX_IOC_OPEN_INBOX: {
@@ -485,7 +497,7 @@ static void fz_ioctl(struct fz_worker *w)
 	} else if (how == 2) {		/* other direction bits */
 		cmd ^= (Rn(w, 3) + 1) << _IOC_DIRSHIFT;
 	} else if (how == 3) {		/* unknown numbers */
-		cmd = _IOC(Rn(w, 4), MSGBOX_IOC_MAGIC, PICK(w, 6, 0x1f, 0x2b, 0xff, R(w)),
+		cmd = _IOC(Rn(w, 4), MSGBOX_IOC_MAGIC, PICK(w, 6, 0x1f, 0x2c, 0xff, R(w)),
 			   Rn(w, 512));
 	} else if (how == 4) {
 		cmd = (unsigned int)R(w);
@@ -629,6 +641,9 @@ static void fz_worker_main(struct fz_worker *w)
 	mprotect(w->ropage, 4096, PROT_READ);
 	w->ctl = open(MSGBOX_DEVICE, O_RDWR);
 	if (w->ctl < 0)
+		_exit(3);
+	w->efd = eventfd(0, EFD_NONBLOCK);
+	if (w->efd < 0)
 		_exit(3);
 	for (int i = 0; i < FZ_NFD; i++)
 		w->fds[i] = -1;

@@ -641,6 +641,45 @@ struct msgbox_status {
 };
 
 #define MSGBOX_STATUS_SIZE_VER0	16
+
+/* How MSGBOX_IOC_NOTIFY notifies (struct msgbox_notify.how). */
+#define MSGBOX_NOTIFY_OFF	0	/* remove the caller's registration */
+#define MSGBOX_NOTIFY_NONE	1	/* register, but signal nothing */
+#define MSGBOX_NOTIFY_EVENTFD	2	/* register, and signal @efd */
+
+/**
+ * struct msgbox_notify - argument of MSGBOX_IOC_NOTIFY
+ * @how: MSGBOX_NOTIFY_*.
+ * @efd: MSGBOX_NOTIFY_EVENTFD: an eventfd(2) descriptor of the caller, to
+ *       which the notification adds 1 (the mailbox holds a reference to
+ *       the eventfd while registered); otherwise must be 0.
+ *
+ * What mq_notify(3) is to a POSIX queue.  NONE and EVENTFD register the
+ * calling process for one notification: when a message is queued while
+ * the mailbox is empty, that is when it arrives and no waiting receiver
+ * takes it at once (waiting receivers come first), or when a message is
+ * put back into an empty mailbox for redelivery.  Then the registration
+ * ends, after signalling @efd for EVENTFD (NONE only ends it).  It also
+ * ends when the process removes it (OFF), when the process closes any
+ * descriptor of the mailbox (close(2), exit), or when the mailbox is
+ * destroyed.  The eventfd suits an event loop; a library can raise a
+ * signal or start a thread from it, as mq_notify's SIGEV_SIGNAL and
+ * SIGEV_THREAD ask.
+ *
+ * Needs a receiving descriptor (EBADF otherwise).  One process at a time
+ * may be registered on a mailbox: EBUSY while one is, even for itself.
+ * OFF fails with ENOENT if the caller is not the one registered (the
+ * registration may have fired already).  EINVAL for an unknown @how or a
+ * non-zero @efd without EVENTFD; EBADF or EINVAL if @efd is not an open
+ * descriptor, or not an eventfd; EOPNOTSUPP on a topic (it queues
+ * nothing: register on a subscription); EIDRM once destroyed.
+ */
+struct msgbox_notify {
+	__u32 how;
+	__s32 efd;
+};
+
+#define MSGBOX_NOTIFY_SIZE_VER0	8
 #define MSGBOX_ACK_NACK		(1U << 0)
 #define MSGBOX_ACK_EXTEND	(1U << 1)
 
@@ -735,6 +774,7 @@ struct msgbox_uring_cmd {
 #define MSGBOX_IOC_STATUS	_IOWR(MSGBOX_IOC_MAGIC, 0x28, struct msgbox_status)
 #define MSGBOX_IOC_SEND_BATCH	_IOWR(MSGBOX_IOC_MAGIC, 0x29, struct msgbox_batch)
 #define MSGBOX_IOC_RECV_BATCH	_IOWR(MSGBOX_IOC_MAGIC, 0x2a, struct msgbox_batch)
+#define MSGBOX_IOC_NOTIFY	_IOW(MSGBOX_IOC_MAGIC, 0x2b, struct msgbox_notify)
 
 /* io_uring only: see struct msgbox_uring_cmd. */
 #define MSGBOX_UCMD_CANCEL	_IO(MSGBOX_IOC_MAGIC, 0x40)
