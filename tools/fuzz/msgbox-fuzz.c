@@ -437,7 +437,7 @@ static bool fz_errno_ok(int e)
 	case ECONNRESET: case EPIPE: case EINVAL: case EFAULT: case ENOMEM:
 	case ENOENT: case EEXIST: case ENAMETOOLONG: case E2BIG: case ENOTTY:
 	case EOPNOTSUPP: case ESRCH: case ENOBUFS: case ETIME: case EMFILE:
-	case ENFILE:
+	case ENFILE: case EBUSY:
 		return true;
 	default:
 		return false;
