@@ -5,9 +5,13 @@
  * a message is queued in the empty mailbox and no waiting receiver takes
  * it; closing a descriptor of the mailbox ends the closer's registration.
  */
+#include <pthread.h>
 #include <sys/eventfd.h>
 
 #include "msgbox_test.h"
+
+/* How long each racing thread runs (TCG and the debug kernel are slow). */
+#define RACE_MS		1500
 
 FIXTURE(nt) {
 	char name[32];		/* unique to this test */
@@ -341,6 +345,126 @@ TEST_F(nt, bad_arguments_give_precise_errors_and_register_nothing)
 	close(tx);
 	close(p[0]);
 	close(p[1]);
+}
+
+/* Racing threads share this: the mailbox, the eventfd, a stop flag. */
+struct race {
+	int fd;
+	int efd;
+	const char *name;
+	volatile int stop;
+	long registered;	/* successful registrations */
+	long removed;		/* successful OFFs */
+	long cycles;		/* send-receive cycles */
+};
+
+static void *race_register(void *arg)
+{
+	struct race *r = arg;
+
+	while (!r->stop)
+		if (!msgbox_notify(r->fd, MSGBOX_NOTIFY_EVENTFD, r->efd))
+			r->registered++;
+	return NULL;
+}
+
+static void *race_remove(void *arg)
+{
+	struct race *r = arg;
+
+	while (!r->stop)
+		if (!msgbox_notify(r->fd, MSGBOX_NOTIFY_OFF, 0))
+			r->removed++;
+	return NULL;
+}
+
+/* Empty, one message, empty again: each arrival may fire. */
+static void *race_traffic(void *arg)
+{
+	struct race *r = arg;
+	char buf[8];
+
+	while (!r->stop) {
+		if (put(r->fd, "t") ||
+		    msgbox_recv(r->fd, buf, sizeof(buf), MSGBOX_MSG_NONBLOCK) != 1)
+			return (void *)1;
+		r->cycles++;
+	}
+	return NULL;
+}
+
+/* Closing any descriptor of the mailbox ends this process's registration. */
+static void *race_close(void *arg)
+{
+	struct race *r = arg;
+
+	while (!r->stop) {
+		int fd = msgbox_open(r->name, MSGBOX_FD_SEND);
+
+		if (fd < 0 || close(fd))
+			return (void *)1;
+	}
+	return NULL;
+}
+
+/* Run the threads @fns for RACE_MS; 0 if every one ended well. */
+static int race_run(struct race *r, void *(**fns)(void *), int n)
+{
+	pthread_t t[4];
+	int i, bad = 0;
+
+	for (i = 0; i < n; i++)
+		if (pthread_create(&t[i], NULL, fns[i], r))
+			return -1;
+	mb_sleep_ms(RACE_MS);
+	r->stop = 1;
+	for (i = 0; i < n; i++) {
+		void *ret;
+
+		pthread_join(t[i], &ret);
+		bad |= ret != NULL;
+	}
+	return bad ? -1 : 0;
+}
+
+TEST_F_TIMEOUT(nt, each_registration_ends_exactly_once_under_races, 120)
+{
+	void *(*fns[])(void *) = { race_register, race_remove, race_traffic };
+	struct race r = { .fd = self->fd, .efd = self->efd, .name = self->name };
+	long long fires;
+	int left;
+
+	ASSERT_EQ(0, race_run(&r, fns, 3));
+	fires = fired(self->efd);
+	left = msgbox_notify(self->fd, MSGBOX_NOTIFY_OFF, 0) == 0;
+	TH_LOG("%ld registrations, %lld fired, %ld removed, %d left, %ld cycles",
+	       r.registered, fires, r.removed, left, r.cycles);
+	/* A registration fires, is removed or is still there: one of them. */
+	EXPECT_EQ(r.registered, fires + r.removed + left);
+	EXPECT_LT(0, r.cycles);
+}
+
+TEST_F_TIMEOUT(nt, closes_and_destroy_racing_arrivals_fire_nothing_twice, 120)
+{
+	void *(*fns[])(void *) = { race_register, race_remove, race_traffic,
+				  race_close };
+	struct race r = { .fd = self->fd, .efd = self->efd, .name = self->name };
+	long long fires;
+
+	ASSERT_EQ(0, race_run(&r, fns, 4));
+	fires = fired(self->efd);
+	TH_LOG("%ld registrations, %lld fired, %ld removed, %ld cycles",
+	       r.registered, fires, r.removed, r.cycles);
+	/* Closes end some registrations silently: never more than one end. */
+	EXPECT_LE(fires + r.removed, r.registered);
+	EXPECT_LT(0, r.cycles);
+
+	/* Destroy ends the last one unfired; nothing fires afterwards. */
+	msgbox_notify(self->fd, MSGBOX_NOTIFY_EVENTFD, self->efd);
+	ASSERT_EQ(0, msgbox_destroy(self->name));
+	EXPECT_EQ(-1, put(self->fd, "x"));
+	EXPECT_EQ(EIDRM, errno);
+	EXPECT_EQ(0, fired(self->efd));
 }
 
 TEST_HARNESS_MAIN
