@@ -1951,6 +1951,8 @@ int msgbox_fill_info(struct msgbox *mb, struct msgbox_info *info)
 	info->in_flight = mb->inflight_msgs;
 	info->max_deliveries = mb->max_deliveries;
 	info->ack_timeout_ns = mb->ack_timeout_ns;
+	/* Under the lock: the registration holds the only reference. */
+	info->notify_pid = mb->notify.owner ? pid_vnr(mb->notify.owner) : 0;
 	msgbox_fill_stats(&mb->stats, info);
 	spin_unlock(&mb->lock);
 	info->owner_uid = from_kuid_munged(current_user_ns(), mb->uid);

@@ -226,6 +226,7 @@ t stat_counts_exactly '
 	$M stat --json $name-c >"$tmp.j" && json_ok <"$tmp.j" &&
 	grep -q "\"nr_msgs\":2,\"nr_bytes\":5,\"sent\":3,\"received\":1," "$tmp.j" &&
 	grep -q "\"hwm_msgs\":3,\"hwm_bytes\":6," "$tmp.j" &&
+	grep -q "\"inbox_pid\":0,\"notify_pid\":0," "$tmp.j" &&
 	$M stat $name-c >"$tmp.o" &&
 	grep -q "^messages: *2 / 256 (most ever 3)" "$tmp.o" &&
 	grep -q "^sent: *3$" "$tmp.o" && grep -q "^received: *1$" "$tmp.o"'

@@ -948,7 +948,7 @@ TEST(abi_struct_sizes_match_ver0_constants)
 	EXPECT_EQ(MSGBOX_CREATE_SIZE_VER0, sizeof(struct msgbox_create));
 	EXPECT_EQ(MSGBOX_OPEN_SIZE_VER0, sizeof(struct msgbox_open));
 	EXPECT_EQ(MSGBOX_MSG_SIZE_VER0, sizeof(struct msgbox_msg));
-	EXPECT_EQ(MSGBOX_INFO_SIZE_VER1, sizeof(struct msgbox_info));
+	EXPECT_EQ(MSGBOX_INFO_SIZE_VER2, sizeof(struct msgbox_info));
 	/* Every field 64-bit clean: same layout for 32-bit callers. */
 	EXPECT_EQ(0, sizeof(struct msgbox_create) % 8);
 	EXPECT_EQ(0, sizeof(struct msgbox_msg) % 8);
@@ -973,8 +973,14 @@ TEST_F(co, info_of_the_first_size_still_works)
 	EXPECT_EQ(4, info.max_msgs);
 	/* Nothing written past the size the caller gave. */
 	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ull, info.direct);
+	/* Nor by a program built against the second. */
+	memset(&info, 0xa5, sizeof(info));
+	ASSERT_EQ(0, ioctl(fd, IOC_RESIZED(MSGBOX_IOC_INFO, MSGBOX_INFO_SIZE_VER1), &info));
+	EXPECT_EQ(0, info.direct);
+	EXPECT_EQ((int)0xa5a5a5a5, info.notify_pid);
 	ASSERT_EQ(0, msgbox_info(fd, &info));
 	EXPECT_EQ(0, info.direct);
+	EXPECT_EQ(0, info.notify_pid);
 	EXPECT_EQ(0, close(fd));
 }
 

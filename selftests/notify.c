@@ -152,6 +152,28 @@ TEST_F(nt, a_second_registration_gives_EBUSY_even_to_the_owner)
 	EXPECT_EQ(1, fired(self->efd));
 }
 
+TEST_F(nt, info_names_the_registered_process)
+{
+	pid_t pid;
+
+	EXPECT_EQ(0, mb_info_of(self->fd).notify_pid);
+	ASSERT_EQ(0, msgbox_notify(self->fd, MSGBOX_NOTIFY_EVENTFD, self->efd));
+	EXPECT_EQ(getpid(), mb_info_of(self->fd).notify_pid);
+	/* Whoever gets EBUSY can see whom to blame. */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_CHECK(msgbox_notify(self->fd, MSGBOX_NOTIFY_NONE, 0) == -1, 2);
+		CHILD_CHECK(errno == EBUSY, 3);
+		CHILD_CHECK(mb_info_of(self->fd).notify_pid == getppid(), 4);
+		_exit(0);
+	}
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	ASSERT_EQ(0, put(self->fd, "a"));
+	EXPECT_EQ(1, fired(self->efd));
+	EXPECT_EQ(0, mb_info_of(self->fd).notify_pid);
+}
+
 TEST_F(nt, off_removes_the_registration)
 {
 	ASSERT_EQ(0, msgbox_notify(self->fd, MSGBOX_NOTIFY_EVENTFD, self->efd));

@@ -549,7 +549,7 @@ static void info_json(const struct msgbox_info *i)
 	JU(dropped); JU(expired); JU(direct); JU(subscribers);
 	JU(in_flight); JU(redelivered); JU(dead_lettered);
 	JU(max_deliveries); JU(ack_timeout_ns);
-	JS(inbox_pid); JS(last_send_pid); JS(last_recv_pid);
+	JS(inbox_pid); JS(notify_pid); JS(last_send_pid); JS(last_recv_pid);
 	JU(ctime_ns); JU(last_send_ns); JU(last_recv_ns);
 	JU(lat_p50_ns); JU(lat_p90_ns); JU(lat_p99_ns);
 	fputs(",\"lat_hist\":[", stdout);
@@ -590,6 +590,8 @@ static void info_text(const struct msgbox_info *i)
 	       (unsigned long long)i->dead_lettered, i->max_deliveries);
 	if (i->inbox_pid)
 		printf("%-15s %d\n", "inbox of pid:", i->inbox_pid);
+	if (i->notify_pid)
+		printf("%-15s pid %d\n", "notify:", i->notify_pid);
 	printf("%-15s %d\n", "last sender:", i->last_send_pid);
 	printf("%-15s %d\n", "last receiver:", i->last_recv_pid);
 	print_time("created:", i->ctime_ns);

@@ -470,6 +470,12 @@ struct msgbox_call {
  *                between (messages of 16 KiB and more, received by
  *                MSGBOX_IOC_RECV or a receive batch).  Not in the first
  *                version of this structure (MSGBOX_INFO_SIZE_VER0).
+ * @notify_pid:   the process registered by MSGBOX_IOC_NOTIFY, in the
+ *                caller's pid namespace (0 if none, or not visible there),
+ *                as NOTIFY_PID in a /dev/mqueue file: who holds the
+ *                registration that makes another one fail with EBUSY.
+ *                Not in the first two versions (MSGBOX_INFO_SIZE_VER1).
+ * @__pad5:       zero.
  */
 struct msgbox_info {
 	__u32 max_msgs;
@@ -513,10 +519,13 @@ struct msgbox_info {
 	__u64 ack_timeout_ns;
 	__u64 lat_hist[MSGBOX_LAT_BUCKETS];
 	__u64 direct;
+	__s32 notify_pid;
+	__u32 __pad5;
 };
 
 #define MSGBOX_INFO_SIZE_VER0	544
 #define MSGBOX_INFO_SIZE_VER1	552	/* adds @direct */
+#define MSGBOX_INFO_SIZE_VER2	560	/* adds @notify_pid */
 
 /**
  * struct msgbox_setattr - argument of MSGBOX_IOC_SETATTR
