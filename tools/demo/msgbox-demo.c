@@ -18,12 +18,18 @@
  * 6. io_uring: one thread serves three mailboxes with receives parked in
  *    the kernel (no thread blocked per mailbox), and cancels the last
  *    ones when it is done.
+ * 7. Notification and unlink, what mq_notify and mq_unlink do for POSIX
+ *    queues: an eventfd is signalled once when the first message reaches
+ *    the empty mailbox, and removing the name leaves the open descriptor
+ *    working.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <stdint.h>
 #include <time.h>
@@ -477,6 +483,57 @@ out_close:
 	}
 }
 
+/* 7. An eventfd told once of the first arrival; a name unlinked, not the mailbox. */
+static void demo_notify(void)
+{
+	struct pollfd pfd;
+	uint64_t count;
+	char buf[32];
+	int mb, efd, n = 0;
+
+	section("7. notification and unlink (mq_notify, mq_unlink)");
+	msgbox_destroy("demo.notify");
+	mb = msgbox_create("demo.notify", NULL, MSGBOX_FD_RECV | MSGBOX_FD_SEND);
+	efd = eventfd(0, EFD_CLOEXEC);
+	if (mb < 0 || efd < 0)
+		die("create demo.notify");
+	if (msgbox_notify(mb, MSGBOX_NOTIFY_EVENTFD, efd))
+		die("notify");
+	printf("parent: registered for notification on the empty demo.notify\n");
+	fflush(stdout);
+	if (fork() == 0) {
+		int tx = msgbox_open("demo.notify", MSGBOX_FD_SEND);
+
+		usleep(200000);
+		for (int i = 1; tx >= 0 && i <= 3; i++) {
+			snprintf(buf, sizeof(buf), "late news %d", i);
+			if (msgbox_send(tx, buf, strlen(buf), 0))
+				die("send news");
+		}
+		exit(tx < 0);
+	}
+	pfd = (struct pollfd){ .fd = efd, .events = POLLIN };
+	if (poll(&pfd, 1, 10000) != 1 || read(efd, &count, sizeof(count)) != 8)
+		die("wait for the eventfd");
+	reap_all(1);
+	printf("parent: eventfd counted %llu (one notification, then the "
+	       "registration is spent)\n", (unsigned long long)count);
+	/* The name goes; this descriptor and its messages stay. */
+	if (msgbox_unlink("demo.notify"))
+		die("unlink");
+	printf("parent: unlinked demo.notify: opening it now fails (%s)\n",
+	       msgbox_open("demo.notify", MSGBOX_FD_RECV) < 0 ? strerror(errno) :
+								 "it did not");
+	for (ssize_t len; (len = msgbox_recv(mb, buf, sizeof(buf),
+					     MSGBOX_MSG_NONBLOCK)) >= 0; n++)
+		printf("parent: still received '%.*s'\n", (int)len, buf);
+	if (n != 3 || errno != EAGAIN)
+		die("receive after unlink");
+	fflush(stdout);
+	close(efd);
+	close(mb);	/* the last descriptor: the mailbox goes now */
+}
+
 int main(void)
 {
 	struct msgbox_attr attr;
@@ -548,6 +605,7 @@ int main(void)
 	demo_pubsub();
 	demo_ack();
 	demo_uring();
+	demo_notify();
 	printf("\ndemo done: every pattern ran through /dev/msgbox, all processes exited cleanly\n");
 	return 0;
 }
