@@ -17,8 +17,12 @@
  * (do_send_sig_info() is not exported), while an eventfd lets a library
  * raise exactly that signal, start a thread, or wake an event loop.
  *
- * Locking: msgbox.notify is under msgbox.lock.  The eventfd is signalled
- * under it, as ipc/mqueue.c notifies under its queue's spinlock:
+ * Locking: msgbox.notify is under msgbox.lock.  Only the check made at
+ * every close (is this process the one registered?) reads @owner without
+ * it; a stale answer there only orders the close before a registration
+ * that another thread of the process makes at the same moment, and the
+ * answer that counts is taken again under the lock.  The eventfd is
+ * signalled under the lock, as ipc/mqueue.c notifies under its spinlock:
  * eventfd_signal() only takes the eventfd's own lock (irq-safe, so
  * nesting it inside msgbox.lock is fine) and never sleeps.
  */
@@ -43,7 +47,8 @@ void msgbox_notify_take(struct msgbox *mb, struct msgbox_notifier *old)
 {
 	lockdep_assert_held(&mb->lock);
 	*old = mb->notify;
-	mb->notify.owner = NULL;
+	/* Pairs with the lockless check in msgbox_notify_clear(). */
+	WRITE_ONCE(mb->notify.owner, NULL);
 	mb->notify.efd = NULL;
 }
 
@@ -65,7 +70,7 @@ int msgbox_notify_set(struct msgbox *mb, struct eventfd_ctx *efd)
 	} else if (mb->notify.owner) {
 		ret = -EBUSY;
 	} else {
-		mb->notify.owner = get_pid(task_tgid(current));
+		WRITE_ONCE(mb->notify.owner, get_pid(task_tgid(current)));
 		mb->notify.efd = efd;
 	}
 	spin_unlock(&mb->lock);
