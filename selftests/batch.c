@@ -53,6 +53,33 @@ static void set_recv(FIXTURE_DATA(ba) *self, int n)
 	}
 }
 
+/*
+ * Fill the mailbox (8 messages, values 100..107) and fork a child whose
+ * send of 999 at @prio blocks on it.  Returns the child's pid once it is
+ * asleep, or -1.
+ */
+static pid_t fill_and_block_a_sender(FIXTURE_DATA(ba) *self, __u32 prio)
+{
+	struct msgbox_msg m;
+	int err = 1, v = 999;
+	pid_t pid;
+
+	set_send(self, 8);
+	if (msgbox_send_batch(self->fd, self->m, 8, &err) != 8)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		mb_msg_init(&m, &v, sizeof(v), 1, 0);
+		m.priority = prio;
+		/* Blocks: the mailbox is full. */
+		CHILD_CHECK(msgbox_sendmsg(self->fd, &m) == 0, 2);
+		_exit(0);
+	}
+	if (pid < 0 || mb_wait_waiters(self->fd, 0, 1))
+		return -1;
+	return pid;
+}
+
 TEST_F(ba, send_batch_keeps_order_and_receive_batch_takes_what_is_ready)
 {
 	int err = 1, i;
@@ -168,17 +195,8 @@ TEST_F(ba, receive_batch_admits_a_blocked_sender_in_order)
 	int err = 1, v;
 	pid_t pid;
 
-	set_send(self, 8);
-	ASSERT_EQ(8, msgbox_send_batch(self->fd, self->m, 8, &err));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		v = 999;
-		/* Blocks: the mailbox is full. */
-		CHILD_CHECK(msgbox_send(self->fd, &v, sizeof(v), 0) == 0, 2);
-		_exit(0);
-	}
-	ASSERT_EQ(0, mb_wait_waiters(self->fd, 0, 1));
+	pid = fill_and_block_a_sender(self, 0);
+	ASSERT_LT(0, pid);
 	set_recv(self, 8);
 	EXPECT_EQ(8, msgbox_recv_batch(self->fd, self->m, 8, &err));
 	/* Its message went in, in order, while the batch ran. */
@@ -459,25 +477,11 @@ TEST_F(ba, receive_batch_fault_in_a_buffer_gives_back_that_message_and_the_rest)
 
 TEST_F(ba, receive_batch_entries_see_a_sender_admitted_by_the_one_before)
 {
-	int err = 1, v = 999;
-	struct msgbox_msg m;
+	int err = 1;
 	pid_t pid;
 
-	set_send(self, 8);
-	ASSERT_EQ(8, msgbox_send_batch(self->fd, self->m, 8, &err));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		memset(&m, 0, sizeof(m));
-		m.data = (uintptr_t)&v;
-		m.len = sizeof(v);
-		m.type = 1;
-		m.priority = 5;
-		/* Blocks: the mailbox is full. */
-		CHILD_CHECK(msgbox_sendmsg(self->fd, &m) == 0, 2);
-		_exit(0);
-	}
-	ASSERT_EQ(0, mb_wait_waiters(self->fd, 0, 1));
+	pid = fill_and_block_a_sender(self, 5);
+	ASSERT_LT(0, pid);
 	/*
 	 * As three receives in a row: the first makes room, the sender's
 	 * message goes in, and its priority puts it first for the second.
