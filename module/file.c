@@ -165,6 +165,10 @@ static void msgbox_ack_work(struct work_struct *work);
  *         a struct msgbox_pending_call reference.  The xarray's own lock
  *         serialises them; a token is handed out once and taken back by
  *         the one REPLY (or the release) that erases it.
+ * @next_token: where the cyclic token allocation goes on (under the lock
+ *         of @calls): an answered token is not handed out again until
+ *         2^32 - 1 others were, so a stale REPLY meets ENOENT, not
+ *         another caller.
  */
 struct msgbox_file {
 	struct msgbox *mb;
@@ -175,6 +179,7 @@ struct msgbox_file {
 	struct list_head tracked;
 	unsigned int nr_tracked;
 	struct xarray calls;
+	u32 next_token;
 };
 
 static struct msgbox_file *msgbox_file_of(struct file *file)
@@ -600,14 +605,39 @@ static bool msgbox_copy_msg_out(void __user *uarg, size_t usize,
 	return !msgbox_msg_out(uarg, usize, m);
 }
 
-/* Arm the ack deadline work for @deadline_ns unless it runs sooner. */
+/* The ack deadline of a message delivered now, 0 for none; saturates. */
+static u64 msgbox_ack_deadline(const struct msgbox *mb)
+{
+	u64 timeout = READ_ONCE(mb->ack_timeout_ns), deadline;
+
+	if (!timeout)
+		return 0;
+	if (check_add_overflow(ktime_get_ns(), timeout, &deadline))
+		deadline = U64_MAX;
+	return deadline;
+}
+
+/*
+ * Arm the ack deadline work for @deadline_ns unless it runs sooner: a
+ * deadline earlier than the armed one (a lowered timeout) pulls it in.
+ * The inflight lock serialises the armers' look at the timer.
+ */
 static void msgbox_arm_ack_work(struct msgbox_file *mf, u64 deadline_ns)
 {
+	struct delayed_work *dw = &mf->ack_work;
 	u64 now = ktime_get_ns();
-	unsigned long delay;
+	unsigned long delay = 0;
 
-	delay = deadline_ns > now ? nsecs_to_jiffies(deadline_ns - now) + 1 : 0;
-	queue_delayed_work(system_wq, &mf->ack_work, delay);
+	if (deadline_ns > now)
+		delay = min_t(u64, nsecs_to_jiffies64(deadline_ns - now) + 1,
+			      MAX_JIFFY_OFFSET);
+	xa_lock(&mf->inflight);
+	if (!delayed_work_pending(dw))
+		queue_delayed_work(system_wq, dw, delay);
+	else if (timer_pending(&dw->timer) &&
+		 time_before(jiffies + delay, dw->timer.expires))
+		mod_delayed_work(system_wq, dw, delay);
+	xa_unlock(&mf->inflight);
 }
 
 /*
@@ -773,9 +803,10 @@ int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
 	 * REPLY must not take the call of a receive that may still fail.
 	 */
 	if (msg->call) {
-		ret = xa_alloc(&mf->calls, &token, NULL, xa_limit_32b,
-			       GFP_KERNEL_ACCOUNT);
-		if (ret)
+		ret = xa_alloc_cyclic(&mf->calls, &token, NULL,
+				      XA_LIMIT(1, U32_MAX), &mf->next_token,
+				      GFP_KERNEL_ACCOUNT);
+		if (ret < 0)
 			goto out_return;
 	}
 	m->token = token;
@@ -797,8 +828,7 @@ int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
 		else
 			msgbox_message_free(msg);
 	} else if (ack) {
-		u64 timeout = READ_ONCE(mb->ack_timeout_ns);
-		u64 deadline = timeout ? ktime_get_ns() + timeout : 0;
+		u64 deadline = msgbox_ack_deadline(mb);
 
 		/*
 		 * Acknowledged delivery: this file holds it until settled.
@@ -1148,8 +1178,7 @@ static long msgbox_ioc_ack(struct file *file, unsigned int cmd,
 	if (a.id > ULONG_MAX)
 		return -ENOENT;
 	if (a.flags & MSGBOX_ACK_EXTEND) {
-		u64 timeout = READ_ONCE(mf->mb->ack_timeout_ns);
-		u64 deadline = timeout ? ktime_get_ns() + timeout : 0;
+		u64 deadline = msgbox_ack_deadline(mf->mb);
 
 		xa_lock(&mf->inflight);
 		msg = xa_load(&mf->inflight, a.id);
@@ -1315,52 +1344,61 @@ static long msgbox_ioc_reply(struct file *file, unsigned int cmd,
 	struct msgbox_pending_call *call;
 	struct msgbox_message *msg;
 	struct msgbox_msg m;
-	size_t reply_size;
 	int ret;
 
 	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
 	if (m.flags || m.timeout_ns || m.__reserved[0] || m.__reserved[1] ||
-	    m.type < 1 || m.priority > MSGBOX_PRIO_MAX)
+	    m.__pad || m.ttl_ns || m.type < 1 || m.priority > MSGBOX_PRIO_MAX)
 		return -EINVAL;
 	if (!m.token || m.token > U32_MAX)
 		return -ENOENT;
 	/*
 	 * Another thread's REPLY may erase the entry and drop the call at
-	 * any time: look at it only under the xarray's lock, which the
-	 * erase takes.
+	 * any time: take it under the xarray's lock, which the erase takes,
+	 * with a reference of our own for the checks and the copy below.
 	 */
 	xa_lock(&mf->calls);
 	call = xa_load(&mf->calls, m.token);
-	reply_size = call ? msgbox_call_reply_size(call) : 0;
+	if (call)
+		msgbox_call_get(call);
 	xa_unlock(&mf->calls);
 	if (!call)
 		return -ENOENT;
-	if (m.len > reply_size)
-		return -EMSGSIZE;
+	ret = -EMSGSIZE;
+	if (m.len > msgbox_call_reply_size(call))
+		goto out_put;
 
 	/* A reply goes to its caller, not here: no page of the pool. */
+	ret = -ENOMEM;
 	msg = msgbox_message_alloc(NULL, m.len, m.type, m.priority);
 	if (!msg)
-		return -ENOMEM;
+		goto out_put;
 	ret = msgbox_payload_from_user(msg->payload, u64_to_user_ptr(m.data),
 				       m.len);
 	if (ret)
 		goto out_free;
-	call = xa_erase(&mf->calls, m.token);
-	if (!call) {
-		ret = -ENOENT;	/* a concurrent REPLY won */
+	/*
+	 * The copy may have slept: answer only the call checked above.  If
+	 * a concurrent REPLY answered it meanwhile, its token is gone (and
+	 * may even name another call by now).
+	 */
+	if (xa_cmpxchg(&mf->calls, m.token, call, NULL, 0) != call) {
+		ret = -ENOENT;
 		goto out_free;
 	}
+	msgbox_call_put(call);	/* the table's reference; ours remains */
 	ret = msgbox_call_complete(call, msg);
-	msgbox_call_put(call);
 	if (ret)
 		goto out_free;
+	msgbox_call_put(call);
 	return 0;
 
 out_free:
 	msgbox_message_free(msg);
+out_put:
+	msgbox_call_put(call);
 	return ret;
 }
 

@@ -93,6 +93,7 @@ static int __init msgbox_init(void)
 	BUILD_BUG_ON(sizeof(struct msgbox_create) != MSGBOX_CREATE_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct msgbox_open) != MSGBOX_OPEN_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct msgbox_msg) != MSGBOX_MSG_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct msgbox_call) != MSGBOX_CALL_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct msgbox_info) != MSGBOX_INFO_SIZE_VER2);
 	BUILD_BUG_ON(sizeof(struct msgbox_uring_cmd) != 16);
 

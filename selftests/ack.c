@@ -351,6 +351,43 @@ TEST_F(ak, extending_the_deadline_keeps_the_message_in_flight)
 	EXPECT_EQ(ENOENT, errno);
 }
 
+TEST_F(ak, a_huge_ack_timeout_means_never_not_at_once)
+{
+	struct msgbox_msg m;
+
+	ASSERT_EQ(0, set_ack_timeout(self->fd, ~0ULL));
+	ASSERT_EQ(0, put(self->fd, 10));
+	EXPECT_EQ(10, take(self->fd, ACKNB, &m));
+	mb_sleep_ms(300);
+	EXPECT_EQ(1, mb_info_of(self->fd).in_flight);
+	EXPECT_EQ(0, mb_info_of(self->fd).redelivered);
+	EXPECT_EQ(0, mb_info_of(self->fd).nr_msgs);
+	EXPECT_EQ(0, msgbox_ack(self->fd, m.id));
+}
+
+TEST_F(ak, a_lowered_ack_timeout_pulls_in_the_armed_deadline)
+{
+	struct msgbox_msg m1, m2, r;
+	int i;
+
+	/* The deadline work is armed for 60 s from now... */
+	ASSERT_EQ(0, set_ack_timeout(self->fd, 60ULL * 1000000000));
+	ASSERT_EQ(0, put(self->fd, 11));
+	EXPECT_EQ(11, take(self->fd, ACKNB, &m1));
+	/* ...and a message received after the timeout went down to 100 ms
+	 * must come back after about that, not 60 s. */
+	ASSERT_EQ(0, set_ack_timeout(self->fd, 100000000));
+	ASSERT_EQ(0, put(self->fd, 12));
+	EXPECT_EQ(12, take(self->fd, ACKNB, &m2));
+	for (i = 0; i < 150 && mb_info_of(self->fd).nr_msgs == 0; i++)
+		mb_sleep_ms(20);
+	EXPECT_EQ(1, mb_info_of(self->fd).redelivered);
+	EXPECT_EQ(12, take(self->fd, ACKNB, &r));
+	EXPECT_EQ(2, r.deliveries);
+	EXPECT_EQ(0, msgbox_ack(self->fd, m1.id));
+	EXPECT_EQ(0, msgbox_ack(self->fd, r.id));
+}
+
 TEST_F(ak, ack_timeout_needs_its_mask_bit)
 {
 	struct msgbox_setattr sa = { .mask = MSGBOX_SETATTR_MODE, .mode = 0600,

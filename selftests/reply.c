@@ -6,7 +6,12 @@
  * caller that gives up makes the server's reply fail with EPIPE; tokens
  * are per descriptor and single-use.
  */
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include "msgbox_test.h"
 
 FIXTURE(rr) {
@@ -437,6 +442,199 @@ TEST_F(rr, call_arguments_are_validated)
 	EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, msgbox_info(self->fd, &(struct msgbox_info){ 0 }));
+}
+
+/* A caller in a child: call with a reply buffer of @size, exit with 0 on success. */
+static pid_t caller_child(int fd, const char *req, size_t size)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		char *rep = malloc(size);
+
+		CHILD_CHECK(rep != NULL, 2);
+		CHILD_CHECK(msgbox_call(fd, req, strlen(req), rep, size,
+					MSGBOX_FOREVER) >= 0, 3);
+		_exit(0);
+	}
+	return pid;
+}
+
+TEST_F(rr, an_answered_token_is_not_handed_out_again_to_the_next_call)
+{
+	char buf[64];
+	__u64 t1, t2;
+	pid_t pid;
+
+	pid = caller_child(self->fd, "one", 8);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(3, serve_recv(self->fd, buf, sizeof(buf), &t1, 0));
+	ASSERT_EQ(0, msgbox_reply(self->fd, t1, "1", 1));
+	ASSERT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char rep[8];
+
+		/* Only the true reply may reach this caller. */
+		CHILD_CHECK(msgbox_call(self->fd, "two", 3, rep, sizeof(rep),
+					MSGBOX_FOREVER) == 3, 2);
+		CHILD_CHECK(memcmp(rep, "two", 3) == 0, 3);
+		_exit(0);
+	}
+	ASSERT_EQ(3, serve_recv(self->fd, buf, sizeof(buf), &t2, 0));
+	EXPECT_NE(t1, t2);
+	/* A late, duplicate answer to the first call goes nowhere. */
+	EXPECT_EQ(-1, msgbox_reply(self->fd, t1, "bad", 3));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(0, msgbox_reply(self->fd, t2, "two", 3));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+struct slow_reply {
+	int fd;
+	__u64 token;
+	void *data;
+	size_t len;
+	int ret, err;
+};
+
+static void *slow_reply_thread(void *arg)
+{
+	struct slow_reply *r = arg;
+
+	r->ret = msgbox_reply(r->fd, r->token, r->data, r->len);
+	r->err = errno;
+	return NULL;
+}
+
+/*
+ * A REPLY is checked against its call, then copies its payload, which may
+ * sleep (here on a userfaultfd page).  Meanwhile another thread answers
+ * the same call and the next call arrives with a small reply buffer: the
+ * sleeping REPLY must fail with ENOENT, not land, oversized, in that one.
+ */
+TEST_F(rr, a_reply_that_slept_in_its_copy_cannot_reach_another_call)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	struct uffdio_copy cp;
+	struct slow_reply r;
+	struct uffd_msg um;
+	struct pollfd pfd;
+	char buf[64], *page, *src;
+	long ps = sysconf(_SC_PAGESIZE);
+	pthread_t th;
+	__u64 t2;
+	pid_t c1, c2;
+	int uffd;
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api))
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	page = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)page;
+	reg.range.len = ps;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	c1 = caller_child(self->fd, "big", 64);	/* room for 60 */
+	ASSERT_LE(0, c1);
+	memset(&r, 0, sizeof(r));
+	r.fd = self->fd;
+	r.data = page;
+	r.len = 60;
+	ASSERT_EQ(3, serve_recv(self->fd, buf, sizeof(buf), &r.token, 0));
+	ASSERT_EQ(0, pthread_create(&th, NULL, slow_reply_thread, &r));
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, MB_WAIT_MS));	/* it sleeps in the copy */
+	ASSERT_EQ((ssize_t)sizeof(um), read(uffd, &um, sizeof(um)));
+
+	ASSERT_EQ(0, msgbox_reply(self->fd, r.token, "ok", 2));
+	EXPECT_EQ(0, mb_reap(c1, MB_WAIT_MS));
+	c2 = fork();
+	ASSERT_LE(0, c2);
+	if (c2 == 0) {
+		/* 8 bytes of room, guarded by a pattern behind them. */
+		char rep[64];
+
+		memset(rep, 0x5a, sizeof(rep));
+		CHILD_CHECK(msgbox_call(self->fd, "sml", 3, rep, 8,
+					MSGBOX_FOREVER) == 3, 2);
+		CHILD_CHECK(memcmp(rep, "sml", 3) == 0, 3);
+		for (int i = 8; i < (int)sizeof(rep); i++)
+			CHILD_CHECK(rep[i] == 0x5a, 4);
+		_exit(0);
+	}
+	ASSERT_EQ(3, serve_recv(self->fd, buf, sizeof(buf), &t2, 0));
+
+	src = malloc(ps);
+	ASSERT_NE(NULL, src);
+	memset(src, 'X', ps);
+	memset(&cp, 0, sizeof(cp));
+	cp.dst = (uintptr_t)page;
+	cp.src = (uintptr_t)src;
+	cp.len = ps;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_COPY, &cp));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(-1, r.ret);
+	EXPECT_EQ(ENOENT, r.err);
+	EXPECT_EQ(0, msgbox_reply(self->fd, t2, "sml", 3));
+	EXPECT_EQ(0, mb_reap(c2, MB_WAIT_MS));
+	free(src);
+	munmap(page, ps);
+	close(uffd);
+}
+
+TEST_F(rr, reply_arguments_are_validated)
+{
+	struct msgbox_msg m;
+	char buf[64];
+	__u64 token;
+	pid_t pid;
+
+	pid = caller_child(self->fd, "arg", 8);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(3, serve_recv(self->fd, buf, sizeof(buf), &token, 0));
+	mb_msg_init(&m, (void *)"r", 1, 1, 0);
+	m.token = token;
+	m.__pad = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_REPLY, &m));
+	EXPECT_EQ(EINVAL, errno);
+	m.__pad = 0;
+	m.ttl_ns = 1000000;
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_REPLY, &m));
+	EXPECT_EQ(EINVAL, errno);
+	m.ttl_ns = 0;
+	m.flags = MSGBOX_MSG_NONBLOCK;
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_REPLY, &m));
+	EXPECT_EQ(EINVAL, errno);
+	/* Nothing was answered by the bad ones. */
+	m.flags = 0;
+	EXPECT_EQ(0, ioctl(self->fd, MSGBOX_IOC_REPLY, &m));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+TEST_F(rr, a_call_structure_must_hold_both_messages)
+{
+	struct msgbox_call c;
+	char rep[8];
+
+	memset(&c, 0, sizeof(c));
+	c.request.data = (uintptr_t)"v";
+	c.request.len = 1;
+	c.request.type = 1;
+	c.reply.data = (uintptr_t)rep;
+	c.reply.len = sizeof(rep);
+	/* 192 bytes: the reply's last 32 bytes cut off. */
+	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(MSGBOX_IOC_MAGIC, 0x24, char[192]), &c));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, mb_nr_msgs(self->fd));
 }
 
 TEST_HARNESS_MAIN

@@ -406,7 +406,7 @@ struct msgbox_call {
 	struct msgbox_msg reply;
 };
 
-#define MSGBOX_CALL_SIZE_VER0	192
+#define MSGBOX_CALL_SIZE_VER0	224
 
 /* Buckets of struct msgbox_info.lat_hist. */
 #define MSGBOX_LAT_BUCKETS	32
@@ -536,8 +536,15 @@ struct msgbox_info {
  * @dead_letter_fd: with MSGBOX_SETATTR_DEAD_LETTER: a descriptor of the
  *                mailbox that receives dead letters (opened with
  *                MSGBOX_FD_SEND), or -1 for none.  It must be another
- *                mailbox with no dead-letter mailbox of its own (so no
- *                chain can loop): EINVAL otherwise.
+ *                mailbox, not a topic, with no dead-letter mailbox of
+ *                its own (so no chain can loop): EINVAL otherwise.  A dead
+ *                letter larger than its max_msg_size, or finding it full,
+ *                is dropped (counted in dropped).
+ * @ack_timeout_ns: with MSGBOX_SETATTR_ACK_TIMEOUT: how long a message
+ *                received with MSGBOX_MSG_ACK may stay unsettled before it
+ *                is redelivered, for messages received (or extended) from
+ *                then on; 0 for no limit.  Huge values saturate: they mean
+ *                "practically never", not a wrapped, past deadline.
  * @max_msgs:     new limits (MSGBOX_SETATTR_LIMITS), within the same bounds
  * @max_msg_size: as at creation.  They apply to later sends: messages
  * @max_bytes:    already queued stay, even above a lowered limit.
@@ -772,7 +779,9 @@ struct msgbox_uring_cmd {
 #define MSGBOX_IOC_CALL		_IOWR(MSGBOX_IOC_MAGIC, 0x24, struct msgbox_call)
 /*
  * MSGBOX_IOC_REPLY: answer the request whose token a MSGBOX_IOC_RECV on this
- * descriptor returned, with data, len, type and priority (flags must be 0).
+ * descriptor returned, with data, len, type and priority (flags,
+ * timeout_ns, ttl_ns, __reserved and __pad must be 0: EINVAL).  Tokens are
+ * handed out cyclically, so an answered token stays unknown for a long time.
  * Returns 0, or ENOENT (no such token here: unknown, or already answered),
  * EPIPE (the caller gave up or exited; the token is gone), EMSGSIZE (larger
  * than the caller accepts; the token stays valid for a smaller reply).
