@@ -1318,6 +1318,22 @@ static int msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
 		}
 	}
 	msgbox_waiter_abort(mb, w);
+	if (w->kind != MSGBOX_W_RECV) {
+		struct msgbox_wake_list wl;
+		bool queued;
+
+		/*
+		 * A withdrawn rendezvous message frees its room; a sender
+		 * leaving the head of the line lets the next one try.
+		 */
+		msgbox_wake_list_init(&wl);
+		queued = msgbox_admit_senders(mb, &wl);
+		spin_unlock(&mb->lock);
+		msgbox_wake_up(&wl);
+		msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM |
+				    (queued ? EPOLLIN | EPOLLRDNORM : 0));
+		return ret;
+	}
 	spin_unlock(&mb->lock);
 	return ret;
 }
@@ -1672,8 +1688,11 @@ again:
 			sender->id = msg->id;
 			mb->nr_send_waiters--;
 			waiter_claim(mb, &wl, sender, 0);
+			/* That sender may have held up the line behind it. */
+			queued = msgbox_admit_senders(mb, &wl);
 			spin_unlock(&mb->lock);
-			msgbox_wakes(mb, wait, &wl, 0);
+			msgbox_wakes(mb, wait, &wl, queued ? EPOLLIN |
+				     EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM : 0);
 			*msgp = msg;
 			return 0;
 		}
@@ -1994,7 +2013,7 @@ int msgbox_set_attr(struct msgbox *mb, const struct msgbox_setattr *sa,
 	/* Serialises quota changes and dead-letter links of SETATTRs. */
 	mutex_lock(&msgbox_setattr_lock);
 	if ((sa->mask & MSGBOX_SETATTR_DEAD_LETTER) && dlq &&
-	    (dlq == mb || READ_ONCE(dlq->dead_letter))) {
+	    (dlq == mb || dlq->topic || READ_ONCE(dlq->dead_letter))) {
 		ret = -EINVAL;
 		goto out_mutex;
 	}
@@ -2040,8 +2059,10 @@ out_unlock:
 		mb->charged_bytes = keep;
 	}
 	msgbox_wake_up(&wl);
-	if (queued)
-		msgbox_wake_pollers(mb, EPOLLIN | EPOLLRDNORM);
+	/* New limits may leave room for senders that poll. */
+	if (!ret && (sa->mask & MSGBOX_SETATTR_LIMITS))
+		msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM |
+				    (queued ? EPOLLIN | EPOLLRDNORM : 0));
 out_mutex:
 	mutex_unlock(&msgbox_setattr_lock);
 	if (old_dlq)
@@ -2193,7 +2214,7 @@ void msgbox_settle(struct msgbox *mb, struct msgbox_message *msg,
 {
 	struct msgbox *dlq = NULL;
 	struct msgbox_wake_list wl;
-	bool dead, drop = false;
+	bool dead, drop = false, freed = false;
 	__poll_t wake = 0;
 	u64 id;
 
@@ -2223,17 +2244,21 @@ void msgbox_settle(struct msgbox *mb, struct msgbox_message *msg,
 			drop = true;
 		} else {
 			msgbox_track_set(msg, MSGBOX_STATUS_PENDING);
-			if (!msgbox_hand_over(mb, msg, false, true, &wl)) {
+			if (msgbox_hand_over(mb, msg, false, true, &wl)) {
+				/* Gone, unless an ack receiver holds it. */
+				freed = true;
+			} else {
 				msgbox_enqueue(mb, msg);
 				wake |= EPOLLIN | EPOLLRDNORM;
 			}
 		}
 	}
 	/* Room came back unless the message took it again. */
-	if (drop && !dead && msgbox_admit_senders(mb, &wl))
-		wake |= EPOLLIN | EPOLLRDNORM;
-	if (drop && !dead)
+	if ((drop || freed) && !dead) {
+		if (msgbox_admit_senders(mb, &wl))
+			wake |= EPOLLIN | EPOLLRDNORM;
 		wake |= EPOLLOUT | EPOLLWRNORM;
+	}
 	spin_unlock(&mb->lock);
 	msgbox_wake_up(&wl);
 	if (wake)
@@ -2243,7 +2268,9 @@ void msgbox_settle(struct msgbox *mb, struct msgbox_message *msg,
 	if (dlq) {
 		struct msgbox_wait nowait = { .nonblock = true };
 
-		if (msgbox_send(dlq, msg, &nowait, false, &id)) {
+		/* Its limits, as for any send: too large to go there, dropped. */
+		if (msg->len > READ_ONCE(dlq->max_msg_size) ||
+		    msgbox_send(dlq, msg, &nowait, false, &id)) {
 			msgbox_count_drops(mb, 1);
 		} else {
 			spin_lock(&mb->lock);

@@ -124,7 +124,11 @@ void msgbox_unsubscribe(struct msgbox *sub)
 	bool linked;
 
 	mutex_lock(&t->lock);
-	linked = !list_empty(&sub->sub_node);
+	/*
+	 * Once the topic is dead, msgbox_topic_kill() owns what was the list
+	 * (unlinked there without this lock), with its references.
+	 */
+	linked = !t->dead && !list_empty(&sub->sub_node);
 	if (linked) {
 		list_del_init(&sub->sub_node);
 		WRITE_ONCE(t->nr_subs, t->nr_subs - 1);

@@ -6,6 +6,7 @@
  * policy says, counted in its statistics; filters; subscriptions end with
  * their descriptor, and all of them with the topic.
  */
+#include <pthread.h>
 #include "msgbox_test.h"
 
 FIXTURE(ps) {
@@ -379,6 +380,71 @@ TEST_F(ps, misuse_gets_precise_errors)
 	ASSERT_LE(0, m);
 	EXPECT_EQ(-1, msgbox_subscribe(m, 0, MSGBOX_FD_RECV));
 	EXPECT_EQ(EOPNOTSUPP, errno);
+	close(m);
+	close(t);
+}
+
+struct closer {
+	int *fds;
+	int n;
+	pthread_barrier_t *go;
+};
+
+static void *close_all(void *arg)
+{
+	struct closer *c = arg;
+
+	pthread_barrier_wait(c->go);
+	for (int i = 0; i < c->n; i++)
+		close(c->fds[i]);
+	return NULL;
+}
+
+/*
+ * Destroying a topic ends its subscriptions while their last descriptors
+ * close on another CPU: each subscription must be unlinked and released
+ * exactly once (list debugging and KASAN, on the debug kernel, watch).
+ */
+TEST_F(ps, destroying_a_topic_while_its_subscriptions_close_is_safe)
+{
+	pthread_barrier_t go;
+	struct closer c;
+	int subs[8], t;
+	pthread_t th;
+
+	ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 2));
+	for (int round = 0; round < 200; round++) {
+		t = topic(self->name, 4, 0);
+		ASSERT_LE(0, t);
+		for (int i = 0; i < 8; i++) {
+			subs[i] = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+			ASSERT_LE(0, subs[i]);
+		}
+		ASSERT_EQ(0, publish(t, round, 1, 0));
+		c = (struct closer){ .fds = subs, .n = 8, .go = &go };
+		ASSERT_EQ(0, pthread_create(&th, NULL, close_all, &c));
+		pthread_barrier_wait(&go);
+		ASSERT_EQ(0, msgbox_destroy(self->name));
+		ASSERT_EQ(0, pthread_join(th, NULL));
+		close(t);
+	}
+	pthread_barrier_destroy(&go);
+}
+
+TEST_F(ps, a_topic_cannot_be_a_dead_letter_mailbox)
+{
+	struct msgbox_setattr sa = { .mask = MSGBOX_SETATTR_DEAD_LETTER,
+				     .max_deliveries = 2 };
+	int t, m;
+
+	t = topic(self->name, 4, 0);
+	ASSERT_LE(0, t);
+	m = msgbox_create_anon(NULL, MB_RW);
+	ASSERT_LE(0, m);
+	sa.dead_letter_fd = t;
+	EXPECT_EQ(-1, msgbox_setattr(m, &sa));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, mb_info_of(m).max_deliveries);
 	close(m);
 	close(t);
 }

@@ -118,6 +118,55 @@ TEST_F(rv, sync_send_timeout_withdraws_the_message)
 	EXPECT_EQ(EAGAIN, errno);
 }
 
+/*
+ * A sync sender that gives up withdraws its message: the room it held
+ * must go to the sender sleeping behind it, at once, not only when some
+ * receiver happens to come.
+ */
+TEST_F(rv, a_withdrawn_sync_message_lets_the_next_sender_in)
+{
+	struct msgbox_attr attr;
+	unsigned int before;
+	char buf[16];
+	pid_t a, b;
+	int fd, i;
+
+	msgbox_attr_init(&attr);
+	attr.max_msgs = 1;
+	attr.max_msg_size = 16;
+	attr.max_bytes = 16;
+	fd = msgbox_create_anon(&attr, MB_RW);
+	ASSERT_LE(0, fd);
+	a = fork();
+	ASSERT_LE(0, a);
+	if (a == 0) {
+		CHILD_CHECK(sync_send(fd, "sync", MSGBOX_MSG_TIMEOUT, 300000000) == -1 &&
+			    errno == ETIMEDOUT, 2);
+		_exit(0);
+	}
+	ASSERT_EQ(0, mb_wait_queued(fd));
+	before = mb_info_of(fd).send_waiters;
+	b = fork();
+	ASSERT_LE(0, b);
+	if (b == 0) {
+		struct msgbox_msg m;
+
+		mb_msg_init(&m, (void *)"plain", 5, 1, MSGBOX_MSG_TIMEOUT);
+		m.timeout_ns = 30ULL * 1000000000;
+		CHILD_CHECK(msgbox_sendmsg(fd, &m) == 0, 3);
+		_exit(0);
+	}
+	for (i = 0; i < MB_WAIT_MS && mb_info_of(fd).send_waiters == before; i++)
+		mb_sleep_ms(1);
+	EXPECT_EQ(before + 1, mb_info_of(fd).send_waiters);
+	EXPECT_EQ(0, mb_reap(a, MB_WAIT_MS));
+	/* Well before its own 30 s timeout. */
+	EXPECT_EQ(0, mb_reap(b, 5000));
+	EXPECT_EQ(5, msgbox_recv(fd, buf, sizeof(buf), MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(0, memcmp(buf, "plain", 5));
+	close(fd);
+}
+
 TEST_F(rv, sync_send_interrupted_by_a_signal_withdraws_the_message)
 {
 	pid_t pid;
