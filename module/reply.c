@@ -186,10 +186,10 @@ int msgbox_call_wait(struct msgbox_pending_call *call,
 	int err = 0;
 
 	for (;;) {
-		prepare_to_wait(&call->wq, &entry, TASK_INTERRUPTIBLE);
+		prepare_to_wait(&call->wq, &entry, msgbox_unrestartable_state());
 		if (READ_ONCE(call->state) != MSGBOX_CALL_PENDING)
 			break;
-		if (signal_pending(current)) {
+		if (task_sigpending(current)) {
 			err = -EINTR;
 			break;
 		}
@@ -202,6 +202,26 @@ int msgbox_call_wait(struct msgbox_pending_call *call,
 	}
 	finish_wait(&call->wq, &entry);
 	return msgbox_call_end(call, err, replyp);
+}
+
+/**
+ * msgbox_unrestartable_state() - how a wait that cannot restart sleeps.
+ *
+ * A call whose request went out, or a send waiting for its ack, cannot
+ * return -ERESTARTSYS and begin again.  io_uring's task work for this
+ * thread (TIF_NOTIFY_SIGNAL, from a ring's completions) makes
+ * signal_pending() true without a signal: an interruptible sleep would
+ * not sleep, and returning to run that work would abandon what is waited
+ * for with a spurious EINTR.  While only task work is pending, sleep
+ * killable instead: the work runs once the system call returns, and
+ * only a fatal signal ends the wait meanwhile.
+ *
+ * Return: TASK_KILLABLE or TASK_INTERRUPTIBLE.
+ */
+unsigned int msgbox_unrestartable_state(void)
+{
+	return signal_pending(current) && !task_sigpending(current) ?
+	       TASK_KILLABLE : TASK_INTERRUPTIBLE;
 }
 
 /**

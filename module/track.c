@@ -94,10 +94,10 @@ int msgbox_track_wait(struct msgbox_track *t, const struct msgbox_wait *wait)
 	int ret = 0;
 
 	for (;;) {
-		prepare_to_wait(&t->wq, &entry, TASK_INTERRUPTIBLE);
+		prepare_to_wait(&t->wq, &entry, msgbox_unrestartable_state());
 		if (msgbox_status_final(READ_ONCE(t->status)))
 			break;
-		if (signal_pending(current)) {
+		if (task_sigpending(current)) {
 			ret = -EINTR;
 			break;
 		}

@@ -496,6 +496,48 @@ TEST_F(uc, uring_call_completes_with_the_reply)
 }
 
 /*
+ * A blocking CALL by a thread whose ring gets a completion meanwhile: the
+ * completion's task work (TIF_NOTIFY_SIGNAL) is no signal and must not
+ * end the call with EINTR, which would abandon it (the reply then fails
+ * with EPIPE) since a call, once sent, cannot restart.
+ */
+TEST_F(uc, ring_completion_during_a_blocking_call_does_not_interrupt_it)
+{
+	char in[32] = { 0 }, rep[32] = { 0 };
+	struct msgbox_msg r;
+	pid_t pid;
+	int b;
+
+	b = msgbox_create_anon(NULL, MB_RW);
+	ASSERT_LE(0, b);
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
+	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 7);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-ETIME, mb_uring_reap(&self->ring, 100, NULL));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct msgbox_msg q;
+		char qb[8];
+
+		mb_msg_init(&q, qb, sizeof(qb), 0, 0);
+		CHILD_CHECK(msgbox_recvmsg(b, &q) == 0 && q.token, 2);
+		/* Completes the parked receive while the caller waits. */
+		CHILD_CHECK(msgbox_send(self->fd, "tw", 2, 0) == 0, 3);
+		mb_sleep_ms(200);
+		CHILD_CHECK(msgbox_reply(b, q.token, "done", 4) == 0, 4);
+		_exit(0);
+	}
+	EXPECT_EQ(4, msgbox_call(b, "q", 1, rep, sizeof(rep), MSGBOX_FOREVER))
+		TH_LOG("call: %s", strerror(errno));
+	EXPECT_EQ(0, memcmp(rep, "done", 4));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(2, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
+	EXPECT_EQ(0, memcmp(in, "tw", 2));
+	close(b);
+}
+
+/*
  * A timed call on a ring ends with -ETIMEDOUT once its deadline passed
  * without a reply, never before, as the ioctl does; the server's late
  * reply then fails with EPIPE.
