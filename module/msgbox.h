@@ -17,6 +17,7 @@
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
@@ -387,6 +388,11 @@ struct msgbox_notifier {
  * @parent:       a subscription's topic (a reference), else NULL.
  * @sub_node:     a subscription's link in its topic's list (under the
  *                topic's mutex); empty once unsubscribed.
+ * @gone_node:    a subscription's link in its topic's list of those whose
+ *                last descriptor closed while the mutex was taken (see
+ *                pubsub.c).
+ * @subscribed:   the subscription was linked into its topic (set under
+ *                the topic's mutex before its descriptor exists).
  * @filter:       a subscription's selector.
  * @inbox_of:     for a process's inbox, that process (a reference).
  * @nr_files:     open descriptors (for an inbox, only the receiving ones).
@@ -450,6 +456,8 @@ struct msgbox {
 	struct msgbox_topic *topic;
 	struct msgbox *parent;
 	struct list_head sub_node;
+	struct llist_node gone_node;
+	bool subscribed;
 	struct msgbox_recv_args filter;
 	struct pid *inbox_of;
 	unsigned int nr_files;

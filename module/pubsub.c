@@ -23,11 +23,16 @@
  *
  * Locking: msgbox_topic.lock (a mutex: a blocking publish sleeps holding
  * it) protects the list and @dead; it nests outside every msgbox.lock.
- * Nothing that must not wait for a blocked publisher takes it before
- * waking that publisher: a subscription's last close kills the
- * subscription first, and destroying the topic marks the topic's mailbox
- * dead and wakes its pollers first; msgbox_wait_room() watches both.
+ * Nothing that must not wait for a blocked publisher waits for it: a
+ * subscription's last close kills the subscription first (which wakes a
+ * publisher blocked on its room), then only tries the mutex; if that is
+ * taken, the subscription goes on the lock-free @gone list, which whoever
+ * holds the mutex empties before letting go (msgbox_topic_unlock()).
+ * Destroying the topic marks the topic's mailbox dead and wakes its
+ * pollers before taking the mutex; msgbox_wait_room() watches both.
+ * Subscribing and publishing wait for the mutex interruptibly.
  */
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 
@@ -39,12 +44,17 @@
  * @subs:    subscriptions (msgbox.sub_node), each a reference.
  * @nr_subs: length of @subs.
  * @dead:    the topic was destroyed: no more subscriptions.
+ * @gone:    subscriptions (msgbox.gone_node) whose last descriptor closed
+ *           while @lock was taken, still on @subs: the holder of @lock
+ *           unlinks them, unless the topic is dead (then
+ *           msgbox_topic_kill() has them, and nobody reads @gone again).
  */
 struct msgbox_topic {
 	struct mutex lock;	/* see the comment above */
 	struct list_head subs;
 	unsigned int nr_subs;
 	bool dead;
+	struct llist_head gone;
 };
 
 int msgbox_topic_init(struct msgbox *mb)
@@ -56,6 +66,7 @@ int msgbox_topic_init(struct msgbox *mb)
 		return -ENOMEM;
 	mutex_init(&t->lock);
 	INIT_LIST_HEAD(&t->subs);
+	init_llist_head(&t->gone);
 	mb->topic = t;
 	return 0;
 }
@@ -71,6 +82,42 @@ void msgbox_topic_free(struct msgbox *mb)
 unsigned int msgbox_topic_subscribers(struct msgbox *mb)
 {
 	return mb->topic ? READ_ONCE(mb->topic->nr_subs) : 0;
+}
+
+/*
+ * Let go of the topic's mutex, unlinking first the subscriptions that
+ * closed meanwhile.  Their list references are put after the unlock.
+ * Someone who queued one while this held the mutex saw it taken: look
+ * again once it is released (the barrier pairs with llist_add()'s), and
+ * take care of it if nobody else holds the mutex by then.
+ */
+static void msgbox_topic_unlock(struct msgbox_topic *t)
+{
+	struct msgbox *sub, *next;
+	struct llist_node *gone;
+	LIST_HEAD(puts);
+
+	do {
+		if (!t->dead) {
+			gone = llist_del_all(&t->gone);
+			llist_for_each_entry_safe(sub, next, gone, gone_node) {
+				list_move(&sub->sub_node, &puts);
+				WRITE_ONCE(t->nr_subs, t->nr_subs - 1);
+			}
+		}
+		mutex_unlock(&t->lock);
+		list_for_each_entry_safe(sub, next, &puts, sub_node) {
+			list_del_init(&sub->sub_node);
+			msgbox_put(sub);
+		}
+		/*
+		 * Pairs with the full barrier of llist_add() before an
+		 * unsubscriber's mutex_trylock(): it saw the mutex taken, or
+		 * this sees its entry.
+		 */
+		smp_mb();
+	} while (!llist_empty(&t->gone) && !READ_ONCE(t->dead) &&
+		 mutex_trylock(&t->lock));
 }
 
 /* The topic is destroyed: end every subscription. */
@@ -105,37 +152,47 @@ int msgbox_subscribe(struct msgbox *topic, struct msgbox *sub)
 	struct msgbox_topic *t = topic->topic;
 	int ret = 0;
 
-	mutex_lock(&t->lock);
+	/* A publisher may hold it, blocked for as long as a reader waits. */
+	if (mutex_lock_interruptible(&t->lock))
+		return -ERESTARTSYS;
 	if (t->dead) {
 		ret = -EIDRM;
 	} else {
 		msgbox_get(sub);
 		list_add_tail(&sub->sub_node, &t->subs);
 		WRITE_ONCE(t->nr_subs, t->nr_subs + 1);
+		sub->subscribed = true;
 	}
-	mutex_unlock(&t->lock);
+	msgbox_topic_unlock(t);
 	return ret;
 }
 
-/* The subscription's last descriptor closed. */
+/*
+ * The subscription's last descriptor closed (it is dead already).  This
+ * must not wait for a publisher blocked on another subscription: if the
+ * mutex is taken, the holder unlinks it (see msgbox_topic_unlock()).
+ */
 void msgbox_unsubscribe(struct msgbox *sub)
 {
 	struct msgbox_topic *t = sub->parent->topic;
-	bool linked;
 
-	mutex_lock(&t->lock);
-	/*
-	 * Once the topic is dead, msgbox_topic_kill() owns what was the list
-	 * (unlinked there without this lock), with its references.
-	 */
-	linked = !t->dead && !list_empty(&sub->sub_node);
-	if (linked) {
-		list_del_init(&sub->sub_node);
-		WRITE_ONCE(t->nr_subs, t->nr_subs - 1);
+	/* Never linked: its SUBSCRIBE failed. */
+	if (!sub->subscribed)
+		return;
+	if (!mutex_trylock(&t->lock)) {
+		llist_add(&sub->gone_node, &t->gone);
+		if (!mutex_trylock(&t->lock))
+			return;
+	} else if (!t->dead && !list_empty(&sub->sub_node)) {
+		/*
+		 * Once the topic is dead, msgbox_topic_kill() owns what was
+		 * the list (unlinked there without this lock), with its
+		 * references; before, queue it as if the mutex had been
+		 * taken, for the one unlinking path below.
+		 */
+		llist_add(&sub->gone_node, &t->gone);
 	}
-	mutex_unlock(&t->lock);
-	if (linked)
-		msgbox_put(sub);
+	msgbox_topic_unlock(t);
 }
 
 /**
@@ -216,7 +273,7 @@ int msgbox_publish(struct msgbox *mb, struct msgbox_message *msg,
 	if (!n)		/* no subscriber: the publication goes nowhere */
 		msgbox_message_free(msg);
 	kfree(copies);
-	mutex_unlock(&t->lock);
+	msgbox_topic_unlock(t);
 	return 0;
 
 out_free:
@@ -224,6 +281,6 @@ out_free:
 		msgbox_message_free(copies[i]);
 	kfree(copies);
 out_unlock:
-	mutex_unlock(&t->lock);
+	msgbox_topic_unlock(t);
 	return ret;
 }

@@ -7,6 +7,7 @@
  * their descriptor, and all of them with the topic.
  */
 #include <pthread.h>
+#include <signal.h>
 #include "msgbox_test.h"
 
 FIXTURE(ps) {
@@ -35,6 +36,10 @@ static int topic(const char *name, unsigned int max_msgs, unsigned int flags)
 	attr.max_bytes = 4096;
 	attr.flags = MSGBOX_CREATE_TOPIC | flags;
 	return msgbox_create(name, &attr, MB_RW);
+}
+
+static void on_alarm(int sig __attribute__((unused)))
+{
 }
 
 static int publish(int t, unsigned int v, __s64 type, __u32 flags)
@@ -323,6 +328,67 @@ TEST_F(ps, closing_a_full_subscription_releases_a_blocked_publisher)
 	EXPECT_EQ(2, next(b, 0));
 	EXPECT_EQ(1, mb_info_of(t).subscribers);
 	close(b);
+	close(t);
+}
+
+/*
+ * A publisher blocked on one full subscription holds the topic: the last
+ * close of another subscription must not wait for it (a process exiting
+ * would hang unkillable), and a SUBSCRIBE waiting for it is interruptible.
+ */
+TEST_F(ps, a_publisher_blocked_on_one_subscription_holds_up_no_other_close)
+{
+	int t, a, b, st = -1, i;
+	pid_t pub, closer;
+	bool gone = false;
+
+	t = topic(self->name, 1, 0);
+	ASSERT_LE(0, t);
+	a = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	b = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, publish(t, 1, 1, 0));	/* both full now */
+	pub = fork();
+	ASSERT_LE(0, pub);
+	if (pub == 0) {
+		close(a);
+		close(b);
+		CHILD_CHECK(publish(t, 2, 1, 0) == 0, 2);
+		_exit(0);
+	}
+	mb_sleep_ms(200);
+	EXPECT_EQ(1, next(b, 0));		/* b has room, a holds it up */
+	closer = fork();
+	ASSERT_LE(0, closer);
+	if (closer == 0) {
+		close(a);
+		close(b);			/* b's last descriptor */
+		_exit(0);
+	}
+	close(b);
+	for (i = 0; i < 3000 && !(gone = mb_exited(closer, &st)); i++)
+		mb_sleep_ms(1);
+	EXPECT_TRUE(gone);
+	EXPECT_EQ(0, gone ? st : 0);
+
+	/* A new SUBSCRIBE waits for the publisher, but a signal ends that. */
+	struct sigaction sa = { .sa_handler = on_alarm };	/* no SA_RESTART */
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	alarm(1);
+	EXPECT_EQ(-1, msgbox_subscribe(t, 0, MSGBOX_FD_RECV));
+	EXPECT_EQ(EINTR, errno);
+	alarm(0);
+
+	EXPECT_EQ(1, next(a, 0));		/* room in a: the publish goes on */
+	EXPECT_EQ(0, mb_reap(pub, MB_WAIT_MS));
+	if (!gone)
+		EXPECT_EQ(0, mb_reap(closer, MB_WAIT_MS));
+	EXPECT_EQ(2, next(a, MSGBOX_MSG_NONBLOCK));
+	/* b was unlinked by the publisher on its way out. */
+	EXPECT_EQ(1, mb_info_of(t).subscribers);
+	close(a);
 	close(t);
 }
 

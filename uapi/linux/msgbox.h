@@ -196,6 +196,9 @@ struct msgbox_inbox {
  * descriptor ends the subscription.  Destroying the topic ends every
  * subscription (their receivers get EIDRM).  Needs a topic descriptor
  * opened with MSGBOX_FD_RECV; EOPNOTSUPP on a mailbox that is no topic.
+ * A publish blocked on a full subscription (BLOCK policy) holds up new
+ * subscriptions until it goes on; a signal ends that wait (EINTR, or a
+ * restart with SA_RESTART).  Closing a subscription never waits for it.
  */
 struct msgbox_subscribe {
 	__u32 fd_flags;
