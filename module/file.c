@@ -1001,13 +1001,16 @@ static u32 msgbox_send_chunk(struct file *file, const struct msgbox_batch *b,
 			err = ret;	/* the batch stops at this entry */
 			break;
 		}
-		if (put_user(ids[j], &us[j]->id))
-			pr_debug("msgbox: send id not reported\n");
 	}
 	/* Entries from the one that failed on were not sent. */
 	done = j;
 	for (; j < n; j++)
 		msgbox_message_free(msgs[j]);
+	/* Results out before touching user memory again. */
+	msgbox_wake_batch_publish(wb);
+	for (j = 0; j < done; j++)
+		if (put_user(ids[j], &us[j]->id))
+			pr_debug("msgbox: send id not reported\n");
 out:
 	*errp = err;
 	return done;
@@ -1062,6 +1065,8 @@ msgbox_recv_chunk(struct file *file, const struct msgbox_batch *b, u32 i,
 	memset(&wait, 0, sizeof(wait));
 	wait.batch = wb;
 	taken = msgbox_recv_many(mb, m, n, &wait, msgs);
+	/* Results out before copying out to user memory. */
+	msgbox_wake_batch_publish(wb);
 	for (j = 0; j < taken; j++) {
 		void __user *u =
 			u64_to_user_ptr(b->msgs + (u64)(i + j) * b->msg_size);
@@ -1130,6 +1135,8 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 			ret = -EINTR;
 			break;
 		}
+		/* No result held back while entries are read from user memory. */
+		msgbox_wake_batch_publish(&wb);
 		done = recv ? msgbox_recv_chunk(file, &b, i, &wb, &err) :
 			      msgbox_send_chunk(file, &b, i, nowait, &wb, &err);
 		i += done;
@@ -1138,11 +1145,16 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 			break;
 		if (done)
 			continue;
+		/*
+		 * Any other entry goes alone, its wake-ups not held back: it
+		 * touches user memory after moving its message.
+		 */
+		msgbox_wake_batch_flush(&wb);
 		ret = msgbox_msg_in(&m, u, b.msg_size);
 		if (!ret)
 			ret = recv ? msgbox_do_recv(file, &m, u, b.msg_size,
-						    nowait || i > 0, &wb) :
-				     msgbox_do_send(file, &m, u, nowait, &wb);
+						    nowait || i > 0, NULL) :
+				     msgbox_do_send(file, &m, u, nowait, NULL);
 		if (ret)
 			break;
 		i++;

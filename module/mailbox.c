@@ -1353,21 +1353,65 @@ static void msgbox_wake_pollers(struct msgbox *mb, __poll_t mask)
  * freed by every receive of a full mailbox, a receiver handed each sent
  * message) would cost a context switch per message.  Its operations
  * instead collect whom to wake in @b, and the batch wakes them all once,
- * at its end, or before any of its operations sleeps.  A claimed waiter
- * just waits a little longer for its result (see MSGBOX_BARRIER).
+ * at its end, or before any of its operations sleeps.
+ *
+ * A claimed waiter that wakes by itself (timeout, signal) waits
+ * uninterruptibly for its result (see MSGBOX_BARRIER), so results are not
+ * held back like the wake-ups: msgbox_wake_batch_publish() stores them
+ * after each chunk of entries moved under the lock, before the batch
+ * touches user memory again (a fault there can take as long as its pager
+ * wants, and the batch's caller controls that).
  */
 void msgbox_wake_batch_init(struct msgbox_wake_batch *b, struct msgbox *mb)
 {
 	msgbox_wake_list_init(&b->wl);
 	b->mb = mb;
 	b->mask = 0;
+	b->nr_tasks = 0;
+}
+
+/* Wake the tasks whose results a batch published. */
+static void msgbox_wake_batch_tasks(struct msgbox_wake_batch *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->nr_tasks; i++) {
+		wake_up_process(b->tasks[i]);
+		put_task_struct(b->tasks[i]);
+	}
+	b->nr_tasks = 0;
+}
+
+/* Publish the results of the waiters a batch claimed; wake them later. */
+void msgbox_wake_batch_publish(struct msgbox_wake_batch *b)
+{
+	struct msgbox_waiter *w = b->wl.first;
+
+	while (w) {
+		struct msgbox_waiter *next = w->wake_next;
+
+		if (w->complete) {
+			/* A parked command: no sleeper reads the state. */
+			w->state = w->result;
+			w->complete(w);
+		} else {
+			if (b->nr_tasks == ARRAY_SIZE(b->tasks))
+				msgbox_wake_batch_tasks(b);
+			b->tasks[b->nr_tasks++] = get_task_struct(w->task);
+			/* MSGBOX_BARRIER: as in msgbox_wake_up(). */
+			smp_store_release(&w->state, w->result);
+			/* @w may be gone from here on. */
+		}
+		w = next;
+	}
+	msgbox_wake_list_init(&b->wl);
 }
 
 /* Wake what a batch held back. */
 void msgbox_wake_batch_flush(struct msgbox_wake_batch *b)
 {
-	msgbox_wake_up(&b->wl);
-	msgbox_wake_list_init(&b->wl);
+	msgbox_wake_batch_publish(b);
+	msgbox_wake_batch_tasks(b);
 	if (b->mask)
 		msgbox_wake_pollers(b->mb, b->mask);
 	b->mask = 0;

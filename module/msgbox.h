@@ -237,16 +237,23 @@ struct msgbox_wake_list {
 	struct msgbox_waiter **tail;
 };
 
+#define MSGBOX_WAKE_BATCH_TASKS	16
+
 /**
  * struct msgbox_wake_batch - wake-ups a batch holds back (mailbox.c)
- * @wl:   claimed waiters to wake.
- * @mb:   the mailbox of the batch.
- * @mask: poll events to announce.
+ * @wl:       claimed waiters whose results are not published yet.
+ * @mb:       the mailbox of the batch.
+ * @mask:     poll events to announce.
+ * @nr_tasks: entries in @tasks.
+ * @tasks:    tasks of waiters whose results are published, still to be
+ *            woken (a reference each).
  */
 struct msgbox_wake_batch {
 	struct msgbox_wake_list wl;
 	struct msgbox *mb;
 	__poll_t mask;
+	unsigned int nr_tasks;
+	struct task_struct *tasks[MSGBOX_WAKE_BATCH_TASKS];
 };
 
 /**
@@ -523,6 +530,7 @@ int msgbox_recv(struct msgbox *mb, const struct msgbox_recv_args *args,
 		struct msgbox_message **msgp);
 void msgbox_requeue(struct msgbox *mb, struct msgbox_message *msg);
 void msgbox_wake_batch_init(struct msgbox_wake_batch *b, struct msgbox *mb);
+void msgbox_wake_batch_publish(struct msgbox_wake_batch *b);
 void msgbox_wake_batch_flush(struct msgbox_wake_batch *b);
 bool msgbox_waiter_cancel(struct msgbox *mb, struct msgbox_waiter *w,
 			  bool timed_out);

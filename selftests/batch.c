@@ -4,6 +4,12 @@
  * each entry handled as its single ioctl would; partial success says how
  * many went through and what stopped the rest.
  */
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include "msgbox_test.h"
 
 FIXTURE(ba) {
@@ -495,6 +501,109 @@ TEST_F(ba, receive_batch_entries_see_a_sender_admitted_by_the_one_before)
 	EXPECT_EQ(101, self->vals[2]);
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 	EXPECT_EQ(6, mb_info_of(self->fd).nr_msgs);
+}
+
+struct stalled_batch {
+	int fd;
+	struct msgbox_msg m[17];
+	int ret;
+};
+
+static void *send_batch_thread(void *arg)
+{
+	struct stalled_batch *b = arg;
+
+	b->ret = msgbox_send_batch(b->fd, b->m, 17, NULL);
+	return NULL;
+}
+
+/*
+ * A receiver handed a message by a batch has its result published before
+ * the batch goes on touching user memory: when it wakes by itself (here
+ * its timeout) during a later entry's page fault (a userfaultfd page
+ * nobody serves yet), it returns with its message at once instead of
+ * waiting, uninterruptible, for the batch.
+ */
+TEST_F(ba, a_receiver_served_by_a_batch_is_not_held_by_its_later_faults)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct msgbox_attr attr;
+	struct uffdio_register reg;
+	struct uffdio_copy cp;
+	struct stalled_batch b;
+	struct uffd_msg um;
+	struct pollfd pfd;
+	long ps = sysconf(_SC_PAGESIZE);
+	int uffd, v = 7, st = -1, i;
+	bool served = false;
+	char *page, *src;
+	pthread_t th;
+	pid_t rx;
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api))
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	page = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)page;
+	reg.range.len = ps;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	msgbox_attr_init(&attr);
+	attr.max_msgs = 32;
+	attr.max_msg_size = 64;
+	attr.max_bytes = 32 * 64;
+	b.fd = msgbox_create_anon(&attr, MB_RW);
+	ASSERT_LE(0, b.fd);
+	rx = fork();
+	ASSERT_LE(0, rx);
+	if (rx == 0) {
+		int got = 0;
+
+		CHILD_CHECK(msgbox_recv_timeout(b.fd, &got, sizeof(got),
+						2000000000ULL) == sizeof(got), 2);
+		CHILD_CHECK(got == 7, 3);
+		_exit(0);
+	}
+	ASSERT_EQ(0, mb_wait_waiters(b.fd, 1, 0));
+	/* 16 entries for the first chunk, the 17th on the unserved page. */
+	for (i = 0; i < 17; i++) {
+		memset(&b.m[i], 0, sizeof(b.m[i]));
+		b.m[i].data = (uintptr_t)(i < 16 ? (void *)&v : (void *)page);
+		b.m[i].len = sizeof(v);
+		b.m[i].type = 1;
+	}
+	ASSERT_EQ(0, pthread_create(&th, NULL, send_batch_thread, &b));
+	pfd.fd = uffd;
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, MB_WAIT_MS));
+	ASSERT_EQ((ssize_t)sizeof(um), read(uffd, &um, sizeof(um)));
+	/* The batch sleeps in the fault: the receiver is done by its 2 s. */
+	for (i = 0; i < 6000 && !(served = mb_exited(rx, &st)); i++)
+		mb_sleep_ms(1);
+	EXPECT_TRUE(served);
+	EXPECT_EQ(0, served ? st : 0);
+
+	src = malloc(ps);
+	ASSERT_NE(NULL, src);
+	memset(src, 0, ps);
+	memset(&cp, 0, sizeof(cp));
+	cp.dst = (uintptr_t)page;
+	cp.src = (uintptr_t)src;
+	cp.len = ps;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_COPY, &cp));
+	ASSERT_EQ(0, pthread_join(th, NULL));
+	EXPECT_EQ(17, b.ret);
+	if (!served)
+		EXPECT_EQ(0, mb_reap(rx, MB_WAIT_MS));
+	EXPECT_EQ(16, mb_nr_msgs(b.fd));
+	free(src);
+	munmap(page, ps);
+	close(uffd);
+	close(b.fd);
 }
 
 TEST_HARNESS_MAIN
