@@ -479,15 +479,9 @@ out_free:
 	return ret;
 }
 
-/**
- * msgbox_uring_cmd() - the mailbox file's ->uring_cmd.
- * @cmd:         the command; cmd->cmd_op is an ioctl number.
- * @issue_flags: IO_URING_F_*, passed on as they came.
- *
- * Return: the result of a command completed inline, or -EIOCBQUEUED for
- * a parked receive.
- */
-int msgbox_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
+/* The command itself: its result, or -EIOCBQUEUED if parked or done. */
+static int msgbox_ucmd_issue(struct io_uring_cmd *cmd,
+			     unsigned int issue_flags)
 {
 	struct msgbox_uring_cmd uc;
 
@@ -530,6 +524,29 @@ int msgbox_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 	if (uc.tag)
 		return -EINVAL;
 	return msgbox_file_ioctl_nowait(cmd->file, cmd->cmd_op, uc.arg);
+}
+
+/**
+ * msgbox_uring_cmd() - the mailbox file's ->uring_cmd.
+ * @cmd:         the command; cmd->cmd_op is an ioctl number.
+ * @issue_flags: IO_URING_F_*, passed on as they came.
+ *
+ * A command never waits, so -EAGAIN (a full mailbox, nothing to receive
+ * for a non-blocking receive) is its answer.  Returned from ->uring_cmd it
+ * would mean "issue again from an io-wq worker", which could only get the
+ * same answer a thread switch later: complete with it here instead.
+ *
+ * Return: the result of a command completed inline, or -EIOCBQUEUED for
+ * a parked one or one completed here.
+ */
+int msgbox_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
+{
+	int ret = msgbox_ucmd_issue(cmd, issue_flags);
+
+	if (ret != -EAGAIN)
+		return ret;
+	msgbox_iou_done(cmd, ret, issue_flags);
+	return -EIOCBQUEUED;
 }
 
 /* Module exit: no command can be left (each pins the module). */

@@ -184,6 +184,8 @@ TEST_F(uc, nonblocking_receive_fails_with_EAGAIN_and_parks_nothing)
 	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
 	EXPECT_EQ(-EAGAIN, run1(&self->ring));
 	EXPECT_EQ(0, mb_recv_waiters(self->fd));
+	/* That answer needs no second try from an io-wq worker. */
+	EXPECT_EQ(0, mb_io_workers());
 }
 
 TEST_F(uc, timed_parked_receive_ends_with_ETIMEDOUT_not_before)
@@ -699,6 +701,8 @@ TEST_F(uc, send_to_a_full_mailbox_fails_with_EAGAIN_never_waits)
 	mb_msg_init(&s, "g", 1, 1, 0);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_SEND, &s, 0, 1);
 	EXPECT_EQ(-EAGAIN, run1(&self->ring));
+	EXPECT_EQ(0, mb_io_workers());
+	EXPECT_EQ(8, mb_nr_msgs(self->fd));
 }
 
 TEST_F(uc, bad_commands_fail_precisely_and_change_nothing)
