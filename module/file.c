@@ -708,6 +708,9 @@ int msgbox_recv_req_init(struct file *file, struct msgbox_recv_req *rq,
 		return -EINVAL;
 	if ((m->flags & MSGBOX_MSG_ACK) && (m->flags & MSGBOX_MSG_PEEK))
 		return -EINVAL;
+	/* In flight, it holds room a channel never has: it would wait forever. */
+	if ((m->flags & MSGBOX_MSG_ACK) && !READ_ONCE(mb->max_msgs))
+		return -EINVAL;
 	rq->m = *m;
 	rq->uarg = uarg;
 	rq->usize = usize;

@@ -188,6 +188,30 @@ TEST_F(rv, sync_send_interrupted_by_a_signal_withdraws_the_message)
 	EXPECT_EQ(0, mb_info_of(self->fd).send_waiters);
 }
 
+TEST_F(rv, a_channel_refuses_ack_mode_receives)
+{
+	struct msgbox_attr attr;
+	struct msgbox_msg m;
+	char buf[8];
+	int fd;
+
+	msgbox_attr_init(&attr);
+	attr.max_msgs = 0;
+	attr.max_msg_size = 64;
+	attr.max_bytes = 0;
+	fd = msgbox_create_anon(&attr, MB_RW);
+	ASSERT_LE(0, fd);
+	mb_msg_init(&m, buf, sizeof(buf), 0, MSGBOX_MSG_ACK | MSGBOX_MSG_NONBLOCK);
+	EXPECT_EQ(-1, msgbox_recvmsg(fd, &m));
+	EXPECT_EQ(EINVAL, errno);
+	/* A blocking one too, rather than wait for room that never comes. */
+	mb_msg_init(&m, buf, sizeof(buf), 0, MSGBOX_MSG_ACK);
+	EXPECT_EQ(-1, msgbox_recvmsg(fd, &m));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, mb_info_of(fd).recv_waiters);
+	close(fd);
+}
+
 TEST_F(rv, destroy_wakes_a_sync_sender_with_EIDRM)
 {
 	pid_t pid;

@@ -261,6 +261,9 @@ struct msgbox_open {
  *             one higher.  A message delivered max_deliveries times (see
  *             MSGBOX_IOC_SETATTR) goes to the dead-letter mailbox instead,
  *             or is dropped (counted in dropped) if there is none.
+ *             A message in flight holds its room in the mailbox, so a
+ *             mailbox of capacity 0 (a rendezvous channel) refuses ACK
+ *             with EINVAL.
  *   FROM      recv: take only messages sent by the process whose pid (in
  *             the caller's pid namespace) is in sender_pid on input
  *             (ESRCH if there is no such process): symmetric addressing.
@@ -736,9 +739,11 @@ struct msgbox_notify {
  *                     and completes with the reply's length (struct
  *                     msgbox_call filled in as the ioctl fills it), or with
  *                     the call's error (-ECONNRESET, -EIDRM, -ETIMEDOUT
- *                     for a request whose ttl_ns ran out).  A timeout is
- *                     refused (-EINVAL): cancel it like a receive (a reply
- *                     that comes later then fails with EPIPE).
+ *                     for a request whose ttl_ns ran out).  A timeout
+ *                     on the request bounds the wait for the reply as for
+ *                     the ioctl (-ETIMEDOUT); it can also be cancelled
+ *                     like a receive.  Either way a reply that comes later
+ *                     fails with EPIPE.
  *   MSGBOX_IOC_SEND   completes with 0 once queued or handed over, never
  *                     waits: a full mailbox gives -EAGAIN; a
  *                     MSGBOX_MSG_SYNC send succeeds only if a receiver
