@@ -758,8 +758,13 @@ void msgbox_recv_req_return(struct file *file, struct msgbox_recv_req *rq,
 {
 	struct msgbox *mb = msgbox_file_box(file);
 
-	if (!msg->payload && msgbox_message_undirect(msg, &rq->direct)) {
-		/* Copied straight in, and no memory to take it back. */
+	if (!msg->payload) {
+		/*
+		 * Copied straight into the caller's buffer: its bytes exist
+		 * only there now, where the caller may have changed them.
+		 * Requeued, they would reach the next receiver under the
+		 * sender's stamped credentials: dropped instead.
+		 */
 		msgbox_count_drops(mb, 1);
 		msgbox_message_free(msg);
 	} else if (rq->args.peek) {

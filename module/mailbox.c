@@ -1112,48 +1112,6 @@ out_again:
 	return -EAGAIN;
 }
 
-/**
- * msgbox_message_undirect() - give a direct message its payload back.
- * @msg: a message msgbox_send_direct() copied into @d.
- * @d:   the receiver's pinned buffer, holding the payload.
- *
- * For a receive that got a direct message and then failed (its metadata
- * could not be written out): the message goes back to the queue, and so
- * needs its bytes in the kernel again.
- *
- * Return: 0 or -ENOMEM.
- */
-int msgbox_message_undirect(struct msgbox_message *msg,
-			    const struct msgbox_direct *d)
-{
-	size_t off = offset_in_page(d->ubuf), done = 0;
-	struct msgbox_payload *p;
-	int ret;
-
-	ret = msgbox_message_add_payload(NULL, msg);
-	if (ret)
-		return ret;
-	p = msg->payload;
-	while (done < msg->len) {
-		size_t o = off + done;
-		size_t n = min(msg->len - done, PAGE_SIZE - offset_in_page(o));
-
-		if (!p->nr_pages) {
-			memcpy_from_page(p->data + done,
-					 d->pages[o >> PAGE_SHIFT],
-					 offset_in_page(o), n);
-		} else {
-			n = min(n, PAGE_SIZE - offset_in_page(done));
-			memcpy_page(p->pages[done >> PAGE_SHIFT],
-				    offset_in_page(done),
-				    d->pages[o >> PAGE_SHIFT],
-				    offset_in_page(o), n);
-		}
-		done += n;
-	}
-	return 0;
-}
-
 /* @w's message is queued: from now on @w waits for a receiver to take it. */
 static void msgbox_wait_for_take(struct msgbox *mb, struct msgbox_waiter *w)
 {
@@ -2059,6 +2017,16 @@ int msgbox_set_attr(struct msgbox *mb, const struct msgbox_setattr *sa,
 	if ((sa->mask & MSGBOX_SETATTR_DEAD_LETTER) && dlq &&
 	    (dlq == mb || dlq->topic || READ_ONCE(dlq->dead_letter))) {
 		ret = -EINVAL;
+		goto out_mutex;
+	}
+	/*
+	 * Dead letters keep their senders' stamped credentials: only the
+	 * owner of the dead-letter mailbox may route other users' messages
+	 * into it, never a sender who may merely write there.
+	 */
+	if ((sa->mask & MSGBOX_SETATTR_DEAD_LETTER) && dlq &&
+	    !msgbox_is_owner(dlq)) {
+		ret = -EPERM;
 		goto out_mutex;
 	}
 	if (sa->mask & MSGBOX_SETATTR_LIMITS) {

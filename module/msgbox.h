@@ -504,8 +504,6 @@ size_t msgbox_payload_to_iter(const struct msgbox_payload *p, size_t len,
 void msgbox_message_recycle(struct msgbox *mb, struct msgbox_message *msg);
 int msgbox_direct_pin(struct msgbox_direct *d, size_t len, bool write);
 void msgbox_direct_release(struct msgbox_direct *d);
-int msgbox_message_undirect(struct msgbox_message *msg,
-			    const struct msgbox_direct *d);
 int msgbox_send_direct(struct msgbox *mb, struct msgbox_message *msg,
 		       const struct msgbox_direct *src,
 		       const struct msgbox_wait *wait, u64 *idp);

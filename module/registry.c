@@ -261,7 +261,8 @@ int msgbox_inbox_register(struct msgbox *mb)
 
 /**
  * msgbox_inbox_lookup() - the inbox of the process @nr (caller's pid
- * namespace), with a new reference, for a sending descriptor.
+ * namespace), with a new reference, for a sending descriptor.  Only an
+ * inbox created in the caller's IPC namespace is found.
  * @nr: the pid.
  *
  * Return: the inbox, or NULL (no such process, or it has no inbox).
@@ -276,6 +277,9 @@ struct msgbox *msgbox_inbox_lookup(pid_t nr)
 		return NULL;
 	mutex_lock(&msgbox_registry_lock);
 	mb = msgbox_inbox_find_locked(pid);
+	/* Inboxes are per IPC namespace, as names are. */
+	if (mb && mb->ns != msgbox_current_ns())
+		mb = NULL;
 	if (mb)
 		msgbox_get(mb);
 	mutex_unlock(&msgbox_registry_lock);

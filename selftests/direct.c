@@ -263,10 +263,18 @@ static void *fault_receiver(void *arg)
  * the receive fails with EFAULT and the message, payload taken back from
  * the receiver's buffer, is queued again for the next receive.
  */
-TEST_F(di, metadata_fault_after_a_direct_copy_requeues_the_message)
+/*
+ * The payload is in the receiver's pages when writing its metadata back
+ * faults.  Those bytes are the receiver's to change (a thread of it could
+ * scribble over them meanwhile): requeued, they would reach the next
+ * receiver under the sender's stamped credentials, so a receiver with
+ * read access only could inject messages.  The message is dropped.
+ */
+TEST_F(di, metadata_fault_after_a_direct_copy_drops_the_message)
 {
 	struct fault_recv r = { .fd = self->fd };
 	struct msgbox_info info;
+	struct msgbox_msg m;
 	pthread_t t;
 	pid_t pid;
 
@@ -280,7 +288,6 @@ TEST_F(di, metadata_fault_after_a_direct_copy_requeues_the_message)
 	ASSERT_EQ(0, pthread_create(&t, NULL, fault_receiver, &r));
 	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
 	ASSERT_EQ(0, mprotect(r.m, PAGE, PROT_READ));
-	/* Another process sends, so that its pid tells the copies apart. */
 	pid = fork();
 	if (pid == 0)
 		_exit(send_big(self, 3, BIG, 8, MSGBOX_TYPE_DEFAULT) ? errno : 0);
@@ -289,22 +296,14 @@ TEST_F(di, metadata_fault_after_a_direct_copy_requeues_the_message)
 	EXPECT_EQ(EFAULT, r.err);
 	ASSERT_EQ(0, msgbox_info(self->fd, &info));
 	EXPECT_EQ(1, info.direct);
-	EXPECT_EQ(1, info.nr_msgs);
-	/* Scribble over the buffer it was copied into: the copy is the kernel's. */
-	memset(self->dst, 0, BIG);
-	{
-		struct msgbox_msg m;
-
-		memset(&m, 0, sizeof(m));
-		m.data = (uintptr_t)self->dst;
-		m.len = 2 * BIG;
-		m.flags = MSGBOX_MSG_NONBLOCK;
-		ASSERT_EQ(0, msgbox_recvmsg(self->fd, &m));
-		EXPECT_EQ(BIG, m.len);
-		EXPECT_EQ(pid, m.sender_pid);
-		EXPECT_EQ(3, m.priority);
-		EXPECT_TRUE(mb_check(self->dst, BIG, 8));
-	}
+	EXPECT_EQ(0, info.nr_msgs);
+	EXPECT_EQ(1, info.dropped);
+	memset(&m, 0, sizeof(m));
+	m.data = (uintptr_t)self->dst;
+	m.len = 2 * BIG;
+	m.flags = MSGBOX_MSG_NONBLOCK;
+	EXPECT_EQ(-1, msgbox_recvmsg(self->fd, &m));
+	EXPECT_EQ(EAGAIN, errno);
 	munmap(r.m, PAGE);
 }
 

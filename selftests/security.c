@@ -11,6 +11,7 @@
  * The tests run as root in the VM; "a user" is a forked child that drops
  * to uid/gid 1000 or 1001 (setresuid drops every capability with it).
  */
+#include <sched.h>
 #include <sys/stat.h>
 #include "msgbox_test.h"
 
@@ -330,6 +331,87 @@ TEST_F(sec, raising_limits_is_charged_and_memory_stays_bounded)
 		EXPECT_TRUE(mb_param_get("user_max_bytes", &v));
 		EXPECT_EQ(4096, v);
 	}
+}
+
+/* An inbox open to everyone is still not reachable from another IPC namespace. */
+TEST_F(sec, an_inbox_is_not_reachable_from_another_ipc_namespace)
+{
+	struct msgbox_attr attr;
+	pid_t me = getpid(), pid;
+	int in, to;
+
+	msgbox_attr_init(&attr);
+	attr.mode = 0622;
+	in = msgbox_inbox(&attr, MSGBOX_FD_RECV);
+	ASSERT_LE(0, in);
+	to = msgbox_open_inbox(me, MSGBOX_FD_SEND);	/* same namespace: fine */
+	ASSERT_LE(0, to);
+	close(to);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_CHECK(unshare(CLONE_NEWIPC) == 0, 2);
+		CHILD_CHECK(msgbox_open_inbox(me, MSGBOX_FD_SEND) == -1, 3);
+		CHILD_CHECK(errno == ESRCH, 4);
+		_exit(0);
+	}
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(0, mb_nr_msgs(in));
+	close(in);
+}
+
+/*
+ * Dead letters keep their senders' stamped credentials.  A user who may
+ * only write to someone's mailbox must not make it the dead-letter
+ * mailbox of their own, or they could pass other users' messages on to
+ * it, credentials and all, whenever they like (receive with ACK, NACK).
+ */
+TEST_F(sec, only_the_owner_of_a_mailbox_may_make_it_a_dead_letter_mailbox)
+{
+	int ready[2], go[2];
+	pid_t owner, other;
+	char c;
+
+	umask(0);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	owner = fork();
+	ASSERT_LE(0, owner);
+	if (owner == 0) {
+		int fd;
+
+		CHILD_CHECK(mb_become(U1, U1) == 0, 2);
+		fd = create_mode(self->name, 0622, 0);	/* others may send */
+		CHILD_CHECK(fd >= 0, 3);
+		CHILD_CHECK(write(ready[1], "r", 1) == 1, 4);
+		CHILD_CHECK(read(go[0], &c, 1) == 1, 5);
+		CHILD_CHECK(mb_nr_msgs(fd) == 0, 6);
+		CHILD_CHECK(msgbox_destroy(self->name) == 0, 7);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	other = fork();
+	ASSERT_LE(0, other);
+	if (other == 0) {
+		struct msgbox_setattr sa = { .mask = MSGBOX_SETATTR_DEAD_LETTER,
+					     .max_deliveries = 1 };
+		int mine, svc;
+
+		CHILD_CHECK(mb_become(U2, U2) == 0, 2);
+		mine = create_mode(self->name2, 0622, 0);
+		CHILD_CHECK(mine >= 0, 3);
+		svc = msgbox_open(self->name, MSGBOX_FD_SEND);
+		CHILD_CHECK(svc >= 0, 4);
+		sa.dead_letter_fd = svc;
+		CHILD_CHECK(msgbox_setattr(mine, &sa) == -1, 5);
+		CHILD_CHECK(errno == EPERM, 6);
+		CHILD_CHECK(mb_info_of(mine).max_deliveries == 0, 7);
+		CHILD_CHECK(msgbox_destroy(self->name2) == 0, 8);
+		_exit(0);
+	}
+	EXPECT_EQ(0, mb_reap(other, MB_WAIT_MS));
+	ASSERT_EQ(1, write(go[1], "g", 1));
+	EXPECT_EQ(0, mb_reap(owner, MB_WAIT_MS));
 }
 
 TEST_HARNESS_MAIN

@@ -169,7 +169,9 @@ struct msgbox_create {
  * to "that process" through MSGBOX_IOC_OPEN_INBOX, without knowing any
  * name.  The inbox lives as long as its receiving descriptor: when the
  * process exits it goes away, senders' descriptors fail with EIDRM, and
- * opening it fails with ESRCH.  One inbox per process (EEXIST).  Like any
+ * opening it fails with ESRCH.  Inboxes belong to the IPC namespace they
+ * were created in, as names do: from another one, OPEN_INBOX fails with
+ * ESRCH.  One inbox per process (EEXIST).  Like any
  * pid, a pid can be reused once its process is gone: a sender that must
  * not reach a newcomer checks the inbox owner (MSGBOX_IOC_INFO owner_uid)
  * or keeps its descriptor open, which stays tied to the original inbox.
@@ -543,7 +545,10 @@ struct msgbox_info {
  *                mailbox that receives dead letters (opened with
  *                MSGBOX_FD_SEND), or -1 for none.  It must be another
  *                mailbox, not a topic, with no dead-letter mailbox of
- *                its own (so no chain can loop): EINVAL otherwise.  A dead
+ *                its own (so no chain can loop): EINVAL otherwise.  Dead
+ *                letters keep their senders' credentials, so the caller
+ *                must own that mailbox too, or have CAP_SYS_ADMIN (EPERM
+ *                otherwise): write access to it is not enough.  A dead
  *                letter larger than its max_msg_size, or finding it full,
  *                is dropped (counted in dropped).
  * @ack_timeout_ns: with MSGBOX_SETATTR_ACK_TIMEOUT: how long a message
