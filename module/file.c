@@ -658,7 +658,8 @@ static void msgbox_ack_work(struct work_struct *work)
 
 	xas_lock(&xas);
 	xas_for_each(&xas, msg, ULONG_MAX) {
-		if (!msg->ack_deadline_ns)
+		/* A slot reserved for a receive still copying out. */
+		if (xa_is_zero(msg) || !msg->ack_deadline_ns)
 			continue;
 		if (msg->ack_deadline_ns > now || n == ARRAY_SIZE(late)) {
 			if (!next || msg->ack_deadline_ns < next)
@@ -817,11 +818,24 @@ int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
 		if (ret < 0)
 			goto out_return;
 	}
+	/*
+	 * Acknowledged delivery: the slot that will hold it in flight is
+	 * reserved before the copy-out, whose success must not be followed
+	 * by a failure for want of memory (the caller would have a message
+	 * that is given back and redelivered).
+	 */
+	if (ack && !token) {
+		ret = xa_reserve(&mf->inflight, msg->id, GFP_KERNEL_ACCOUNT);
+		if (ret)
+			goto out_return;
+	}
 	m->token = token;
 	m->deliveries = msg->deliveries;
 	if (!msgbox_copy_msg_out(rq->uarg, rq->usize, m, msg)) {
 		if (token)
 			xa_erase(&mf->calls, token);
+		else if (ack)
+			xa_release(&mf->inflight, msg->id);
 		ret = -EFAULT;
 		goto out_return;
 	}
@@ -844,9 +858,16 @@ int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
 		 * an ACK, a deadline or the release may settle (and free) it.
 		 */
 		msg->ack_deadline_ns = deadline;
-		ret = xa_insert(&mf->inflight, msg->id, msg, GFP_KERNEL_ACCOUNT);
-		if (ret)
-			goto out_return;
+		if (xa_is_err(xa_store(&mf->inflight, msg->id, msg,
+				       GFP_KERNEL_ACCOUNT))) {
+			/*
+			 * Only if an ACK of this very file guessed the id and
+			 * erased the reservation, and memory ran out: the
+			 * caller has the message, so take it as acknowledged.
+			 */
+			msgbox_settle(mb, msg, MSGBOX_SETTLE_ACK);
+			return 0;
+		}
 		if (deadline)
 			msgbox_arm_ack_work(mf, deadline);
 	} else {
