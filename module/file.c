@@ -341,8 +341,10 @@ out_free:
 /*
  * Check a struct msgbox_msg for an operation allowing @allowed flags, and
  * decode its blocking mode into @wait.  A relative timeout of 0 means "try
- * once".  Untimed sleeps restart after a signal with SA_RESTART; timed ones
- * return EINTR, as a restart would begin a relative timeout again.
+ * once".  Untimed sleeps and sleeps until a deadline (ABSTIME) restart
+ * after a signal with SA_RESTART, and after a stop and continue; waits
+ * with a relative timeout return EINTR, as a restart would begin the
+ * timeout again.
  */
 static int msgbox_msg_check(struct file *file, const struct msgbox_msg *m,
 			    u32 allowed, struct msgbox_wait *wait)
@@ -367,7 +369,11 @@ static int msgbox_msg_check(struct file *file, const struct msgbox_msg *m,
 	if (!(m->flags & MSGBOX_MSG_TIMEOUT))
 		return 0;
 
-	wait->sig_err = -EINTR;
+	/*
+	 * A deadline is the same when the call restarts; a relative timeout
+	 * would begin again, so those waits end with EINTR.
+	 */
+	wait->sig_err = (m->flags & MSGBOX_MSG_ABSTIME) ? -ERESTARTSYS : -EINTR;
 	wait->timed = true;
 	if (m->flags & MSGBOX_MSG_ABSTIME) {
 		if (m->flags & MSGBOX_MSG_REALTIME)

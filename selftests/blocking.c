@@ -42,6 +42,7 @@ struct op {
 	bool send;		/* send @payload, else receive and expect it */
 	const char *payload;
 	bool timed;		/* use MSGBOX_MSG_TIMEOUT with @timeout_ns */
+	bool abstime;		/* ... a CLOCK_MONOTONIC deadline */
 	unsigned long long timeout_ns;
 	bool handler;		/* install a SIGUSR1 handler first */
 	int sa_flags;		/* ... with these flags (SA_RESTART or 0) */
@@ -94,6 +95,8 @@ static pid_t spawn_op(int fd, const struct op *op)
 	memset(&m, 0, sizeof(m));
 	if (op->timed) {
 		m.flags = MSGBOX_MSG_TIMEOUT;
+		if (op->abstime)
+			m.flags |= MSGBOX_MSG_ABSTIME;
 		m.timeout_ns = op->timeout_ns;
 	}
 	if (op->send) {
@@ -386,6 +389,36 @@ TEST_F(bl, stop_and_continue_do_not_interrupt_untimed_recv)
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 }
 
+/*
+ * A deadline survives a restart, so a wait with one is resumed after a
+ * stop and continue (Ctrl-Z, fg; a debugger attaching), as an untimed
+ * one is, instead of failing with EINTR.
+ */
+TEST_F(bl, stop_and_continue_do_not_interrupt_a_wait_with_a_deadline)
+{
+	struct op op = {
+		.payload = "after stop", .timed = true, .abstime = true,
+		.notify_fd = -1,
+	};
+	int st;
+	pid_t pid;
+
+	op.timeout_ns = mb_now_ns(CLOCK_MONOTONIC) + 60 * NSEC_PER_SEC;
+	pid = spawn_op(self->fd, &op);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &st, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(st));
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	ASSERT_EQ(pid, waitpid(pid, &st, WCONTINUED));
+	ASSERT_TRUE(WIFCONTINUED(st));
+
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
+	ASSERT_EQ(0, msgbox_send(self->fd, "after stop", 10, 0));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
 TEST_F(bl, killed_sleeper_leaves_mailbox_usable)
 {
 	char buf[8];
@@ -619,6 +652,32 @@ static void restart_case(struct __test_metadata *_metadata, int fd, bool sender)
 		ASSERT_EQ(12, msgbox_recv(fd, buf, sizeof(buf), MSGBOX_MSG_NONBLOCK));
 		EXPECT_EQ(0, memcmp(buf, "after signal", 12));
 	}
+}
+
+/* A deadline does not move on a restart: SA_RESTART restarts the wait. */
+TEST_F(bl, signal_with_SA_RESTART_restarts_a_wait_with_a_deadline)
+{
+	struct op op = {
+		.payload = "after signal", .timed = true, .abstime = true,
+		.handler = true, .sa_flags = SA_RESTART,
+	};
+	char c;
+	int pfd[2];
+	pid_t pid;
+
+	ASSERT_EQ(0, pipe(pfd));
+	op.notify_fd = pfd[1];
+	op.timeout_ns = mb_now_ns(CLOCK_MONOTONIC) + 60 * NSEC_PER_SEC;
+	pid = spawn_op(self->fd, &op);
+	ASSERT_LE(0, pid);
+	close(pfd[1]);
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(1, read(pfd[0], &c, 1));
+	close(pfd[0]);
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
+	ASSERT_EQ(0, msgbox_send(self->fd, "after signal", 12, 0));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 }
 
 TEST_F(bl, signal_with_SA_RESTART_restarts_untimed_recv)

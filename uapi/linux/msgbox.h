@@ -25,9 +25,11 @@
  *   EAGAIN     non-blocking operation found the mailbox empty (receive) or
  *              without room (send).
  *   ETIMEDOUT  a timed operation expired.
- *   EINTR      a signal arrived during a timed wait, or during an untimed
- *              wait whose handler lacks SA_RESTART (untimed waits are
- *              restarted by SA_RESTART handlers).
+ *   EINTR      a signal arrived during a wait with a relative timeout,
+ *              or during another wait whose handler lacks SA_RESTART
+ *              (untimed waits and waits until an ABSTIME deadline are
+ *              restarted by SA_RESTART handlers, and resume after a stop
+ *              and continue; a relative timeout would begin again).
  *   EIDRM      the mailbox was destroyed: every sleeper is woken with it and
  *              every later operation on a descriptor of it fails with it.
  *   EMSGSIZE   send: the payload exceeds the mailbox's max_msg_size;
