@@ -125,7 +125,7 @@ json_checker_rejects_garbage() {
 }
 
 echo "TAP version 13"
-echo "1..26"
+echo "1..31"
 [ -e /dev/msgbox ] || echo "# /dev/msgbox missing"
 
 t json_checker_works json_checker_rejects_garbage
@@ -324,6 +324,38 @@ t destroy_unlink_leaves_a_waiting_receiver_waiting '
 	$M destroy --unlink $name-u && rc 3 $M stat $name-u && rc 3 $M destroy -u $name-u &&
 	sleep 1 && kill -0 $pid && kill $pid && ! wait $pid &&
 	[ "$(cat "$tmp.r")" = first ]'
+
+t recv_takes_a_message_queued_before_the_size_limit_went_down '
+	$M create -s 200 $name-z && head -c 200 /dev/zero | tr "\0" a | $M send $name-z &&
+	$M set -s 100 $name-z && $M recv $name-z >"$tmp.o" &&
+	[ "$(wc -c <"$tmp.o")" -ge 200 ] && $M destroy $name-z'
+
+t set_keeps_a_rendezvous_channel_a_channel '
+	$M create -m 0 $name-ch && $M set -s 100 $name-ch &&
+	$M stat --json $name-ch | grep -q "\"max_msgs\":0,\"max_msg_size\":100,\"max_bytes\":0" &&
+	$M create $name-ch2 && $M set -m 0 $name-ch2 &&
+	$M stat --json $name-ch2 | grep -q "\"max_msgs\":0," &&
+	$M destroy $name-ch $name-ch2'
+
+t numbers_with_blanks_signs_or_no_digits_are_usage_errors '
+	rc 2 $M recv -c " -1" $name && rc 2 $M create -b "	-5" $name-n &&
+	rc 2 $M create -s K $name-n && rc 2 $M recv --from 4294967295 $name &&
+	rc 3 $M stat $name-n'
+
+t serve_answers_a_reply_too_large_for_its_caller_empty '
+	$M create -s 64 $name-sv &&
+	{ $M serve -c 1 --exec "seq 100" $name-sv 2>"$tmp.s" & } && spid=$! &&
+	rc 0 $M call -t 20000 $name-sv x >"$tmp.o" && [ -z "$(cat "$tmp.o")" ] &&
+	! wait $spid && grep -q "sent an empty reply" "$tmp.s" &&
+	$M destroy $name-sv'
+
+t stop_and_continue_do_not_break_a_timed_recv '
+	$M create $name-st &&
+	{ $M recv -t 60000 $name-st >"$tmp.o" & } && rpid=$! &&
+	n=0; until $M stat --json $name-st | grep -q "\"recv_waiters\":1"; do n=$((n + 1)); [ $n -gt 100 ] && break; sleep 0.1; done &&
+	kill -STOP $rpid && sleep 0.3 && kill -CONT $rpid && sleep 0.3 &&
+	$M send $name-st after-stop && wait $rpid && [ "$(cat "$tmp.o")" = after-stop ] &&
+	$M destroy $name-st'
 
 t destroy_removes_every_name '
 	$M destroy $name $name-c $name-t $name-top &&

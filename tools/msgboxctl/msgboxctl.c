@@ -170,6 +170,9 @@ static unsigned long long parse_num(const char *s, const char *what, bool size)
 	unsigned long long v, mul = 1;
 	char *end;
 
+	/* strtoull() would skip blanks and negate a '-': digits only. */
+	if (!isdigit((unsigned char)*s))
+		usage_error("bad %s '%s'", what, s);
 	errno = 0;
 	v = strtoull(s, &end, 0);
 	if (size && *end && !end[1]) {
@@ -766,7 +769,9 @@ static int cmd_set(int argc, char **argv)
 			sa.max_msgs = info.max_msgs;
 		if (!s)
 			sa.max_msg_size = info.max_msg_size;
-		if (!b)
+		if (!b && !sa.max_msgs)
+			sa.max_bytes = 0;	/* a rendezvous channel queues none */
+		else if (!b)
 			sa.max_bytes = info.max_bytes < sa.max_msg_size ?
 				       sa.max_msg_size : info.max_bytes;
 	}
@@ -851,6 +856,23 @@ struct send_opts {
 	bool timed, lines, verbose;
 };
 
+/*
+ * A timeout as a CLOCK_MONOTONIC deadline: the kernel restarts a wait
+ * until a deadline after a stop and continue (Ctrl-Z, fg), where one with
+ * a relative timeout would fail with EINTR.
+ */
+static void set_deadline(struct msgbox_msg *m, unsigned long long timeout_ns)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	m->flags |= MSGBOX_MSG_TIMEOUT | MSGBOX_MSG_ABSTIME;
+	m->timeout_ns = (unsigned long long)ts.tv_sec * 1000000000ULL +
+			ts.tv_nsec + timeout_ns;
+	if (m->timeout_ns < timeout_ns)
+		m->timeout_ns = ~0ULL;
+}
+
 static int send_one(int fd, const char *name, const char *op,
 		    const struct send_opts *o, const char *buf, size_t len)
 {
@@ -859,10 +881,8 @@ static int send_one(int fd, const char *name, const char *op,
 		.priority = o->prio, .flags = o->flags, .ttl_ns = o->ttl_ns,
 	};
 
-	if (o->timed) {
-		m.flags |= MSGBOX_MSG_TIMEOUT;
-		m.timeout_ns = o->timeout_ns;
-	}
+	if (o->timed)
+		set_deadline(&m, o->timeout_ns);
 	if (msgbox_sendmsg(fd, &m))
 		die(op, name);
 	if (json) {
@@ -1002,6 +1022,46 @@ struct recv_opts {
 	bool timed, verbose, quiet;
 };
 
+/*
+ * Receive as @m says into *@bufp (*@sizep bytes), growing the buffer for
+ * a larger message: one queued before max_msg_size was lowered stays.  A
+ * peek with TRUNC tells its length.  0, or -1 with errno set.
+ */
+static int recv_growing(int fd, struct msgbox_msg *m, char **bufp,
+			size_t *sizep)
+{
+	const struct msgbox_msg want = *m;
+	const __u32 keep = MSGBOX_MSG_EXCEPT | MSGBOX_MSG_FROM;
+
+	for (;;) {
+		struct msgbox_msg p = want;
+		char c;
+
+		*m = want;
+		m->data = (uintptr_t)*bufp;
+		m->len = *sizep;
+		if (!msgbox_recvmsg(fd, m))
+			return 0;
+		if (errno != EMSGSIZE)
+			return -1;
+		p.data = (uintptr_t)&c;
+		p.len = 1;
+		p.flags = (want.flags & keep) | MSGBOX_MSG_PEEK |
+			  MSGBOX_MSG_TRUNC | MSGBOX_MSG_NONBLOCK;
+		p.timeout_ns = 0;
+		if (msgbox_recvmsg(fd, &p)) {
+			if (errno == EAGAIN)
+				continue;	/* taken meanwhile: wait again */
+			return -1;
+		}
+		if (p.len > *sizep) {
+			free(*bufp);
+			*sizep = p.len;
+			*bufp = xmalloc(*sizep);
+		}
+	}
+}
+
 /* Receive and print o->count messages (0: until an error) from @fd. */
 static int recv_loop(int fd, const char *name, const char *op,
 		     const struct recv_opts *o)
@@ -1019,22 +1079,10 @@ static int recv_loop(int fd, const char *name, const char *op,
 			.flags = o->flags, .sender_pid = o->from,
 		};
 
-		if (o->timed) {
-			m.flags |= MSGBOX_MSG_TIMEOUT;
-			m.timeout_ns = o->timeout_ns;
-		}
-		if (msgbox_recvmsg(fd, &m)) {
-			/* The limit may have been raised since: grow and retry. */
-			if (errno == EMSGSIZE && !msgbox_info(fd, &info) &&
-			    info.max_msg_size > size) {
-				size = info.max_msg_size;
-				free(buf);
-				buf = xmalloc(size);
-				i--;
-				continue;
-			}
+		if (o->timed)
+			set_deadline(&m, o->timeout_ns);
+		if (recv_growing(fd, &m, &buf, &size))
 			return fail(op, name);
-		}
 		print_msg(&m, buf, m.len < size ? m.len : size, o->verbose);
 	}
 	free(buf);
@@ -1070,6 +1118,8 @@ static void parse_recv_opts(int argc, char **argv, struct recv_opts *o)
 		case 'c': o->count = parse_num(optarg, "count", false); break;
 		case 'F':
 			o->from = parse_u32(optarg, "pid", false);
+			if (o->from <= 0)
+				usage_error("bad pid '%s'", optarg);
 			o->flags |= MSGBOX_MSG_FROM;
 			break;
 		case 'v': o->verbose = true; break;
@@ -1267,6 +1317,7 @@ static int cmd_serve(int argc, char **argv)
 	bool verbose = false;
 	long long sel = 0;
 	int opt, fd, rc = EXIT_OK;
+	size_t size;
 	char *buf;
 
 	while ((opt = next_opt(argc, argv, "c:eux:T:vj", lo)) != -1) {
@@ -1285,17 +1336,17 @@ static int cmd_serve(int argc, char **argv)
 	if (fd < 0)
 		die("open", name);
 	get_info(fd, name, &info);
-	buf = xmalloc(info.max_msg_size);
+	size = info.max_msg_size;
+	buf = xmalloc(size);
 	/* Answer @count requests (0: forever); plain messages are skipped. */
 	for (unsigned long long done = 0; !count || done < count;) {
-		struct msgbox_msg m = {
-			.data = (uintptr_t)buf, .len = info.max_msg_size, .type = sel,
-		};
-		char *rep = buf;
+		struct msgbox_msg m = { .type = sel };
+		char *rep;
 		size_t len;
 
-		if (msgbox_recvmsg(fd, &m))
+		if (recv_growing(fd, &m, &buf, &size))
 			die("recv", name);
+		rep = buf;
 		if (verbose || json)
 			print_msg(&m, buf, m.len, true);
 		if (!m.token)
@@ -1307,8 +1358,19 @@ static int cmd_serve(int argc, char **argv)
 		} else if (how == EXEC) {
 			rep = run_command(command, &m, buf, &len);
 		}
-		if (msgbox_reply(fd, m.token, rep, len))
-			rc = fail("reply", name);	/* that caller only: go on */
+		if (msgbox_reply(fd, m.token, rep, len)) {
+			int e = errno;
+
+			/* that caller only: go on */
+			rc = fail("reply", name);
+			/*
+			 * Too large for the caller: the token stays valid and
+			 * the caller would wait on; answer it empty instead.
+			 */
+			if (e == EMSGSIZE && !msgbox_reply(fd, m.token, "", 0))
+				fprintf(stderr, "%s: serve '%s': sent an empty reply instead of %zu bytes\n",
+					prog, name, len);
+		}
 		if (rep != buf)
 			free(rep);
 		done++;
