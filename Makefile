@@ -28,7 +28,9 @@ LIB_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOUR
 	-Iuapi -Iuserlib
 APP_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iuapi -Iuserlib
 
-LIB_VERSION := 1.0.0
+# The library's version: its minor follows the newest symbol version node
+# (userlib/libmsgbox.map, MSGBOX_1.2), so pkg-config can ask for it.
+LIB_VERSION := 1.2.0
 LIB_SONAME := libmsgbox.so.1
 PREFIX ?= /usr/local
 
@@ -92,7 +94,8 @@ build/lib/pic/%.o: userlib/%.c $(LIB_HDRS)
 build/lib/libmsgbox.a: $(LIB_PIC_OBJS)
 	$(AR) rcs $@ $^
 
-build/lib/$(LIB_SONAME): $(LIB_PIC_OBJS) userlib/libmsgbox.map
+# Makefile too: LIB_VERSION names the file the symlink points to.
+build/lib/$(LIB_SONAME): $(LIB_PIC_OBJS) userlib/libmsgbox.map Makefile
 	$(CC) -shared -Wl,-soname,$(LIB_SONAME) -Wl,--version-script=userlib/libmsgbox.map \
 		-o build/lib/libmsgbox.so.$(LIB_VERSION) $(LIB_PIC_OBJS) -luring
 	ln -sf libmsgbox.so.$(LIB_VERSION) $@
