@@ -4,12 +4,7 @@
  * each entry handled as its single ioctl would; partial success says how
  * many went through and what stopped the rest.
  */
-#include <linux/userfaultfd.h>
-#include <poll.h>
 #include <pthread.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
 #include "msgbox_test.h"
 
 FIXTURE(ba) {
@@ -526,32 +521,17 @@ static void *send_batch_thread(void *arg)
  */
 TEST_F(ba, a_receiver_served_by_a_batch_is_not_held_by_its_later_faults)
 {
-	struct uffdio_api api = { .api = UFFD_API };
 	struct msgbox_attr attr;
-	struct uffdio_register reg;
-	struct uffdio_copy cp;
 	struct stalled_batch b;
-	struct uffd_msg um;
-	struct pollfd pfd;
-	long ps = sysconf(_SC_PAGESIZE);
 	int uffd, v = 7, st = -1, i;
 	bool served = false;
-	char *page, *src;
 	pthread_t th;
+	char *page;
 	pid_t rx;
 
-	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
-	if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api))
+	uffd = mb_uffd_page(&page);
+	if (uffd < 0)
 		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	page = mmap(NULL, ps, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, page);
-	memset(&reg, 0, sizeof(reg));
-	reg.range.start = (uintptr_t)page;
-	reg.range.len = ps;
-	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
-
 	msgbox_attr_init(&attr);
 	attr.max_msgs = 32;
 	attr.max_msg_size = 64;
@@ -577,32 +557,19 @@ TEST_F(ba, a_receiver_served_by_a_batch_is_not_held_by_its_later_faults)
 		b.m[i].type = 1;
 	}
 	ASSERT_EQ(0, pthread_create(&th, NULL, send_batch_thread, &b));
-	pfd.fd = uffd;
-	pfd.events = POLLIN;
-	ASSERT_EQ(1, poll(&pfd, 1, MB_WAIT_MS));
-	ASSERT_EQ((ssize_t)sizeof(um), read(uffd, &um, sizeof(um)));
+	ASSERT_EQ(0, mb_uffd_wait(uffd));
 	/* The batch sleeps in the fault: the receiver is done by its 2 s. */
 	for (i = 0; i < 6000 && !(served = mb_exited(rx, &st)); i++)
 		mb_sleep_ms(1);
 	EXPECT_TRUE(served);
 	EXPECT_EQ(0, served ? st : 0);
 
-	src = malloc(ps);
-	ASSERT_NE(NULL, src);
-	memset(src, 0, ps);
-	memset(&cp, 0, sizeof(cp));
-	cp.dst = (uintptr_t)page;
-	cp.src = (uintptr_t)src;
-	cp.len = ps;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_COPY, &cp));
+	ASSERT_EQ(0, mb_uffd_serve(uffd, page, 0));
 	ASSERT_EQ(0, pthread_join(th, NULL));
 	EXPECT_EQ(17, b.ret);
 	if (!served)
 		EXPECT_EQ(0, mb_reap(rx, MB_WAIT_MS));
 	EXPECT_EQ(16, mb_nr_msgs(b.fd));
-	free(src);
-	munmap(page, ps);
-	close(uffd);
 	close(b.fd);
 }
 

@@ -368,14 +368,19 @@ TEST_F(bl, wrong_direction_on_empty_mailbox_gives_EBADF_without_sleeping)
 	EXPECT_EQ(0, close(fd));
 }
 
-TEST_F(bl, stop_and_continue_do_not_interrupt_untimed_recv)
+/*
+ * Stop and continue the receiver @op describes while it waits: no handler
+ * runs, so the wait must resume as if nothing happened.
+ */
+static void stop_and_continue_case(struct __test_metadata *_metadata, int fd,
+				   const struct op *op)
 {
 	int st;
 	pid_t pid;
 
-	pid = spawn_recv(self->fd, "after stop");
+	pid = spawn_op(fd, op);
 	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
+	ASSERT_EQ(0, mb_wait_waiters(fd, 1, 0));
 	ASSERT_EQ(0, kill(pid, SIGSTOP));
 	ASSERT_EQ(pid, waitpid(pid, &st, WUNTRACED));
 	ASSERT_TRUE(WIFSTOPPED(st));
@@ -383,10 +388,16 @@ TEST_F(bl, stop_and_continue_do_not_interrupt_untimed_recv)
 	ASSERT_EQ(pid, waitpid(pid, &st, WCONTINUED));
 	ASSERT_TRUE(WIFCONTINUED(st));
 
-	/* No handler ran: the wait resumes as if nothing happened. */
-	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
-	ASSERT_EQ(0, msgbox_send(self->fd, "after stop", 10, 0));
+	ASSERT_EQ(0, mb_wait_waiters(fd, 1, 0));
+	ASSERT_EQ(0, msgbox_send(fd, op->payload, strlen(op->payload), 0));
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+TEST_F(bl, stop_and_continue_do_not_interrupt_untimed_recv)
+{
+	struct op op = { .payload = "after stop", .notify_fd = -1 };
+
+	stop_and_continue_case(_metadata, self->fd, &op);
 }
 
 /*
@@ -400,23 +411,9 @@ TEST_F(bl, stop_and_continue_do_not_interrupt_a_wait_with_a_deadline)
 		.payload = "after stop", .timed = true, .abstime = true,
 		.notify_fd = -1,
 	};
-	int st;
-	pid_t pid;
 
 	op.timeout_ns = mb_now_ns(CLOCK_MONOTONIC) + 60 * NSEC_PER_SEC;
-	pid = spawn_op(self->fd, &op);
-	ASSERT_LE(0, pid);
-	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
-	ASSERT_EQ(0, kill(pid, SIGSTOP));
-	ASSERT_EQ(pid, waitpid(pid, &st, WUNTRACED));
-	ASSERT_TRUE(WIFSTOPPED(st));
-	ASSERT_EQ(0, kill(pid, SIGCONT));
-	ASSERT_EQ(pid, waitpid(pid, &st, WCONTINUED));
-	ASSERT_TRUE(WIFCONTINUED(st));
-
-	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
-	ASSERT_EQ(0, msgbox_send(self->fd, "after stop", 10, 0));
-	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	stop_and_continue_case(_metadata, self->fd, &op);
 }
 
 TEST_F(bl, killed_sleeper_leaves_mailbox_usable)

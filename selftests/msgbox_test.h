@@ -23,6 +23,8 @@
 #define MSGBOX_TEST_H
 
 #include <errno.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <signal.h>
@@ -35,6 +37,7 @@
 #include <unistd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -405,6 +408,68 @@ static inline void mb_knob(const char *path, const char *val)
 			perror(path);
 		close(f);
 	}
+}
+
+/*
+ * A page whose first touch sleeps until mb_uffd_serve(): how a test makes
+ * the kernel sleep in the middle of a copy from or to user memory.  The
+ * userfaultfd descriptor, or -1 (errno set) without userfaultfd; *@pagep
+ * is the page.
+ */
+static inline int mb_uffd_page(char **pagep)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg;
+	long ps = sysconf(_SC_PAGESIZE);
+	int uffd;
+
+	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		return -1;
+	*pagep = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memset(&reg, 0, sizeof(reg));
+	reg.range.start = (uintptr_t)*pagep;
+	reg.range.len = ps;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	if (*pagep == MAP_FAILED || ioctl(uffd, UFFDIO_API, &api) ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		close(uffd);
+		return -1;
+	}
+	return uffd;
+}
+
+/* Wait (at most MB_WAIT_MS) until something sleeps on the page: 0 or -1. */
+static inline int mb_uffd_wait(int uffd)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg um;
+
+	if (poll(&pfd, 1, MB_WAIT_MS) != 1)
+		return -1;
+	return read(uffd, &um, sizeof(um)) == (ssize_t)sizeof(um) ? 0 : -1;
+}
+
+/* Fill the page with @byte, waking what sleeps on it; close everything. */
+static inline int mb_uffd_serve(int uffd, char *page, int byte)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	struct uffdio_copy cp;
+	char *src = malloc(ps);
+	int ret;
+
+	if (!src)
+		return -1;
+	memset(src, byte, ps);
+	memset(&cp, 0, sizeof(cp));
+	cp.dst = (uintptr_t)page;
+	cp.src = (uintptr_t)src;
+	cp.len = ps;
+	ret = ioctl(uffd, UFFDIO_COPY, &cp);
+	free(src);
+	close(uffd);
+	return ret;
 }
 
 #endif /* MSGBOX_TEST_H */
