@@ -29,12 +29,12 @@ LIB_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOUR
 APP_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iuapi -Iuserlib
 
 # The library's version: its minor follows the newest symbol version node
-# (userlib/libmsgbox.map, MSGBOX_1.2), so pkg-config can ask for it.
-LIB_VERSION := 1.2.0
+# (userlib/libmsgbox.map, MSGBOX_1.3), so pkg-config can ask for it.
+LIB_VERSION := 1.3.0
 LIB_SONAME := libmsgbox.so.1
 PREFIX ?= /usr/local
 
-LIB_SRCS := userlib/msgbox.c userlib/msgbox_uring.c
+LIB_SRCS := userlib/msgbox.c userlib/msgbox_rxring.c userlib/msgbox_uring.c
 LIB_HDRS := userlib/msgbox.h userlib/msgbox_uring.h uapi/linux/msgbox.h
 LIB_PIC_OBJS := $(patsubst userlib/%.c,build/lib/pic/%.o,$(LIB_SRCS))
 

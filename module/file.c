@@ -472,6 +472,14 @@ static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 	if (put_user(0, &uarg->id))
 		return -EFAULT;
 
+	/* A receive ring in line for it: one copy, no kernel buffer. */
+	if (!tracked && !mb->topic && READ_ONCE(mb->ring)) {
+		ret = msgbox_ring_send_user(mb, &m, &wait, &m.id);
+		if (!ret)
+			goto sent;
+		if (ret != -EAGAIN)
+			return ret;
+	}
 	if (tracked) {
 		track = msgbox_track_alloc();
 		if (!track)
@@ -956,6 +964,10 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
  * waiting as their own flags say.  The sender's id fields are written with
  * what they held (a check they can be written back) before any is queued.
  *
+ * While the mailbox's receive ring is in line for them, entries go
+ * straight from user memory into it one by one (msgbox_ring_send_user()),
+ * the first that does not ending that.
+ *
  * Return: the entries sent (0 if entry @i is not plain); *errp is the
  * error of the entry after them, or 0 if none failed.
  */
@@ -968,15 +980,17 @@ static u32 msgbox_send_chunk(struct file *file, const struct msgbox_batch *b,
 	struct msgbox *mb = msgbox_file_box(file);
 	bool nonblock[MSGBOX_BATCH_CHUNK];
 	u64 ids[MSGBOX_BATCH_CHUNK];
+	bool ring = !!READ_ONCE(mb->ring);
 	struct msgbox_wait wait;
 	u32 n = 0, j, done = 0;
 	int err = 0, sent;
 
 	if (mb->topic)
 		goto out;
-	while (n < MSGBOX_BATCH_CHUNK && i + n < b->count) {
+	while (n < MSGBOX_BATCH_CHUNK && i + done + n < b->count) {
 		struct msgbox_msg __user *u =
-			u64_to_user_ptr(b->msgs + (u64)(i + n) * b->msg_size);
+			u64_to_user_ptr(b->msgs +
+					(u64)(i + done + n) * b->msg_size);
 		struct msgbox_message *msg;
 		struct msgbox_msg m;
 
@@ -991,6 +1005,21 @@ static u32 msgbox_send_chunk(struct file *file, const struct msgbox_batch *b,
 			err = -EFAULT;
 		if (err)
 			break;
+		/* In order: only while no entry before it waits in @msgs. */
+		if (ring && !n) {
+			wait.batch = wb;
+			err = msgbox_ring_send_user(mb, &m, &wait, &m.id);
+			if (!err) {
+				if (put_user(m.id, &u->id))
+					pr_debug("msgbox: send id not reported\n");
+				done++;
+				continue;
+			}
+			if (err != -EAGAIN)
+				break;
+			err = 0;
+			ring = false;
+		}
 		msg = msgbox_message_alloc(mb, m.len, m.type, m.priority);
 		if (!msg) {
 			err = -ENOMEM;
@@ -1024,7 +1053,7 @@ static u32 msgbox_send_chunk(struct file *file, const struct msgbox_batch *b,
 		if (sent < 0) {
 			ret = sent;
 		} else if ((int)j >= sent) {
-			if ((i || j) && task_sigpending(current)) {
+			if ((i + done || j) && task_sigpending(current)) {
 				ret = -EINTR;
 			} else {
 				wait.nonblock = nonblock[j];
@@ -1038,12 +1067,13 @@ static u32 msgbox_send_chunk(struct file *file, const struct msgbox_batch *b,
 		}
 	}
 	/* Entries from the one that failed on were not sent. */
-	done = j;
+	done += j;
+	sent = j;
 	for (; j < n; j++)
 		msgbox_message_free(msgs[j]);
 	/* Results out before touching user memory again. */
 	msgbox_wake_batch_publish(wb);
-	for (j = 0; j < done; j++)
+	for (j = 0; j < sent; j++)
 		if (put_user(ids[j], &us[j]->id))
 			pr_debug("msgbox: send id not reported\n");
 out:
@@ -1623,6 +1653,45 @@ out_put:
 	return ret;
 }
 
+/* MSGBOX_IOC_RING_SETUP: see struct msgbox_ring_setup and ring.c. */
+static long msgbox_ioc_ring_setup(struct file *file, unsigned int cmd,
+				  unsigned long arg)
+{
+	struct msgbox_ring_setup rs;
+	struct file *rfile;
+	int fd, ret;
+
+	if (!(file->f_mode & FMODE_READ))
+		return -EBADF;
+	ret = msgbox_copy_arg(&rs, sizeof(rs), MSGBOX_RING_SETUP_SIZE_VER0,
+			      cmd, arg);
+	if (ret)
+		return ret;
+	rfile = msgbox_ring_file(msgbox_file_box(file), &rs);
+	if (IS_ERR(rfile))
+		return PTR_ERR(rfile);
+	fd = get_unused_fd_flags(rs.fd_flags & MSGBOX_FD_CLOEXEC ? O_CLOEXEC :
+								   0);
+	if (fd < 0) {
+		ret = fd;
+		goto out_fput;
+	}
+	/* Where things are, before the ring takes any message. */
+	ret = msgbox_copy_result(arg, cmd, &rs, sizeof(rs));
+	if (!ret)
+		ret = msgbox_ring_attach(rfile);
+	if (ret)
+		goto out_fd;
+	fd_install(fd, rfile);
+	return fd;
+
+out_fd:
+	put_unused_fd(fd);
+out_fput:
+	fput(rfile);
+	return ret;
+}
+
 /* MSGBOX_IOC_NOTIFY: see struct msgbox_notify and notify.c. */
 static long msgbox_ioc_notify(struct file *file, unsigned int cmd,
 			      unsigned long arg)
@@ -1691,6 +1760,8 @@ static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
 		return msgbox_ioc_batch(file, cmd, arg, true, false);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_NOTIFY):
 		return msgbox_ioc_notify(file, cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_RING_SETUP):
+		return msgbox_ioc_ring_setup(file, cmd, arg);
 	default:
 		return -ENOTTY;
 	}

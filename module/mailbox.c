@@ -86,6 +86,8 @@ static void msgbox_wake_list_init(struct msgbox_wake_list *wl)
 {
 	wl->first = NULL;
 	wl->tail = &wl->first;
+	wl->ring_done = NULL;
+	wl->ring_mb = NULL;
 }
 
 /*
@@ -695,14 +697,21 @@ static void msgbox_wake_pollers(struct msgbox *mb, __poll_t mask);
 static void msgbox_wake_up(struct msgbox_wake_list *wl);
 static void msgbox_wakes(struct msgbox *mb, const struct msgbox_wait *wait,
 			 struct msgbox_wake_list *wl, __poll_t mask);
+static bool msgbox_ring_may_take(struct msgbox *mb, struct msgbox_ring *r,
+				 const struct msgbox_message *msg);
+static bool msgbox_ring_take(struct msgbox *mb, struct msgbox_ring *r,
+			     struct msgbox_message *msg, bool accept,
+			     struct msgbox_wake_list *wl);
+static bool msgbox_ring_done(struct msgbox_wake_list *wl);
 
 /*
- * Account a message taken by @receiver, from the queue or handed over, and
+ * Account a message taken by @receiver (a global tgid), from the queue,
+ * handed over or written into a receive ring, and
  * complete its sender if that one waits for the take (rendezvous).  In ack
  * mode (@ack) it stays counted against the capacity while in flight.
  */
 static void msgbox_took_at(struct msgbox *mb, struct msgbox_message *msg,
-			   struct task_struct *receiver, bool ack,
+			   pid_t receiver, bool ack,
 			   struct msgbox_wake_list *wl, u64 now)
 {
 	u64 lat = now > msg->queued_ns ? now - msg->queued_ns : 0;
@@ -717,7 +726,7 @@ static void msgbox_took_at(struct msgbox *mb, struct msgbox_message *msg,
 	}
 	mb->stats.lat_hist[min(fls64(lat), MSGBOX_LAT_BUCKETS - 1)]++;
 	mb->stats.last_recv_ns = now;
-	mb->stats.last_recv_pid = task_tgid_nr(receiver);
+	mb->stats.last_recv_pid = receiver;
 	if (msg->sync) {
 		mb->nr_sync_waiters--;
 		waiter_claim(mb, wl, msg->sync, 0);
@@ -729,7 +738,7 @@ static void msgbox_took(struct msgbox *mb, struct msgbox_message *msg,
 			struct task_struct *receiver, bool ack,
 			struct msgbox_wake_list *wl)
 {
-	msgbox_took_at(mb, msg, receiver, ack, wl, ktime_get_ns());
+	msgbox_took_at(mb, msg, task_tgid_nr(receiver), ack, wl, ktime_get_ns());
 }
 
 /* Queue order: higher priority first, then lower id (older) first. */
@@ -747,6 +756,9 @@ static void msgbox_enqueue(struct msgbox *mb, struct msgbox_message *msg)
 {
 	lockdep_assert_held(&mb->lock);
 	rb_add_cached(&msg->node, &mb->msgs, msgbox_msg_less);
+	/* A receive ring must not take later messages before this one. */
+	if (mb->ring && msgbox_selects(&mb->ring->args, msg))
+		mb->ring->behind = true;
 	mb->nr_msgs++;
 	mb->nr_bytes += msg->len;
 	mb->nr_ttl += !!msg->expires_ns;
@@ -857,21 +869,27 @@ void msgbox_recv_args_init(struct msgbox_recv_args *args, s64 type, u32 flags)
 	args->ack = flags & MSGBOX_MSG_ACK;
 }
 
+/* Does the selector of @args take messages of @type (sender aside)? */
+static bool msgbox_selects_type(const struct msgbox_recv_args *args, s64 type)
+{
+	switch (args->mode) {
+	case MSGBOX_SEL_EQUAL:
+		return type == args->type;
+	case MSGBOX_SEL_NOTEQUAL:
+		return type != args->type;
+	case MSGBOX_SEL_LESSEQUAL:
+		return type <= args->type;
+	default:
+		return true;
+	}
+}
+
 bool msgbox_selects(const struct msgbox_recv_args *args,
 		    const struct msgbox_message *msg)
 {
 	if (args->from && msg->tgid != args->from)
 		return false;
-	switch (args->mode) {
-	case MSGBOX_SEL_EQUAL:
-		return msg->type == args->type;
-	case MSGBOX_SEL_NOTEQUAL:
-		return msg->type != args->type;
-	case MSGBOX_SEL_LESSEQUAL:
-		return msg->type <= args->type;
-	default:
-		return true;
-	}
+	return msgbox_selects_type(args, msg->type);
 }
 
 /* The message a receive with @args takes now, or NULL. */
@@ -916,6 +934,9 @@ static void waiter_claim(struct msgbox *mb, struct msgbox_wake_list *wl,
 static void msgbox_wake_up(struct msgbox_wake_list *wl)
 {
 	struct msgbox_waiter *w = wl->first;
+
+	if (msgbox_ring_done(wl))
+		msgbox_wake_pollers(wl->ring_mb, EPOLLIN | EPOLLRDNORM);
 
 	while (w) {
 		struct msgbox_waiter *next = w->wake_next;
@@ -978,7 +999,243 @@ static bool msgbox_hand_over(struct msgbox *mb, struct msgbox_message *msg,
 		waiter_claim(mb, wl, w, 0);
 		return true;
 	}
-	return false;
+	/* No one asleep took it: a receive ring may (see below). */
+	return mb->ring && msgbox_ring_may_take(mb, mb->ring, msg) &&
+	       msgbox_ring_take(mb, mb->ring, msg, accept, wl);
+}
+
+/*
+ * Receive rings (ring.c) as receivers.  A ring takes a message the way a
+ * receiver waiting since forever would, in the order a receive would: so
+ * not while anything it selects is queued or a sender sleeps ahead of the
+ * message (MSGBOX_IOC_RING_ENTER moves those in first), and never a call
+ * (its reply needs a token) or a tracked message.
+ */
+static bool msgbox_ring_in_line(struct msgbox *mb, struct msgbox_ring *r)
+{
+	lockdep_assert_held(&mb->lock);
+	if (r->behind) {
+		/* Only an empty queue is cheap to be sure of. */
+		if (r->args.mode != MSGBOX_SEL_ANY ||
+		    !RB_EMPTY_ROOT(&mb->msgs.rb_root))
+			return false;
+		r->behind = false;
+	}
+	return true;
+}
+
+static bool msgbox_ring_may_take(struct msgbox *mb, struct msgbox_ring *r,
+				 const struct msgbox_message *msg)
+{
+	struct msgbox_waiter *w;
+
+	if (msg->call || msg->track || !msgbox_selects(&r->args, msg) ||
+	    !msgbox_ring_in_line(mb, r))
+		return false;
+	w = list_first_entry_or_null(&mb->send_waiters, struct msgbox_waiter,
+				     list);
+	return !w || w->msg == msg;
+}
+
+/*
+ * @msg went into @r: account it received, and leave it to be freed after
+ * the unlock, when the ring's pollers are woken (msgbox_ring_done()).
+ */
+static void msgbox_ring_took(struct msgbox *mb, struct msgbox_ring *r,
+			     struct msgbox_message *msg,
+			     struct msgbox_wake_list *wl, u64 now)
+{
+	msgbox_took_at(mb, msg, r->tgid, false, wl, now);
+	r->taken++;
+	msg->next_done = wl->ring_done;
+	wl->ring_done = msg;
+	wl->ring_mb = mb;
+}
+
+/* Write @msg (not queued) into @r and account it; false if it has no room. */
+static bool msgbox_ring_take(struct msgbox *mb, struct msgbox_ring *r,
+			     struct msgbox_message *msg, bool accept,
+			     struct msgbox_wake_list *wl)
+{
+	/* The record carries the id msgbox_accept() is about to give. */
+	if (accept)
+		msg->id = mb->next_id;
+	if (!msgbox_ring_put(r, msg))
+		return false;
+	if (accept)
+		msgbox_accept(mb, msg);
+	msgbox_ring_took(mb, r, msg, wl, ktime_get_ns());
+	return true;
+}
+
+/**
+ * msgbox_ring_send_user() - send a message straight from the caller's
+ * memory into the mailbox's receive ring.
+ * @mb:   the mailbox.
+ * @m:    the message, checked; one msgbox_ring_may_take() would let in
+ *        (not a call, not tracked).
+ * @wait: for the wake-up of the ring's pollers (a batch's, maybe).
+ * @idp:  the id it was given.
+ *
+ * The ring takes the message only where msgbox_send() would hand it to
+ * the ring: no receiver asleep (it would come first), nothing queued or
+ * sleeping ahead of it.  Then there is one copy and no kernel buffer.
+ *
+ * Return: 0, -EAGAIN (not now: send it the usual way) or -EIDRM.
+ */
+int msgbox_ring_send_user(struct msgbox *mb, const struct msgbox_msg *m,
+			  const struct msgbox_wait *wait, u64 *idp)
+{
+	struct msgbox_wake_list wl;
+	struct msgbox_ring *r;
+	int ret = -EAGAIN;
+	u64 now;
+
+	msgbox_wake_list_init(&wl);
+	spin_lock(&mb->lock);
+	r = mb->ring;
+	if (mb->dead) {
+		ret = -EIDRM;
+	} else if (r && list_empty(&mb->recv_waiters) &&
+		   list_empty(&mb->send_waiters) &&
+		   msgbox_selects_type(&r->args, m->type) &&
+		   msgbox_ring_in_line(mb, r) &&
+		   msgbox_ring_put_user(r, m, mb->next_id)) {
+		/* msgbox_accept() and msgbox_took_at(), without a message. */
+		*idp = mb->next_id++;
+		now = ktime_get_ns();
+		mb->last_len = m->len;
+		mb->sent++;
+		mb->stats.last_send_ns = now;
+		mb->stats.last_send_pid = task_tgid_nr(current);
+		mb->received++;
+		mb->stats.lat_hist[0]++;
+		mb->stats.last_recv_ns = now;
+		mb->stats.last_recv_pid = r->tgid;
+		r->taken++;
+		ret = 0;
+	}
+	spin_unlock(&mb->lock);
+	if (!ret)
+		msgbox_wakes(mb, wait, &wl, EPOLLIN | EPOLLRDNORM);
+	return ret;
+}
+
+/* After the unlock: free what rings took, and wake their pollers. */
+static bool msgbox_ring_done(struct msgbox_wake_list *wl)
+{
+	struct msgbox_message *msg = wl->ring_done, *next;
+
+	if (!wl->ring_mb)
+		return false;
+	for (; msg; msg = next) {
+		next = msg->next_done;
+		msgbox_message_recycle(wl->ring_mb, msg);
+	}
+	wl->ring_done = NULL;
+	return true;
+}
+
+/*
+ * Move into @r what it selects, in the order a receive would take it: the
+ * queued messages, then those of senders sleeping for room (all of them on
+ * a rendezvous channel, which queues nothing).  Stops at the first that
+ * does not go in.
+ */
+static void msgbox_ring_refill(struct msgbox *mb, struct msgbox_ring *r,
+			       struct msgbox_wake_list *wl)
+{
+	struct msgbox_waiter *w, *next;
+	struct msgbox_message *msg;
+	u64 now = ktime_get_ns();
+
+	lockdep_assert_held(&mb->lock);
+	while ((msg = msgbox_find(mb, &r->args))) {
+		if (msg->call || msg->track || !msgbox_ring_put(r, msg))
+			return;
+		msgbox_unqueue(mb, msg);
+		msgbox_ring_took(mb, r, msg, wl, now);
+	}
+	r->behind = false;
+	list_for_each_entry_safe(w, next, &mb->send_waiters, list) {
+		msg = w->msg;
+		if (!msgbox_selects(&r->args, msg))
+			continue;
+		msg->id = mb->next_id;
+		if (msg->call || msg->track || !msgbox_ring_put(r, msg))
+			return;
+		mb->nr_send_waiters--;
+		msgbox_accept(mb, msg);
+		w->id = msg->id;
+		msgbox_ring_took(mb, r, msg, wl, now);
+		waiter_claim(mb, wl, w, 0);
+	}
+}
+
+/**
+ * msgbox_ring_enter() - MSGBOX_IOC_RING_ENTER: refill ring @r.
+ * @mb: its mailbox.
+ * @r:  the ring.
+ *
+ * Return: the messages moved into the ring, or -EIDRM.
+ */
+long msgbox_ring_enter(struct msgbox *mb, struct msgbox_ring *r)
+{
+	struct msgbox_wake_list wl;
+	bool queued = false;
+	u64 before;
+	long n;
+
+	msgbox_reap_expired(mb);
+	msgbox_wake_list_init(&wl);
+	spin_lock(&mb->lock);
+	if (mb->dead) {
+		spin_unlock(&mb->lock);
+		return -EIDRM;
+	}
+	before = r->taken;
+	msgbox_ring_refill(mb, r, &wl);
+	/* Room freed in the queue lets sleeping senders in, maybe the ring. */
+	if (r->taken != before)
+		queued = msgbox_admit_senders(mb, &wl);
+	n = r->taken - before;
+	spin_unlock(&mb->lock);
+	msgbox_wake_up(&wl);
+	if (n)
+		msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM |
+				    (queued ? EPOLLIN | EPOLLRDNORM : 0));
+	return n;
+}
+
+/* Is a message @r selects queued?  Under msgbox.lock. */
+bool msgbox_ring_selected_queued(struct msgbox *mb, struct msgbox_ring *r)
+{
+	lockdep_assert_held(&mb->lock);
+	return msgbox_find(mb, &r->args);
+}
+
+/*
+ * Readiness of ring @r: readable while it holds records or anything it
+ * selects waits (queued, or a sleeping sender's), hung up once destroyed.
+ */
+__poll_t msgbox_ring_poll_mask(struct msgbox *mb, struct msgbox_ring *r)
+{
+	struct msgbox_waiter *w;
+	__poll_t mask = 0;
+
+	spin_lock(&mb->lock);
+	if (msgbox_ring_nonempty(r) || msgbox_find(mb, &r->args))
+		mask = EPOLLIN | EPOLLRDNORM;
+	list_for_each_entry(w, &mb->send_waiters, list) {
+		if (msgbox_selects(&r->args, w->msg)) {
+			mask = EPOLLIN | EPOLLRDNORM;
+			break;
+		}
+	}
+	if (mb->dead)
+		mask |= EPOLLHUP;
+	spin_unlock(&mb->lock);
+	return mask;
 }
 
 /**
@@ -1390,6 +1647,8 @@ static void msgbox_wakes(struct msgbox *mb, const struct msgbox_wait *wait,
 			msgbox_wake_pollers(mb, mask);
 		return;
 	}
+	if (msgbox_ring_done(wl))
+		mask |= EPOLLIN | EPOLLRDNORM;
 	if (wl->first) {
 		*b->wl.tail = wl->first;
 		b->wl.tail = wl->tail;
@@ -1610,7 +1869,8 @@ int msgbox_recv_many(struct msgbox *mb, const struct msgbox_msg *m,
 		    (msg->len > args.size && !args.trunc))
 			break;
 		msgbox_unqueue(mb, msg);
-		msgbox_took_at(mb, msg, current, false, &wl, now);
+		msgbox_took_at(mb, msg, task_tgid_nr(current), false, &wl,
+			       now);
 		msgs[i] = msg;
 		/* As after each msgbox_recv(): the next receive sees them. */
 		queued |= msgbox_admit_senders(mb, &wl);

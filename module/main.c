@@ -96,6 +96,10 @@ static int __init msgbox_init(void)
 	BUILD_BUG_ON(sizeof(struct msgbox_call) != MSGBOX_CALL_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct msgbox_info) != MSGBOX_INFO_SIZE_VER2);
 	BUILD_BUG_ON(sizeof(struct msgbox_uring_cmd) != 16);
+	BUILD_BUG_ON(sizeof(struct msgbox_ring_setup) !=
+		     MSGBOX_RING_SETUP_SIZE_VER0);
+	/* Records are MSGBOX_RING_ALIGN-aligned: so must their header be. */
+	BUILD_BUG_ON(sizeof(struct msgbox_ring_msg) != 64);
 
 	ret = msgbox_mailbox_init();
 	if (ret)

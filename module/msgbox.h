@@ -32,6 +32,9 @@ struct iov_iter;
 struct ipc_namespace;
 struct msgbox_waiter;
 struct msgbox_pending_call;
+struct msgbox_ring;
+struct pid_namespace;
+struct user_namespace;
 struct msgbox_topic;
 struct msgbox_track;
 struct pid;
@@ -75,6 +78,8 @@ struct msgbox_payload {
 /**
  * struct msgbox_message - one message
  * @node:      link in msgbox.msgs (under msgbox.lock) while queued.
+ * @next_done: once written into a receive ring, link in the wake list's
+ *             chain of messages to free after the unlock.
  * @len:       payload length in bytes.
  * @id:        per-mailbox id, assigned when the mailbox accepts it.
  * @type:      message type (>= 1).
@@ -100,7 +105,10 @@ struct msgbox_payload {
  *             receiver ever holds.
  */
 struct msgbox_message {
-	struct rb_node node;
+	union {
+		struct rb_node node;
+		struct msgbox_message *next_done;
+	};
 	size_t len;
 	u64 id;
 	s64 type;
@@ -231,10 +239,16 @@ struct msgbox_waiter {
 	void (*complete)(struct msgbox_waiter *w);
 };
 
-/* Waiters claimed under the lock, to be woken after it, in claim order. */
+/*
+ * Waiters claimed under the lock, to be woken after it, in claim order; and
+ * messages a receive ring took, to be freed after it (their ring's pollers
+ * woken), all of one mailbox, @ring_mb.
+ */
 struct msgbox_wake_list {
 	struct msgbox_waiter *first;
 	struct msgbox_waiter **tail;
+	struct msgbox_message *ring_done;
+	struct msgbox *ring_mb;
 };
 
 #define MSGBOX_WAKE_BATCH_TASKS	16
@@ -395,6 +409,8 @@ struct msgbox_notifier {
  * @parent:       a subscription's topic (a reference), else NULL.
  * @sub_node:     a subscription's link in its topic's list (under the
  *                topic's mutex); empty once unsubscribed.
+ * @ring:         the receive ring attached (ring.c), or NULL; set and
+ *                cleared under @lock.
  * @gone_node:    a subscription's link in its topic's list of those whose
  *                last descriptor closed while the mutex was taken (see
  *                pubsub.c).
@@ -464,6 +480,7 @@ struct msgbox {
 	struct msgbox *parent;
 	struct list_head sub_node;
 	struct llist_node gone_node;
+	struct msgbox_ring *ring;
 	bool subscribed;
 	struct msgbox_recv_args filter;
 	struct pid *inbox_of;
@@ -661,6 +678,60 @@ int msgbox_notify_clear(struct msgbox *mb);
 void msgbox_notify_fire(struct msgbox *mb);
 void msgbox_notify_take(struct msgbox *mb, struct msgbox_notifier *old);
 void msgbox_notifier_release(struct msgbox_notifier *n);
+
+/**
+ * struct msgbox_ring - a receive ring (ring.c)
+ * @mb:       its mailbox (a reference).
+ * @args:     its selector.
+ * @base:     the mapping, from vmalloc_user(): header page, then data.
+ * @head:     the consumer's position, in @base: read with
+ *            smp_load_acquire() and checked, never trusted.
+ * @tail_pub: the published tail, in @base.
+ * @data:     the data area, @size bytes.
+ * @size:     a power of two.
+ * @tail:     the kernel's tail, under msgbox.lock: where the next record
+ *            goes (the consumer's copy is only written, never read).
+ * @taken:    messages written into it, under msgbox.lock.
+ * @behind:   under msgbox.lock: a message the ring selects was queued
+ *            since a refill last left none, so new ones must queue behind
+ *            it rather than overtake it into the ring.
+ * @pid_ns:   where sender pids are translated (a reference).
+ * @user_ns:  where sender uids and gids are translated (a reference).
+ * @tgid:     the global tgid of the process that set it up (statistics).
+ * @uid:      the user the mapping is charged to (quota.c).
+ * @charged:  bytes charged: the whole mapping.
+ */
+struct msgbox_ring {
+	struct msgbox *mb;
+	struct msgbox_recv_args args;
+	void *base;
+	u32 *head;
+	u32 *tail_pub;
+	void *data;
+	u32 size;
+	u32 tail;
+	u64 taken;
+	bool behind;
+	struct pid_namespace *pid_ns;
+	struct user_namespace *user_ns;
+	pid_t tgid;
+	kuid_t uid;
+	u64 charged;
+};
+
+/* ring.c */
+struct file *msgbox_ring_file(struct msgbox *mb, struct msgbox_ring_setup *rs);
+int msgbox_ring_attach(struct file *file);
+bool msgbox_ring_put(struct msgbox_ring *r, const struct msgbox_message *msg);
+bool msgbox_ring_put_user(struct msgbox_ring *r, const struct msgbox_msg *m,
+			  u64 id);
+bool msgbox_ring_nonempty(const struct msgbox_ring *r);
+/* mailbox.c */
+bool msgbox_ring_selected_queued(struct msgbox *mb, struct msgbox_ring *r);
+__poll_t msgbox_ring_poll_mask(struct msgbox *mb, struct msgbox_ring *r);
+long msgbox_ring_enter(struct msgbox *mb, struct msgbox_ring *r);
+int msgbox_ring_send_user(struct msgbox *mb, const struct msgbox_msg *m,
+			  const struct msgbox_wait *wait, u64 *idp);
 
 /* uring.c */
 struct io_uring_cmd;

@@ -347,6 +347,91 @@ int msgbox_notify(int fd, unsigned int how, int efd);
  */
 int msgbox_abi_version(void);
 
+/*
+ * Receive rings: the kernel writes the messages into memory mapped in the
+ * receiving process, which reads them without a system call per message
+ * (see "Receive rings" in <linux/msgbox.h>).  For streams of small
+ * messages.  One ring per mailbox; a ring is used by one thread at a time
+ * (the caller serialises, as for a liburing ring).
+ *
+ *	struct msgbox_rxring *rx = msgbox_rxring_open(fd, 0, 0, 0);
+ *	struct msgbox_msg m = { .data = (uintptr_t)buf, .len = sizeof(buf) };
+ *	while (msgbox_rxring_recvmsg(rx, &m) == 0) {
+ *		handle(buf, m.len);
+ *		m.len = sizeof(buf);
+ *	}
+ *
+ * or, without copying, msgbox_rxring_next() / msgbox_rxring_consume().
+ */
+struct msgbox_rxring;
+
+/* The ring size msgbox_rxring_open() takes for 0. */
+#define MSGBOX_RXRING_DEFAULT_SIZE	(64 * 1024)
+
+/**
+ * msgbox_rxring_open() - set up and map a receive ring on a mailbox.
+ * @fd:    a receiving descriptor of the mailbox.  Keep it open while the
+ *         ring is in use: messages the ring cannot hold (calls, tracked
+ *         messages, larger than the ring) are received through it.
+ * @size:  bytes of ring: a power of two, at least the page size; 0 for
+ *         MSGBOX_RXRING_DEFAULT_SIZE.
+ * @type:  the selector, as struct msgbox_msg.type of a receive (0: all).
+ * @flags: 0 or MSGBOX_MSG_EXCEPT.
+ *
+ * Returns the ring, or NULL with errno: EBUSY (the mailbox has a ring),
+ * EBADF (@fd does not receive), EOPNOTSUPP (a topic), EINVAL, ENOMEM,
+ * EDQUOT/ENOSPC (the mapping counts against the caller's byte quota).
+ */
+struct msgbox_rxring *msgbox_rxring_open(int fd, size_t size, long long type,
+					 unsigned int flags);
+
+/**
+ * msgbox_rxring_close() - unmap and close a ring (NULL is a no-op).
+ *
+ * Messages still in the ring are lost, as messages in any receiver's
+ * buffer are; the mailbox and @fd stay.
+ */
+void msgbox_rxring_close(struct msgbox_rxring *rx);
+
+/**
+ * msgbox_rxring_fd() - the ring descriptor, for poll(2)/epoll(7): readable
+ * while msgbox_rxring_recvmsg() has something to return at once.
+ */
+int msgbox_rxring_fd(const struct msgbox_rxring *rx);
+
+/**
+ * msgbox_rxring_next() - the next record in the ring, or NULL if the ring
+ * is empty.  Never enters the kernel.  The payload follows the record
+ * header; it stays valid until msgbox_rxring_consume().  A NULL does not
+ * mean that nothing is waiting: msgbox_rxring_recvmsg() also refills the
+ * ring and takes what the ring cannot hold.
+ */
+const struct msgbox_ring_msg *msgbox_rxring_next(struct msgbox_rxring *rx);
+
+/**
+ * msgbox_rxring_consume() - release the record msgbox_rxring_next()
+ * returned, making its room available to the kernel again.
+ */
+void msgbox_rxring_consume(struct msgbox_rxring *rx,
+			   const struct msgbox_ring_msg *rec);
+
+/**
+ * msgbox_rxring_recvmsg() - receive the next message the ring selects.
+ * @rx:  the ring.
+ * @msg: in: data and len (the buffer), flags among NONBLOCK, TRUNC,
+ *       TIMEOUT, ABSTIME and REALTIME with timeout_ns, as for
+ *       msgbox_recvmsg(); out: as msgbox_recvmsg() fills it (token is
+ *       non-zero for a call received through the mailbox descriptor).
+ *
+ * In order: the ring's records, then what MSGBOX_IOC_RING_ENTER moves in,
+ * then a message the ring cannot hold; then it waits (poll(2) on the ring
+ * descriptor) unless NONBLOCK.  Returns 0, or -1 with errno: EAGAIN,
+ * ETIMEDOUT, EINTR, EMSGSIZE (the message is larger than len and TRUNC was
+ * not given: it stays, msg->len says its size), EIDRM (destroyed, and
+ * nothing left), EINVAL (another flag).
+ */
+int msgbox_rxring_recvmsg(struct msgbox_rxring *rx, struct msgbox_msg *msg);
+
 #ifdef __cplusplus
 }
 #endif

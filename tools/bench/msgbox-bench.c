@@ -14,8 +14,9 @@
  * message a context switch) and on two CPUs (wake-ups cross CPUs).
  *
  * Mechanisms: msgbox through its ioctls, read/write, batches
- * (MSGBOX_IOC_SEND_BATCH/RECV_BATCH) and io_uring (plain READ/WRITE on the
- * mailbox fd, many per io_uring_enter); POSIX mq, SysV msg, a pipe, a Unix
+ * (MSGBOX_IOC_SEND_BATCH/RECV_BATCH), io_uring (plain READ/WRITE on the
+ * mailbox fd, many per io_uring_enter) and a receive ring (batches sent,
+ * read by the receiver in its mapped ring: msgbox_rxring_*); POSIX mq, SysV msg, a pipe, a Unix
  * SOCK_SEQPACKET socket pair, ZeroMQ (PAIR over ipc://); and two floors:
  * an eventfd ping-pong (two wake-ups, no payload: the least a round trip
  * can cost) and a memcpy of the payload in one process (the least a
@@ -68,29 +69,30 @@
 #define BATCH		32	/* messages per batch ioctl */
 #define URING_QD	16	/* io_uring operations in flight per side */
 #define QUEUE_MSGS	64	/* capacity of every queue that has one */
+#define RXRING_SIZE	(1 << 20)	/* a receive ring's bytes */
 
 enum mech {
 	M_EVENTFD, M_MEMCPY, M_MSGBOX, M_MSGBOX_RW, M_MSGBOX_BATCH,
-	M_MSGBOX_URING, M_MQ, M_SYSV, M_PIPE, M_SEQPACKET, M_ZMQ, NR_MECH
+	M_MSGBOX_URING, M_MSGBOX_RING, M_MQ, M_SYSV, M_PIPE, M_SEQPACKET, M_ZMQ, NR_MECH
 };
 
 static const char *const mech_name[NR_MECH] = {
 	"eventfd (floor)", "memcpy (floor)", "msgbox ioctl", "msgbox read/write",
-	"msgbox batch 32", "msgbox io_uring 16", "POSIX mq", "SysV msg", "pipe",
+	"msgbox batch 32", "msgbox io_uring 16", "msgbox rx ring", "POSIX mq", "SysV msg", "pipe",
 	"unix seqpacket", "ZeroMQ PAIR ipc",
 };
 
 /* Names for the CSV, TAP lines and --only. */
 static const char *const mech_id[NR_MECH] = {
 	"eventfd", "memcpy", "msgbox-ioctl", "msgbox-rw", "msgbox-batch",
-	"msgbox-uring", "mq", "sysv", "pipe", "seqpacket", "zmq",
+	"msgbox-uring", "msgbox-ring", "mq", "sysv", "pipe", "seqpacket", "zmq",
 };
 
-/* eventfd carries no payload (round trips only); memcpy and batches are
- * one-way only. */
+/* eventfd carries no payload (round trips only); memcpy, batches and the
+ * ring (a stream's receiver) are one-way only. */
 static bool has_rtt(enum mech m)
 {
-	return m != M_MEMCPY && m != M_MSGBOX_BATCH;
+	return m != M_MEMCPY && m != M_MSGBOX_BATCH && m != M_MSGBOX_RING;
 }
 
 static bool has_stream(enum mech m)
@@ -229,6 +231,7 @@ struct port {
 	void *zctx, *zsock;
 	struct io_uring ring;
 	bool ring_ok;
+	struct msgbox_rxring *rxr;	/* M_MSGBOX_RING's receiver */
 	char *sysv;		/* long mtype + payload */
 	char *sbuf, *rbuf;	/* stream buffers, see port_open() */
 };
@@ -246,7 +249,8 @@ static void chan_open(enum mech m, struct chan *c, int tag)
 	case M_MSGBOX:
 	case M_MSGBOX_RW:
 	case M_MSGBOX_BATCH:
-	case M_MSGBOX_URING: {
+	case M_MSGBOX_URING:
+	case M_MSGBOX_RING: {
 		struct msgbox_attr a;
 
 		msgbox_attr_init(&a);
@@ -323,7 +327,8 @@ static char *xalloc(size_t n);
 /* Messages a stream has in flight per side. */
 static int port_slots(enum mech m)
 {
-	return m == M_MSGBOX_BATCH ? BATCH : m == M_MSGBOX_URING ? URING_QD : 1;
+	return m == M_MSGBOX_BATCH || m == M_MSGBOX_RING ? BATCH :
+	       m == M_MSGBOX_URING ? URING_QD : 1;
 }
 
 static void port_open(struct port *p, enum mech m, struct chan *out,
@@ -345,6 +350,11 @@ static void port_open(struct port *p, enum mech m, struct chan *out,
 	 */
 	p->sbuf = xalloc((size_t)port_slots(m) * MAX_SIZE);
 	p->rbuf = xalloc((size_t)port_slots(m) * MAX_SIZE);
+	if (m == M_MSGBOX_RING && in) {
+		p->rxr = msgbox_rxring_open(p->rx, RXRING_SIZE, 0, 0);
+		if (!p->rxr)
+			die("msgbox_rxring_open");
+	}
 	if (m == M_MSGBOX_URING) {
 		int r = io_uring_queue_init(4 * URING_QD, &p->ring, 0);
 
@@ -386,6 +396,7 @@ static void port_close(struct port *p)
 	}
 	if (p->ring_ok)
 		io_uring_queue_exit(&p->ring);
+	msgbox_rxring_close(p->rxr);
 	free(p->sysv);
 	free(p->sbuf);
 	free(p->rbuf);
@@ -546,7 +557,7 @@ static void stream_send(struct port *p, size_t len, uint32_t from, uint32_t to)
 	static struct msgbox_msg m[BATCH];
 	uint32_t seq;
 
-	if (p->m == M_MSGBOX_BATCH) {
+	if (p->m == M_MSGBOX_BATCH || p->m == M_MSGBOX_RING) {
 		char *b = p->sbuf;
 
 		for (seq = from; seq < to;) {
@@ -618,6 +629,23 @@ static void stream_recv(struct port *p, size_t len, uint32_t from, uint32_t to)
 				die("receive batch");
 			for (int j = 0; j < n; j++, seq++)
 				expect_seq(check(b + j * MAX_SIZE, m[j].len, len), seq);
+		}
+	} else if (p->m == M_MSGBOX_RING) {
+		const struct msgbox_ring_msg *rec;
+		struct msgbox_msg m1;
+
+		for (seq = from; seq < to; seq++) {
+			/* In place when in the ring; else refill, or wait. */
+			rec = msgbox_rxring_next(p->rxr);
+			if (rec) {
+				expect_seq(check((const char *)(rec + 1), rec->len, len), seq);
+				msgbox_rxring_consume(p->rxr, rec);
+				continue;
+			}
+			m1 = (struct msgbox_msg){ .data = (uintptr_t)p->rbuf, .len = MAX_SIZE };
+			if (msgbox_rxring_recvmsg(p->rxr, &m1))
+				die("receive from the ring");
+			expect_seq(check(p->rbuf, m1.len, len), seq);
 		}
 	} else if (p->m == M_MSGBOX_URING) {
 		char *b = p->rbuf;
@@ -1334,7 +1362,7 @@ static void table_targets(void)
 				best = turns[pn][m].med;
 				bm = m;
 			}
-		for (m = M_MSGBOX; m <= M_MSGBOX_URING; m++) {
+		for (m = M_MSGBOX; m <= M_MSGBOX_RING; m++) {
 			if (!in_turns(m))
 				continue;
 			if (pn == 0) {
@@ -1350,7 +1378,7 @@ static void table_targets(void)
 	for (pn = 0; pn < 2; pn++) {
 		double mq100 = strm[pn][M_MQ][SIZE_100].rate;
 
-		for (enum mech m = M_MSGBOX_BATCH; m <= M_MSGBOX_URING; m++) {
+		for (enum mech m = M_MSGBOX_BATCH; m <= M_MSGBOX_RING; m++) {
 			snprintf(what, sizeof(what), "100 B stream, %s, %s / ZeroMQ (>= 1)",
 				 pin_name[pn], mech_name[m]);
 			target(what, ratio(strm[pn][m][SIZE_100].rate,
@@ -1359,7 +1387,7 @@ static void table_targets(void)
 				 pin_name[pn], mech_name[m]);
 			target(what, ratio(strm[pn][m][SIZE_100].rate, mq100), 3, false);
 		}
-		for (enum mech m = M_MSGBOX; m <= M_MSGBOX_URING; m++) {
+		for (enum mech m = M_MSGBOX; m <= M_MSGBOX_RING; m++) {
 			snprintf(what, sizeof(what), "100 KB stream, %s, %s / POSIX mq (>= 1.5)",
 				 pin_name[pn], mech_name[m]);
 			target(what, ratio(strm[pn][m][SIZE_100K].rate,

@@ -642,6 +642,131 @@ struct msgbox_batch {
 
 #define MSGBOX_BATCH_SIZE_VER0	32
 
+/*
+ * Receive rings.  A receiving descriptor may map a ring into its process
+ * (MSGBOX_IOC_RING_SETUP, then mmap(2) of the ring descriptor it returns).
+ * From then on the kernel writes the messages the ring selects straight
+ * into it as they are sent, and the process reads them there without a
+ * system call per message.  The ring is one receiver of the mailbox, whose
+ * buffer happens to be shared: messages reach it in the order a receive
+ * would take them, once it has room, as to any waiting receiver, and a
+ * message in the ring is received (counted in received, gone from the
+ * mailbox, its rendezvous sender released).  Other descriptors may still
+ * receive from the same mailbox; they compete with the ring as receivers
+ * do with each other.
+ *
+ * A message the ring cannot hold stays queued, and so does every later one
+ * the ring selects: a request of MSGBOX_IOC_CALL (its answer needs a
+ * token), a tracked message (MSGBOX_MSG_TRACK), or a message larger than
+ * the ring.  So does every message while the ring is full.  The consumer
+ * takes them in order with MSGBOX_IOC_RING_ENTER, which moves what now
+ * fits into the ring, and MSGBOX_IOC_RECV (on the mailbox descriptor) with
+ * the ring's selector, which takes the message at the head of the line
+ * that the ring cannot hold.
+ *
+ * Protocol, for the consumer (libmsgbox's msgbox_ring_* do all of it):
+ *  1. Load the tail with acquire semantics.  While head != tail, the record
+ *     at data + (head & (size - 1)) is complete: read it, then store head +
+ *     record size into the head with release semantics.  A record with
+ *     MSGBOX_RING_PAD only skips to the start of the data area.
+ *  2. When the ring is empty, MSGBOX_IOC_RING_ENTER; if the ring is still
+ *     empty, MSGBOX_IOC_RECV (non-blocking, the ring's selector) takes a
+ *     message the ring cannot hold; if there is none, poll(2) the
+ *     descriptor for POLLIN, which reports a non-empty ring or a queued
+ *     message the ring selects, and start again.
+ * Positions (head, tail) count bytes from 0 and wrap at 2^32; records
+ * start MSGBOX_RING_ALIGN-aligned and never wrap around the end of the data
+ * area.  The kernel only reads the head, and only to know how much room
+ * there is: a consumer that writes anything else there harms only its own
+ * ring (a head that claims more room than the ring has stops deliveries to
+ * it, and messages queue instead).
+ *
+ * The ring lives as long as its descriptor and mappings: there is no
+ * detach but close(2) and munmap(2), and messages still in the ring then
+ * are lost, as those in any receiver's buffer.  One ring per mailbox.
+ */
+
+/**
+ * struct msgbox_ring_setup - argument of MSGBOX_IOC_RING_SETUP
+ * @size:        in: bytes of the data area, a power of two from the page
+ *               size to MSGBOX_RING_SIZE_MAX and at most the module's
+ *               max_mailbox_bytes parameter.  The whole mapping (header
+ *               page and data) is charged to the caller's quota as
+ *               max_bytes is (ENOSPC, EDQUOT).
+ * @flags:       in: 0 or MSGBOX_MSG_EXCEPT, with @type, as for a receive.
+ * @type:        in: the ring's selector, as struct msgbox_msg.type of a
+ *               receive (0: every message).
+ * @mmap_size:   out: length to mmap(2) at offset 0, shared.
+ * @head_offset: out: offset in the mapping of the __u32 head (consumer's).
+ * @tail_offset: out: offset of the __u32 tail (kernel's).
+ * @data_offset: out: offset of the data area.
+ * @fd_flags:    in: 0 or MSGBOX_FD_CLOEXEC, for the ring descriptor.
+ * @__reserved:  must be zero.
+ *
+ * On a descriptor opened for receiving (EBADF otherwise); not on a topic
+ * (EOPNOTSUPP).  Returns a new ring descriptor: mmap(2) it (MAP_SHARED,
+ * read and write, offset 0), poll(2) it, and issue MSGBOX_IOC_RING_ENTER
+ * on it.  It keeps the mailbox's memory, not the mailbox itself: once the
+ * mailbox is destroyed, poll reports POLLHUP and RING_ENTER fails with
+ * EIDRM, while the records already in the ring stay readable.
+ * EBUSY if the mailbox has a ring already; EIDRM if it was destroyed;
+ * EINVAL for any field out of range (out fields must be zero on entry).
+ */
+struct msgbox_ring_setup {
+	__u32 size;
+	__u32 flags;
+	__s64 type;
+	__u64 mmap_size;
+	__u32 head_offset;
+	__u32 tail_offset;
+	__u32 data_offset;
+	__u32 fd_flags;
+	__u64 __reserved[2];
+};
+
+#define MSGBOX_RING_SETUP_SIZE_VER0	56
+#define MSGBOX_RING_SIZE_MAX		(1U << 30)
+#define MSGBOX_RING_ALIGN		8
+
+/* struct msgbox_ring_msg.flags */
+#define MSGBOX_RING_PAD		(1U << 0)	/* no message: skip to the start */
+
+/**
+ * struct msgbox_ring_msg - one record in a receive ring
+ * @size:         bytes of the record, header and payload, padded to
+ *                MSGBOX_RING_ALIGN: add it to head to consume the record.
+ * @flags:        MSGBOX_RING_*.  With MSGBOX_RING_PAD only @size is valid.
+ * @len:          payload length; the payload follows this header.
+ * @priority:     the message's priority.
+ * @type:         its type.
+ * @id:           its id in the mailbox.
+ * @send_time_ns: CLOCK_REALTIME when it was sent.
+ * @sender_pid:   sender's process, in the pid namespace of the task that
+ *                set the ring up (0 if not visible there).
+ * @sender_tid:   sender's thread, likewise.
+ * @sender_uid:   sender's effective uid, in the user namespace of the task
+ *                that set the ring up.
+ * @sender_gid:   sender's effective gid, likewise.
+ * @deliveries:   times it was delivered, this time included (more than 1
+ *                for a message redelivered after a NACK or timeout).
+ * @__pad:        zero.
+ */
+struct msgbox_ring_msg {
+	__u32 size;
+	__u32 flags;
+	__u32 len;
+	__u32 priority;
+	__s64 type;
+	__u64 id;
+	__u64 send_time_ns;
+	__s32 sender_pid;
+	__s32 sender_tid;
+	__u32 sender_uid;
+	__u32 sender_gid;
+	__u32 deliveries;
+	__u32 __pad;
+};
+
 /* Delivery statuses, see MSGBOX_IOC_STATUS. */
 #define MSGBOX_STATUS_PENDING		1	/* queued */
 #define MSGBOX_STATUS_DELIVERED		2	/* in flight, not acked yet */
@@ -808,6 +933,14 @@ struct msgbox_uring_cmd {
 #define MSGBOX_IOC_SEND_BATCH	_IOWR(MSGBOX_IOC_MAGIC, 0x29, struct msgbox_batch)
 #define MSGBOX_IOC_RECV_BATCH	_IOWR(MSGBOX_IOC_MAGIC, 0x2a, struct msgbox_batch)
 #define MSGBOX_IOC_NOTIFY	_IOW(MSGBOX_IOC_MAGIC, 0x2b, struct msgbox_notify)
+#define MSGBOX_IOC_RING_SETUP	_IOWR(MSGBOX_IOC_MAGIC, 0x2c, struct msgbox_ring_setup)
+/*
+ * MSGBOX_IOC_RING_ENTER, on a ring descriptor (argument 0): move the queued
+ * messages the ring selects into the ring, in order, as long as they fit,
+ * and those of senders sleeping for room (see "Receive rings").  Returns
+ * the number moved; EIDRM once the mailbox is destroyed.
+ */
+#define MSGBOX_IOC_RING_ENTER	_IO(MSGBOX_IOC_MAGIC, 0x2d)
 
 /* io_uring only: see struct msgbox_uring_cmd. */
 #define MSGBOX_UCMD_CANCEL	_IO(MSGBOX_IOC_MAGIC, 0x40)

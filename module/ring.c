@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgbox: receive rings, mapped into the receiving process.
+ *
+ * A ring is one more receiver of its mailbox, one that never sleeps: when
+ * msgbox_hand_over() finds no sleeping receiver for a message the ring
+ * selects, it writes the message into the ring (msgbox_ring_put()) and the
+ * message is received.  The consumer reads the records in its own address
+ * space and moves the head; it enters the kernel only when the ring is
+ * empty (MSGBOX_IOC_RING_ENTER, poll).  So a stream of small messages
+ * costs the receiver no system call per message and the kernel no queueing
+ * per message: the payload goes from the sender's buffer to its kernel copy
+ * and from there into the ring, under the mailbox lock.
+ *
+ * Layout of the mapping (struct msgbox_ring_setup reports the offsets):
+ * the header page holds the consumer's head at offset 0 and the kernel's
+ * tail one cache line further, so the two sides do not share a line; the
+ * data area follows, @size bytes.  The mapping is memory from
+ * vmalloc_user(): zeroed, and only ever written by the kernel with records
+ * for this consumer.
+ *
+ * Trust: the consumer can write anything into the whole mapping.  The
+ * kernel reads only the head, once per record it writes, and checks it
+ * against its own tail (which it keeps in struct msgbox_ring, never
+ * reading it back): a head that claims more room than there is, or is not
+ * aligned, makes the ring refuse records, nothing more.
+ *
+ * Lifetime: the ring file holds the ring, the ring a reference on its
+ * mailbox; a mapping holds the file.  So the memory is freed only after the
+ * last munmap(2) and close(2), in ->release, which first unhooks the ring
+ * from the mailbox under msgbox.lock: no record is written after that.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <linux/user_namespace.h>
+#include <linux/vmalloc.h>
+
+#include "msgbox.h"
+
+/* Offsets in the mapping; the header page holds both positions. */
+#define MSGBOX_RING_HEAD_OFF	0
+#define MSGBOX_RING_TAIL_OFF	64
+
+/* Bytes a record with a @len-byte payload takes in the ring. */
+static u32 msgbox_ring_rec_size(size_t len)
+{
+	return ALIGN(sizeof(struct msgbox_ring_msg) + len, MSGBOX_RING_ALIGN);
+}
+
+/* Write a padding record of @size bytes at the tail and pass it. */
+static void msgbox_ring_pad(struct msgbox_ring *r, u32 size)
+{
+	struct msgbox_ring_msg *rec = r->data + (r->tail & (r->size - 1));
+
+	/* Only these two fit for sure: @size may be MSGBOX_RING_ALIGN. */
+	rec->size = size;
+	rec->flags = MSGBOX_RING_PAD;
+	r->tail += size;
+}
+
+/*
+ * Room in @r for a record with a @len-byte payload, at the tail: the
+ * record's header, or NULL if there is no room now.  A record never wraps
+ * around the end of the data area: one that would is preceded by a padding
+ * record up to the end.  That padding is published even when the record
+ * itself does not fit yet, so that a record larger than the room left
+ * before the end still fits once the consumer passed it.  The caller
+ * fills the record and commits it (msgbox_ring_commit()), or leaves it:
+ * nothing is visible until then.
+ */
+static struct msgbox_ring_msg *msgbox_ring_reserve(struct msgbox_ring *r,
+						   size_t len)
+{
+	u32 head, used, need, off, pad = 0;
+	struct msgbox_ring_msg *rec;
+
+	lockdep_assert_held(&r->mb->lock);
+	if (len > r->size - sizeof(*rec))
+		return NULL;
+	need = msgbox_ring_rec_size(len);
+	/* Pairs with the consumer's release: its reads of the records are done. */
+	head = smp_load_acquire(r->head);
+	used = r->tail - head;
+	if (used > r->size || (used & (MSGBOX_RING_ALIGN - 1)))
+		return NULL;	/* the consumer broke its own ring */
+	off = r->tail & (r->size - 1);
+	if (off + need > r->size) {
+		pad = r->size - off;
+		if (r->size - used < pad)
+			return NULL;
+		msgbox_ring_pad(r, pad);
+		used += pad;
+		off = 0;
+	}
+	if (r->size - used < need) {
+		if (pad) {
+			/* The padding, then the tail that lets it be passed. */
+			smp_store_release(r->tail_pub, r->tail);
+		}
+		return NULL;
+	}
+	rec = r->data + off;
+	rec->size = need;
+	rec->flags = 0;
+	rec->len = len;
+	rec->__pad = 0;
+	return rec;
+}
+
+/* Make the record msgbox_ring_reserve() returned visible to the consumer. */
+static void msgbox_ring_commit(struct msgbox_ring *r,
+			       struct msgbox_ring_msg *rec)
+{
+	r->tail += rec->size;
+	/* The record, then the tail that makes it visible. */
+	smp_store_release(r->tail_pub, r->tail);
+}
+
+/**
+ * msgbox_ring_put() - write @msg into ring @r, if it has room.
+ * @r:   the ring, attached to a mailbox whose lock is held.
+ * @msg: an accepted message with a payload in kernel memory.
+ *
+ * Return: true if the record is written and published.
+ */
+bool msgbox_ring_put(struct msgbox_ring *r, const struct msgbox_message *msg)
+{
+	struct msgbox_ring_msg *rec;
+
+	if (!msg->payload)
+		return false;
+	rec = msgbox_ring_reserve(r, msg->len);
+	if (!rec)
+		return false;
+	rec->priority = msg->priority;
+	rec->type = msg->type;
+	rec->id = msg->id;
+	rec->send_time_ns = msg->send_time_ns;
+	rec->sender_pid = pid_nr_ns(msg->tgid, r->pid_ns);
+	rec->sender_tid = pid_nr_ns(msg->tid, r->pid_ns);
+	rec->sender_uid = from_kuid_munged(r->user_ns, msg->uid);
+	rec->sender_gid = from_kgid_munged(r->user_ns, msg->gid);
+	/* Counted by msgbox_took_at() once the record is in. */
+	rec->deliveries = msg->deliveries + 1;
+	if (!msg->payload->nr_pages) {
+		memcpy(rec + 1, msg->payload->data, msg->len);
+	} else {
+		struct kvec kv = { .iov_base = rec + 1, .iov_len = msg->len };
+		struct iov_iter it;
+
+		iov_iter_kvec(&it, ITER_DEST, &kv, 1, msg->len);
+		msgbox_payload_to_iter(msg->payload, msg->len, &it);
+	}
+	msgbox_ring_commit(r, rec);
+	return true;
+}
+
+/**
+ * msgbox_ring_put_user() - write a message straight from the sender's
+ * memory into ring @r, if it has room and the bytes are there.
+ * @r:  the ring, attached to a mailbox whose lock is held.
+ * @m:  the message as the current task sends it (data, len, type,
+ *      priority), checked.
+ * @id: the id it is to have.
+ *
+ * One copy, from the sender's buffer into the ring, with no kernel
+ * buffer in between.  The lock is held, so the copy cannot sleep: a
+ * payload not in memory (or not readable) fails it, and the caller sends
+ * the message the usual way, which faults it in (or fails with EFAULT).
+ *
+ * Return: true if the record is written and published.
+ */
+bool msgbox_ring_put_user(struct msgbox_ring *r, const struct msgbox_msg *m,
+			  u64 id)
+{
+	struct msgbox_ring_msg *rec;
+	unsigned long left;
+
+	rec = msgbox_ring_reserve(r, m->len);
+	if (!rec)
+		return false;
+	pagefault_disable();
+	left = __copy_from_user_inatomic(rec + 1, u64_to_user_ptr(m->data),
+					 m->len);
+	pagefault_enable();
+	if (left)
+		return false;
+	rec->priority = m->priority;
+	rec->type = m->type;
+	rec->id = id;
+	rec->send_time_ns = ktime_get_real_ns();
+	rec->sender_pid = pid_nr_ns(task_tgid(current), r->pid_ns);
+	rec->sender_tid = pid_nr_ns(task_pid(current), r->pid_ns);
+	rec->sender_uid = from_kuid_munged(r->user_ns, current_euid());
+	rec->sender_gid = from_kgid_munged(r->user_ns, current_egid());
+	rec->deliveries = 1;
+	msgbox_ring_commit(r, rec);
+	return true;
+}
+
+/* Does @r hold records the consumer has not passed yet? */
+bool msgbox_ring_nonempty(const struct msgbox_ring *r)
+{
+	return READ_ONCE(*r->head) != READ_ONCE(r->tail);
+}
+
+static __poll_t msgbox_ring_poll(struct file *file, poll_table *wait)
+{
+	struct msgbox_ring *r = file->private_data;
+
+	poll_wait(file, &r->mb->poll_wq, wait);
+	/* As msgbox_poll_mask(): see the poll paragraph in mailbox.c. */
+	return msgbox_ring_poll_mask(r->mb, r);
+}
+
+static long msgbox_ring_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	struct msgbox_ring *r = file->private_data;
+
+	if (cmd != MSGBOX_IOC_RING_ENTER)
+		return -ENOTTY;
+	if (arg)
+		return -EINVAL;
+	return msgbox_ring_enter(r->mb, r);
+}
+
+static int msgbox_ring_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct msgbox_ring *r = file->private_data;
+
+	/* A private copy would keep the consumer's head from the kernel. */
+	if (!(vma->vm_flags & VM_SHARED) || vma->vm_pgoff)
+		return -EINVAL;
+	/* Checks the length against the allocation, sets VM_DONTEXPAND. */
+	return remap_vmalloc_range(vma, r->base, 0);
+}
+
+static int msgbox_ring_release(struct inode *inode, struct file *file)
+{
+	struct msgbox_ring *r = file->private_data;
+	struct msgbox *mb = r->mb;
+
+	spin_lock(&mb->lock);
+	if (mb->ring == r)
+		mb->ring = NULL;
+	spin_unlock(&mb->lock);
+	vfree(r->base);
+	msgbox_uncharge(r->uid, 0, r->charged);
+	put_pid_ns(r->pid_ns);
+	put_user_ns(r->user_ns);
+	msgbox_put(mb);
+	kfree(r);
+	return 0;
+}
+
+static void msgbox_ring_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct msgbox_ring *r = file->private_data;
+
+	seq_printf(m, "msgbox-ring-size:\t%u\n", r->size);
+	seq_printf(m, "msgbox-ring-head:\t%u\n", READ_ONCE(*r->head));
+	seq_printf(m, "msgbox-ring-tail:\t%u\n", READ_ONCE(r->tail));
+}
+
+static const struct file_operations msgbox_ring_fops = {
+	.owner		= THIS_MODULE,
+	.poll		= msgbox_ring_poll,
+	.unlocked_ioctl	= msgbox_ring_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.mmap		= msgbox_ring_mmap,
+	.release	= msgbox_ring_release,
+	.show_fdinfo	= msgbox_ring_show_fdinfo,
+};
+
+static int msgbox_ring_check(const struct msgbox_ring_setup *rs)
+{
+	if (!is_power_of_2(rs->size) || rs->size < PAGE_SIZE ||
+	    rs->size > MSGBOX_RING_SIZE_MAX ||
+	    rs->size > READ_ONCE(msgbox_max_mailbox_bytes))
+		return -EINVAL;
+	if ((rs->flags & ~MSGBOX_MSG_EXCEPT) ||
+	    ((rs->flags & MSGBOX_MSG_EXCEPT) && rs->type <= 0))
+		return -EINVAL;
+	if ((rs->fd_flags & ~MSGBOX_FD_CLOEXEC) || rs->mmap_size ||
+	    rs->head_offset || rs->tail_offset || rs->data_offset ||
+	    rs->__reserved[0] || rs->__reserved[1])
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * msgbox_ring_file() - a new ring and its file, not attached yet.
+ * @mb: the mailbox (the caller checked it may receive from it).
+ * @rs: the request, checked here; its out fields are filled in.
+ *
+ * The caller tells userspace where things are, then attaches the ring
+ * (msgbox_ring_attach()) before installing the file: once attached, the
+ * ring receives messages, which nobody must be unable to read.  fput() of
+ * the file undoes everything.
+ *
+ * Return: the file, or an ERR_PTR().
+ */
+struct file *msgbox_ring_file(struct msgbox *mb, struct msgbox_ring_setup *rs)
+{
+	struct msgbox_ring *r;
+	struct file *file;
+	int ret;
+
+	if (mb->topic)
+		return ERR_PTR(-EOPNOTSUPP);
+	ret = msgbox_ring_check(rs);
+	if (ret)
+		return ERR_PTR(ret);
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return ERR_PTR(-ENOMEM);
+	r->size = rs->size;
+	r->charged = PAGE_SIZE + (u64)rs->size;
+	r->uid = current_euid();
+	ret = msgbox_charge(r->uid, 0, r->charged);
+	if (ret)
+		goto out_free;
+	r->base = vmalloc_user(r->charged);
+	if (!r->base) {
+		ret = -ENOMEM;
+		goto out_uncharge;
+	}
+	r->head = r->base + MSGBOX_RING_HEAD_OFF;
+	r->tail_pub = r->base + MSGBOX_RING_TAIL_OFF;
+	r->data = r->base + PAGE_SIZE;
+	msgbox_recv_args_init(&r->args, rs->type, rs->flags);
+	r->pid_ns = get_pid_ns(task_active_pid_ns(current));
+	r->user_ns = get_user_ns(current_user_ns());
+	r->tgid = task_tgid_nr(current);
+	msgbox_get(mb);
+	r->mb = mb;
+	file = anon_inode_getfile("[msgbox-ring]", &msgbox_ring_fops, r,
+				  O_RDWR);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto out_put;
+	}
+	/* From here on ->release frees @r. */
+	rs->mmap_size = r->charged;
+	rs->head_offset = MSGBOX_RING_HEAD_OFF;
+	rs->tail_offset = MSGBOX_RING_TAIL_OFF;
+	rs->data_offset = PAGE_SIZE;
+	return file;
+
+out_put:
+	msgbox_put(mb);
+	put_pid_ns(r->pid_ns);
+	put_user_ns(r->user_ns);
+	vfree(r->base);
+out_uncharge:
+	msgbox_uncharge(r->uid, 0, r->charged);
+out_free:
+	kfree(r);
+	return ERR_PTR(ret);
+}
+
+/* Hook the ring of @file into its mailbox: 0, -EBUSY or -EIDRM. */
+int msgbox_ring_attach(struct file *file)
+{
+	struct msgbox_ring *r = file->private_data;
+	struct msgbox *mb = r->mb;
+	int ret = 0;
+
+	spin_lock(&mb->lock);
+	if (mb->dead)
+		ret = -EIDRM;
+	else if (mb->ring)
+		ret = -EBUSY;
+	else
+		mb->ring = r;
+	/* What is queued already goes in first (MSGBOX_IOC_RING_ENTER). */
+	r->behind = msgbox_ring_selected_queued(mb, r);
+	spin_unlock(&mb->lock);
+	return ret;
+}

@@ -1,0 +1,665 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * msgbox selftests: receive rings.  The kernel writes messages into memory
+ * mapped in the receiver; the receiver reads them without a system call.
+ * A ring is a receiver: messages reach it in receive order, with their
+ * metadata, exactly once, and what it cannot hold stays queued in line.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include "msgbox_test.h"
+
+FIXTURE(rg) {
+	char name[32];
+	int fd;			/* RECV|SEND descriptor */
+	struct msgbox_rxring *rx;
+};
+
+FIXTURE_SETUP(rg)
+{
+	self->fd = -1;
+	self->rx = NULL;
+	mb_make_name(self->name, sizeof(self->name), "rg");
+	if (!mb_have_device())
+		SKIP(return, MSGBOX_DEVICE " missing: msgbox module not loaded");
+	self->fd = mb_create(self->name, 4, 8192, 32768, MB_RW);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(rg)
+{
+	msgbox_rxring_close(self->rx);
+	if (self->fd >= 0)
+		close(self->fd);
+	EXPECT_EQ(0, mb_destroy_quiet(self->name));
+}
+
+static int send_seq(int fd, unsigned int seq, size_t len, __s64 type,
+		    __u32 prio, __u32 flags)
+{
+	char buf[8192];
+	struct msgbox_msg m;
+
+	mb_fill(buf, len, seq);
+	mb_msg_init(&m, buf, len, type, flags | MSGBOX_MSG_NONBLOCK);
+	m.priority = prio;
+	return msgbox_sendmsg(fd, &m);
+}
+
+/* Receive through @rx; the payload must be message @seq of @len bytes. */
+static int recv_seq(struct msgbox_rxring *rx, unsigned int seq, size_t len,
+		    __u32 flags, struct msgbox_msg *out)
+{
+	static char buf[8192];
+	struct msgbox_msg m;
+
+	mb_msg_init(&m, buf, sizeof(buf), 0, flags);
+	if (msgbox_rxring_recvmsg(rx, &m))
+		return -1;
+	if (out)
+		*out = m;
+	if (m.len != len || !mb_check(buf, len, seq)) {
+		fprintf(stderr, "# want seq %u len %zu, got len %llu\n", seq,
+			len, (unsigned long long)m.len);
+		return -2;
+	}
+	return 0;
+}
+
+static int ring_setup(int fd, __u32 size, __s64 type, __u32 flags,
+		      struct msgbox_ring_setup *out)
+{
+	struct msgbox_ring_setup rs;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.size = size;
+	rs.type = type;
+	rs.flags = flags;
+	rs.fd_flags = MSGBOX_FD_CLOEXEC;
+	if (out)
+		*out = rs;
+	return ioctl(fd, MSGBOX_IOC_RING_SETUP, out ? out : &rs);
+}
+
+TEST_F(rg, setup_checks_every_field)
+{
+	struct msgbox_ring_setup rs;
+	long page = sysconf(_SC_PAGESIZE);
+	int sfd, rfd;
+
+	EXPECT_EQ(-1, ring_setup(self->fd, 3 * page, 0, 0, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ring_setup(self->fd, page / 2, 0, 0, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ring_setup(self->fd, 1U << 31, 0, 0, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ring_setup(self->fd, page, 0, MSGBOX_MSG_PEEK, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	/* EXCEPT needs a positive type. */
+	EXPECT_EQ(-1, ring_setup(self->fd, page, -3, MSGBOX_MSG_EXCEPT, NULL));
+	EXPECT_EQ(EINVAL, errno);
+	memset(&rs, 0, sizeof(rs));
+	rs.size = page;
+	rs.fd_flags = MSGBOX_FD_NONBLOCK;
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_RING_SETUP, &rs));
+	EXPECT_EQ(EINVAL, errno);
+	rs.fd_flags = 0;
+	rs.data_offset = 1;	/* out fields must come in zero */
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_RING_SETUP, &rs));
+	EXPECT_EQ(EINVAL, errno);
+	rs.data_offset = 0;
+	rs.__reserved[1] = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, MSGBOX_IOC_RING_SETUP, &rs));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* A sending-only descriptor cannot receive, so cannot have a ring. */
+	sfd = msgbox_open(self->name, MSGBOX_FD_SEND);
+	ASSERT_LE(0, sfd);
+	EXPECT_EQ(-1, ring_setup(sfd, page, 0, 0, NULL));
+	EXPECT_EQ(EBADF, errno);
+
+	/* None of that attached a ring: a good request does, once. */
+	rfd = ring_setup(self->fd, page, 0, 0, &rs);
+	ASSERT_LE(0, rfd);
+	EXPECT_EQ(page + page, (long)rs.mmap_size);
+	EXPECT_EQ(page, (long)rs.data_offset);
+	EXPECT_NE(rs.head_offset, rs.tail_offset);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(rfd, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(-1, ring_setup(self->fd, page, 0, 0, NULL));
+	EXPECT_EQ(EBUSY, errno);
+	/* Any descriptor of the mailbox: one ring per mailbox. */
+	EXPECT_EQ(-1, ring_setup(msgbox_open(self->name, MSGBOX_FD_RECV), page,
+				 0, 0, NULL));
+	EXPECT_EQ(EBUSY, errno);
+	/* Ring descriptors take RING_ENTER only, with no argument. */
+	EXPECT_EQ(-1, ioctl(rfd, MSGBOX_IOC_RING_ENTER, 1));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ioctl(rfd, MSGBOX_IOC_INFO, NULL));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(0, ioctl(rfd, MSGBOX_IOC_RING_ENTER, 0));
+	close(rfd);
+	/* Closed, it is gone: the mailbox may have another. */
+	rfd = ring_setup(self->fd, page, 0, 0, NULL);
+	EXPECT_LE(0, rfd);
+	close(rfd);
+	close(sfd);
+}
+
+TEST_F(rg, mmap_must_be_shared_from_offset_zero_and_no_longer_than_the_ring)
+{
+	struct msgbox_ring_setup rs;
+	long page = sysconf(_SC_PAGESIZE);
+	void *p;
+	int rfd;
+
+	rfd = ring_setup(self->fd, page, 0, 0, &rs);
+	ASSERT_LE(0, rfd);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, rs.mmap_size, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE, rfd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, page, PROT_READ, MAP_SHARED, rfd,
+				   page));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, rs.mmap_size + page, PROT_READ,
+				   MAP_SHARED, rfd, 0));
+	EXPECT_EQ(EINVAL, errno);
+	p = mmap(NULL, rs.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, rfd,
+		 0);
+	ASSERT_NE(MAP_FAILED, p);
+	/* Zeroed: nothing of anyone else's in a fresh ring. */
+	for (size_t i = 0; i < rs.mmap_size; i++)
+		if (((unsigned char *)p)[i])
+			ASSERT_EQ(0, ((unsigned char *)p)[i]);
+	munmap(p, rs.mmap_size);
+	close(rfd);
+}
+
+TEST_F(rg, messages_land_in_the_ring_received_with_their_metadata)
+{
+	const struct msgbox_ring_msg *rec;
+	struct msgbox_info info;
+	struct msgbox_msg m;
+	unsigned int i;
+
+	self->rx = msgbox_rxring_open(self->fd, 0, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, send_seq(self->fd, i, 10 + i, 1 + i % 3, i % 2, 0));
+	/* Received: nothing queued, although the mailbox holds only 4. */
+	info = mb_info_of(self->fd);
+	EXPECT_EQ(0, info.nr_msgs);
+	EXPECT_EQ(10, info.received);
+	EXPECT_EQ(getpid(), info.last_recv_pid);
+
+	/* In the ring already: no system call needed to see the first. */
+	rec = msgbox_rxring_next(self->rx);
+	ASSERT_NE(NULL, rec);
+	EXPECT_EQ(10, rec->len);
+	EXPECT_EQ(1, rec->type);
+	EXPECT_EQ(1, rec->deliveries);
+	EXPECT_EQ(getpid(), rec->sender_pid);
+	EXPECT_EQ(getpid(), rec->sender_tid);
+	EXPECT_EQ(geteuid(), rec->sender_uid);
+	EXPECT_EQ(getegid(), rec->sender_gid);
+	EXPECT_EQ(0, rec->__pad);
+	EXPECT_EQ(0, rec->size % MSGBOX_RING_ALIGN);
+	EXPECT_LE(sizeof(*rec) + 10, rec->size);
+	EXPECT_TRUE(mb_check(rec + 1, 10, 0));
+	msgbox_rxring_consume(self->rx, rec);
+
+	for (i = 1; i < 10; i++) {
+		ASSERT_EQ(0, recv_seq(self->rx, i, 10 + i, MSGBOX_MSG_NONBLOCK,
+				      &m));
+		EXPECT_EQ(1 + i % 3, m.type);
+		EXPECT_EQ(i % 2, m.priority);
+		EXPECT_EQ(i + 1, m.id);	/* ids start at 1 */
+		EXPECT_EQ(0, m.token);
+		EXPECT_NE(0, m.send_time_ns);
+	}
+	EXPECT_EQ(-1, recv_seq(self->rx, 0, 0, MSGBOX_MSG_NONBLOCK, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+/*
+ * A small ring, a mailbox of 4: fill both, then more senders sleep.  Every
+ * message comes out once, in order, through the ring's refills and the
+ * sleeping senders' admission: none lost, none twice.
+ */
+TEST_F(rg, a_full_ring_queues_and_refills_in_order_with_sleeping_senders)
+{
+	const unsigned int total = 600;
+	unsigned int i;
+	pid_t pid;
+
+	self->rx = msgbox_rxring_open(self->fd, 4096, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char buf[8192];
+		struct msgbox_msg m;
+
+		for (i = 0; i < total; i++) {
+			size_t len = 1 + (i * 97) % 1500;
+
+			mb_fill(buf, len, i);
+			mb_msg_init(&m, buf, len, 1, 0);	/* blocking */
+			CHILD_CHECK(msgbox_sendmsg(self->fd, &m) == 0, 2);
+		}
+		_exit(0);
+	}
+	/* Let the sender fill everything and fall asleep first. */
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 0, 1));
+	EXPECT_EQ(4, mb_nr_msgs(self->fd));
+	for (i = 0; i < total; i++)
+		ASSERT_EQ(0, recv_seq(self->rx, i, 1 + (i * 97) % 1500, 0,
+				      NULL));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(-1, recv_seq(self->rx, 0, 0, MSGBOX_MSG_NONBLOCK, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(total, mb_info_of(self->fd).received);
+}
+
+TEST_F(rg, queued_messages_keep_priority_order_into_the_ring)
+{
+	unsigned int i;
+
+	self->rx = msgbox_rxring_open(self->fd, 4096, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	/* Fill the ring: 1000-byte messages, 4 of them fit in 4096. */
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, send_seq(self->fd, i, 1000, 1, 0, 0));
+	ASSERT_EQ(0, mb_nr_msgs(self->fd));
+	/* Now these queue: priority 0, then priority 5. */
+	ASSERT_EQ(0, send_seq(self->fd, 10, 2000, 1, 0, 0));
+	ASSERT_EQ(0, send_seq(self->fd, 11, 2000, 1, 5, 0));
+	ASSERT_EQ(2, mb_nr_msgs(self->fd));
+	/* A later small one must not overtake them into the ring's room. */
+	ASSERT_EQ(0, send_seq(self->fd, 12, 8, 1, 0, 0));
+	ASSERT_EQ(3, mb_nr_msgs(self->fd));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, recv_seq(self->rx, i, 1000, MSGBOX_MSG_NONBLOCK,
+				      NULL));
+	ASSERT_EQ(0, recv_seq(self->rx, 11, 2000, MSGBOX_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(0, recv_seq(self->rx, 10, 2000, MSGBOX_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(0, recv_seq(self->rx, 12, 8, MSGBOX_MSG_NONBLOCK, NULL));
+	EXPECT_EQ(0, mb_nr_msgs(self->fd));
+}
+
+TEST_F(rg, messages_queued_before_the_ring_come_out_first)
+{
+	unsigned int i;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, send_seq(self->fd, i, 16, 1, 0, 0));
+	self->rx = msgbox_rxring_open(self->fd, 0, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	/* Later ones wait behind them rather than overtake into the ring. */
+	ASSERT_EQ(0, send_seq(self->fd, 3, 16, 1, 0, 0));
+	EXPECT_EQ(NULL, msgbox_rxring_next(self->rx));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, recv_seq(self->rx, i, 16, MSGBOX_MSG_NONBLOCK,
+				      NULL));
+	/* In line again: the next one goes straight into the ring. */
+	ASSERT_EQ(0, send_seq(self->fd, 4, 16, 1, 0, 0));
+	EXPECT_NE(NULL, msgbox_rxring_next(self->rx));
+	EXPECT_EQ(0, mb_nr_msgs(self->fd));
+}
+
+TEST_F(rg, a_selector_leaves_other_types_queued)
+{
+	struct msgbox_msg m;
+	int v = 0;
+
+	self->rx = msgbox_rxring_open(self->fd, 0, 2, MSGBOX_MSG_EXCEPT);
+	ASSERT_NE(NULL, self->rx);
+	ASSERT_EQ(0, send_seq(self->fd, 1, 4, 1, 0, 0));
+	ASSERT_EQ(0, send_seq(self->fd, 2, 4, 2, 0, 0));
+	ASSERT_EQ(0, send_seq(self->fd, 3, 4, 3, 0, 0));
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
+	ASSERT_EQ(0, recv_seq(self->rx, 1, 4, MSGBOX_MSG_NONBLOCK, &m));
+	ASSERT_EQ(0, recv_seq(self->rx, 3, 4, MSGBOX_MSG_NONBLOCK, &m));
+	EXPECT_EQ(-1, recv_seq(self->rx, 0, 0, MSGBOX_MSG_NONBLOCK, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	/* Type 2 is there for a plain receive. */
+	mb_msg_init(&m, &v, sizeof(v), 2, MSGBOX_MSG_NONBLOCK);
+	ASSERT_EQ(0, msgbox_recvmsg(self->fd, &m));
+	EXPECT_EQ(2, m.type);
+}
+
+/*
+ * What the ring cannot hold (a tracked message, one larger than the ring)
+ * stays in line: received through the mailbox descriptor, in order.
+ */
+TEST_F(rg, what_the_ring_cannot_hold_is_received_in_line)
+{
+	struct msgbox_status st;
+	struct msgbox_msg m;
+
+	self->rx = msgbox_rxring_open(self->fd, 4096, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	ASSERT_EQ(0, send_seq(self->fd, 1, 100, 1, 0, 0));
+	ASSERT_EQ(0, send_seq(self->fd, 2, 100, 1, 0, MSGBOX_MSG_TRACK));
+	ASSERT_EQ(0, send_seq(self->fd, 3, 5000, 1, 0, 0));
+	ASSERT_EQ(0, send_seq(self->fd, 4, 100, 1, 0, 0));
+	EXPECT_EQ(3, mb_nr_msgs(self->fd));
+	ASSERT_EQ(0, recv_seq(self->rx, 1, 100, MSGBOX_MSG_NONBLOCK, &m));
+	ASSERT_EQ(0, recv_seq(self->rx, 2, 100, MSGBOX_MSG_NONBLOCK, &m));
+	/* The tracked one went the usual way: its sender sees it received. */
+	memset(&st, 0, sizeof(st));
+	st.id = m.id;
+	ASSERT_EQ(0, ioctl(self->fd, MSGBOX_IOC_STATUS, &st));
+	EXPECT_EQ(MSGBOX_STATUS_ACKED, st.status);
+	/* Too large for a 4096-byte ring: in line too, and a short buffer
+	 * leaves it there. */
+	{
+		char small[16];
+
+		mb_msg_init(&m, small, sizeof(small), 0, MSGBOX_MSG_NONBLOCK);
+		EXPECT_EQ(-1, msgbox_rxring_recvmsg(self->rx, &m));
+		EXPECT_EQ(EMSGSIZE, errno);
+	}
+	ASSERT_EQ(0, recv_seq(self->rx, 3, 5000, MSGBOX_MSG_NONBLOCK, &m));
+	ASSERT_EQ(0, recv_seq(self->rx, 4, 100, MSGBOX_MSG_NONBLOCK, &m));
+	EXPECT_EQ(0, mb_nr_msgs(self->fd));
+}
+
+TEST_F(rg, a_call_through_a_ring_carries_its_token)
+{
+	char req[32], rep[32];
+	struct msgbox_msg m;
+	pid_t pid;
+
+	self->rx = msgbox_rxring_open(self->fd, 0, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		ssize_t n = msgbox_call(self->fd, "ping", 4, rep, sizeof(rep),
+					5000000000ULL);
+
+		CHILD_CHECK(n == 4 && !memcmp(rep, "pong", 4), 2);
+		_exit(0);
+	}
+	mb_msg_init(&m, req, sizeof(req), 0, MSGBOX_MSG_TIMEOUT);
+	m.timeout_ns = 10000000000ULL;
+	ASSERT_EQ(0, msgbox_rxring_recvmsg(self->rx, &m));
+	ASSERT_EQ(4, m.len);
+	EXPECT_EQ(0, memcmp(req, "ping", 4));
+	ASSERT_NE(0, m.token);
+	EXPECT_EQ(0, msgbox_reply(self->fd, m.token, "pong", 4));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+TEST_F(rg, a_waiting_consumer_wakes_times_out_and_polls)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	uint64_t t0;
+	int ep;
+	pid_t pid;
+
+	self->rx = msgbox_rxring_open(self->fd, 0, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	/* Nothing comes: a timed receive ends with ETIMEDOUT, not before. */
+	t0 = mb_now_ns(CLOCK_MONOTONIC);
+	{
+		struct msgbox_msg m;
+		char b[8];
+
+		mb_msg_init(&m, b, sizeof(b), 0, MSGBOX_MSG_TIMEOUT);
+		m.timeout_ns = 50000000;
+		EXPECT_EQ(-1, msgbox_rxring_recvmsg(self->rx, &m));
+		EXPECT_EQ(ETIMEDOUT, errno);
+	}
+	EXPECT_LE(50000000, mb_now_ns(CLOCK_MONOTONIC) - t0);
+
+	ep = epoll_create1(0);
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, msgbox_rxring_fd(self->rx),
+			       &ev));
+	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		mb_sleep_ms(100);
+		CHILD_CHECK(send_seq(self->fd, 7, 64, 1, 0, 0) == 0, 2);
+		_exit(0);
+	}
+	/* A blocking receive sleeps in poll until the child's message. */
+	ASSERT_EQ(0, recv_seq(self->rx, 7, 64, 0, NULL));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	ASSERT_EQ(0, send_seq(self->fd, 8, 64, 1, 0, 0));
+	EXPECT_EQ(1, epoll_wait(ep, &ev, 1, MB_WAIT_MS));
+	EXPECT_EQ(0, recv_seq(self->rx, 8, 64, MSGBOX_MSG_NONBLOCK, NULL));
+	EXPECT_EQ(0, epoll_wait(ep, &ev, 1, 0));
+	close(ep);
+}
+
+TEST_F(rg, a_rendezvous_send_completes_into_the_ring)
+{
+	int fd;
+
+	fd = msgbox_create_anon(&(struct msgbox_attr){ .max_msgs = 0,
+				.max_msg_size = 64, .max_bytes = 0 }, MB_RW);
+	ASSERT_LE(0, fd);
+	/* No receiver: a non-blocking rendezvous send cannot complete. */
+	EXPECT_EQ(-1, send_seq(fd, 1, 8, 1, 0, 0));
+	EXPECT_EQ(EAGAIN, errno);
+	self->rx = msgbox_rxring_open(fd, 4096, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	/* The ring is a receiver waiting: the send hands the message over. */
+	EXPECT_EQ(0, send_seq(fd, 1, 8, 1, 0, 0));
+	EXPECT_EQ(0, recv_seq(self->rx, 1, 8, MSGBOX_MSG_NONBLOCK, NULL));
+	msgbox_rxring_close(self->rx);
+	self->rx = NULL;
+	close(fd);
+}
+
+TEST_F(rg, after_destroy_the_ring_drains_then_says_EIDRM)
+{
+	struct pollfd pfd;
+
+	self->rx = msgbox_rxring_open(self->fd, 0, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	ASSERT_EQ(0, send_seq(self->fd, 1, 32, 1, 0, 0));
+	ASSERT_EQ(0, msgbox_destroy(self->name));
+	EXPECT_EQ(-1, send_seq(self->fd, 2, 32, 1, 0, 0));
+	EXPECT_EQ(EIDRM, errno);
+	pfd.fd = msgbox_rxring_fd(self->rx);
+	pfd.events = POLLIN;
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_TRUE(pfd.revents & POLLHUP);
+	EXPECT_EQ(0, recv_seq(self->rx, 1, 32, 0, NULL));
+	EXPECT_EQ(-1, recv_seq(self->rx, 0, 0, 0, NULL));
+	EXPECT_EQ(EIDRM, errno);
+	EXPECT_EQ(-1, ioctl(msgbox_rxring_fd(self->rx), MSGBOX_IOC_RING_ENTER,
+			    0));
+	EXPECT_EQ(EIDRM, errno);
+}
+
+TEST_F(rg, a_closed_ring_receives_nothing_more)
+{
+	self->rx = msgbox_rxring_open(self->fd, 0, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	msgbox_rxring_close(self->rx);
+	self->rx = NULL;
+	ASSERT_EQ(0, send_seq(self->fd, 1, 32, 1, 0, 0));
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
+	EXPECT_EQ(0, mb_info_of(self->fd).received);
+}
+
+/*
+ * The consumer owns the head and may write nonsense there: the kernel then
+ * stops writing into the ring (messages queue, as for a full ring) and
+ * nothing else happens.
+ */
+TEST_F(rg, a_corrupt_head_only_stops_the_ring)
+{
+	struct msgbox_ring_setup rs;
+	long page = sysconf(_SC_PAGESIZE);
+	char *p;
+	int rfd;
+
+	rfd = ring_setup(self->fd, page, 0, 0, &rs);
+	ASSERT_LE(0, rfd);
+	p = mmap(NULL, rs.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, rfd,
+		 0);
+	ASSERT_NE(MAP_FAILED, p);
+	/* More room than the ring has. */
+	*(volatile __u32 *)(p + rs.head_offset) = 0x80000000U;
+	ASSERT_EQ(0, send_seq(self->fd, 1, 32, 1, 0, 0));
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
+	/* Not aligned. */
+	*(volatile __u32 *)(p + rs.head_offset) = 3;
+	EXPECT_EQ(0, ioctl(rfd, MSGBOX_IOC_RING_ENTER, 0));
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
+	/* Put right, the ring takes what queued. */
+	*(volatile __u32 *)(p + rs.head_offset) = 0;
+	EXPECT_EQ(1, ioctl(rfd, MSGBOX_IOC_RING_ENTER, 0));
+	EXPECT_EQ(0, mb_nr_msgs(self->fd));
+	EXPECT_EQ(1, ((struct msgbox_ring_msg *)(p + rs.data_offset))->id);
+	munmap(p, rs.mmap_size);
+	close(rfd);
+}
+
+TEST_F(rg, a_subscription_ring_gets_the_publications)
+{
+	struct msgbox_rxring *rx;
+	int topic, sub;
+
+	topic = msgbox_create_anon(&(struct msgbox_attr){ .max_msgs = 4,
+				   .max_msg_size = 64, .max_bytes = 256,
+				   .flags = MSGBOX_CREATE_TOPIC }, MB_RW);
+	ASSERT_LE(0, topic);
+	EXPECT_EQ(-1, ring_setup(topic, 4096, 0, 0, NULL));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	sub = msgbox_subscribe(topic, 0, MSGBOX_FD_RECV);
+	ASSERT_LE(0, sub);
+	rx = msgbox_rxring_open(sub, 4096, 0, 0);
+	ASSERT_NE(NULL, rx);
+	for (unsigned int i = 0; i < 8; i++)
+		ASSERT_EQ(0, send_seq(topic, i, 16, 1, 0, 0));
+	for (unsigned int i = 0; i < 8; i++)
+		EXPECT_EQ(0, recv_seq(rx, i, 16, MSGBOX_MSG_NONBLOCK, NULL));
+	msgbox_rxring_close(rx);
+	close(sub);
+	close(topic);
+}
+
+/* A receiver asleep came first: it gets the message, not the ring. */
+TEST_F(rg, a_sleeping_receiver_comes_before_the_ring)
+{
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char b[64];
+
+		CHILD_CHECK(msgbox_recv(self->fd, b, sizeof(b), 0) == 16 &&
+			    mb_check(b, 16, 1), 2);
+		_exit(0);
+	}
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
+	self->rx = msgbox_rxring_open(self->fd, 0, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	ASSERT_EQ(0, send_seq(self->fd, 1, 16, 1, 0, 0));
+	ASSERT_EQ(0, send_seq(self->fd, 2, 16, 1, 0, 0));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(0, recv_seq(self->rx, 2, 16, MSGBOX_MSG_NONBLOCK, NULL));
+}
+
+/*
+ * Batches go straight into the ring, entry by entry.  A payload that is not
+ * in memory cannot be copied under the mailbox lock: that entry takes the
+ * usual path, still in order; one that cannot be read at all fails the
+ * batch there, as without a ring.
+ */
+TEST_F(rg, batches_fill_the_ring_in_order_and_stop_at_a_fault)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	struct msgbox_msg m[4];
+	char a[16], c[16], *fresh;
+	int err = 0;
+
+	self->rx = msgbox_rxring_open(self->fd, 0, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	fresh = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, fresh);
+	mb_fill(a, sizeof(a), 1);
+	mb_fill(c, sizeof(c), 3);
+	mb_msg_init(&m[0], a, sizeof(a), 1, MSGBOX_MSG_NONBLOCK);
+	mb_msg_init(&m[1], fresh, 16, 1, MSGBOX_MSG_NONBLOCK);	/* untouched */
+	mb_msg_init(&m[2], c, sizeof(c), 1, MSGBOX_MSG_NONBLOCK);
+	mb_msg_init(&m[3], (void *)8, 16, 1, MSGBOX_MSG_NONBLOCK);
+	EXPECT_EQ(3, msgbox_send_batch(self->fd, m, 4, &err));
+	EXPECT_EQ(-EFAULT, err);
+	EXPECT_EQ(1, m[0].id);
+	EXPECT_EQ(2, m[1].id);
+	EXPECT_EQ(3, m[2].id);
+	EXPECT_EQ(0, mb_nr_msgs(self->fd));
+	ASSERT_EQ(0, recv_seq(self->rx, 1, 16, MSGBOX_MSG_NONBLOCK, NULL));
+	{
+		char buf[16], zero[16] = { 0 };
+		struct msgbox_msg r;
+
+		mb_msg_init(&r, buf, sizeof(buf), 0, MSGBOX_MSG_NONBLOCK);
+		ASSERT_EQ(0, msgbox_rxring_recvmsg(self->rx, &r));
+		EXPECT_EQ(2, r.id);
+		EXPECT_EQ(0, memcmp(buf, zero, sizeof(buf)));
+	}
+	ASSERT_EQ(0, recv_seq(self->rx, 3, 16, MSGBOX_MSG_NONBLOCK, NULL));
+	EXPECT_EQ(-1, recv_seq(self->rx, 0, 0, MSGBOX_MSG_NONBLOCK, NULL));
+	EXPECT_EQ(EAGAIN, errno);
+	munmap(fresh, ps);
+}
+
+struct uffd_send {
+	int fd;
+	char *page;
+	int ret;
+};
+
+static void *send_from(void *arg)
+{
+	struct uffd_send *us = arg;
+	struct msgbox_msg m;
+
+	mb_msg_init(&m, us->page, 32, 1, 0);
+	us->ret = msgbox_sendmsg(us->fd, &m);
+	return NULL;
+}
+
+/* A sender whose payload faults sleeps outside the lock: others go on. */
+TEST_F(rg, a_sender_stuck_in_a_fault_holds_up_no_one)
+{
+	struct uffd_send us = { .fd = self->fd, .ret = -2 };
+	char buf[32], want[32];
+	struct msgbox_msg m;
+	pthread_t t;
+	int uffd;
+
+	uffd = mb_uffd_page(&us.page);
+	if (uffd < 0)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	self->rx = msgbox_rxring_open(self->fd, 0, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	ASSERT_EQ(0, pthread_create(&t, NULL, send_from, &us));
+	ASSERT_EQ(0, mb_uffd_wait(uffd));
+	/* The sender sleeps in its copy; the mailbox is free meanwhile. */
+	ASSERT_EQ(0, send_seq(self->fd, 5, 16, 1, 0, 0));
+	ASSERT_EQ(0, recv_seq(self->rx, 5, 16, MSGBOX_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(0, mb_uffd_serve(uffd, us.page, 0x5a));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(0, us.ret);
+	mb_msg_init(&m, buf, sizeof(buf), 0, MSGBOX_MSG_NONBLOCK);
+	ASSERT_EQ(0, msgbox_rxring_recvmsg(self->rx, &m));
+	memset(want, 0x5a, sizeof(want));
+	EXPECT_EQ(32, m.len);
+	EXPECT_EQ(0, memcmp(buf, want, sizeof(want)));
+}
+
+TEST_HARNESS_MAIN
