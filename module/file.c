@@ -473,12 +473,15 @@ static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 		return -EFAULT;
 
 	/* A receive ring in line for it: one copy, no kernel buffer. */
-	if (!tracked && !mb->topic && READ_ONCE(mb->ring)) {
-		ret = msgbox_ring_send_user(mb, &m, &wait, &m.id);
-		if (!ret)
-			goto sent;
-		if (ret != -EAGAIN)
+	if (!tracked && !mb->topic && m.len < MSGBOX_DIRECT_MIN &&
+	    READ_ONCE(mb->ring)) {
+		ret = msgbox_ring_send_user(mb, &m, 1, &wait, &m.id);
+		if (ret < 0)
 			return ret;
+		if (ret) {
+			ret = 0;
+			goto sent;
+		}
 	}
 	if (tracked) {
 		track = msgbox_track_alloc();
@@ -964,10 +967,6 @@ static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
  * waiting as their own flags say.  The sender's id fields are written with
  * what they held (a check they can be written back) before any is queued.
  *
- * While the mailbox's receive ring is in line for them, entries go
- * straight from user memory into it one by one (msgbox_ring_send_user()),
- * the first that does not ending that.
- *
  * Return: the entries sent (0 if entry @i is not plain); *errp is the
  * error of the entry after them, or 0 if none failed.
  */
@@ -980,17 +979,15 @@ static u32 msgbox_send_chunk(struct file *file, const struct msgbox_batch *b,
 	struct msgbox *mb = msgbox_file_box(file);
 	bool nonblock[MSGBOX_BATCH_CHUNK];
 	u64 ids[MSGBOX_BATCH_CHUNK];
-	bool ring = !!READ_ONCE(mb->ring);
 	struct msgbox_wait wait;
 	u32 n = 0, j, done = 0;
 	int err = 0, sent;
 
 	if (mb->topic)
 		goto out;
-	while (n < MSGBOX_BATCH_CHUNK && i + done + n < b->count) {
+	while (n < MSGBOX_BATCH_CHUNK && i + n < b->count) {
 		struct msgbox_msg __user *u =
-			u64_to_user_ptr(b->msgs +
-					(u64)(i + done + n) * b->msg_size);
+			u64_to_user_ptr(b->msgs + (u64)(i + n) * b->msg_size);
 		struct msgbox_message *msg;
 		struct msgbox_msg m;
 
@@ -1005,21 +1002,6 @@ static u32 msgbox_send_chunk(struct file *file, const struct msgbox_batch *b,
 			err = -EFAULT;
 		if (err)
 			break;
-		/* In order: only while no entry before it waits in @msgs. */
-		if (ring && !n) {
-			wait.batch = wb;
-			err = msgbox_ring_send_user(mb, &m, &wait, &m.id);
-			if (!err) {
-				if (put_user(m.id, &u->id))
-					pr_debug("msgbox: send id not reported\n");
-				done++;
-				continue;
-			}
-			if (err != -EAGAIN)
-				break;
-			err = 0;
-			ring = false;
-		}
 		msg = msgbox_message_alloc(mb, m.len, m.type, m.priority);
 		if (!msg) {
 			err = -ENOMEM;
@@ -1053,7 +1035,7 @@ static u32 msgbox_send_chunk(struct file *file, const struct msgbox_batch *b,
 		if (sent < 0) {
 			ret = sent;
 		} else if ((int)j >= sent) {
-			if ((i + done || j) && task_sigpending(current)) {
+			if ((i || j) && task_sigpending(current)) {
 				ret = -EINTR;
 			} else {
 				wait.nonblock = nonblock[j];
@@ -1067,18 +1049,79 @@ static u32 msgbox_send_chunk(struct file *file, const struct msgbox_batch *b,
 		}
 	}
 	/* Entries from the one that failed on were not sent. */
-	done += j;
-	sent = j;
+	done = j;
 	for (; j < n; j++)
 		msgbox_message_free(msgs[j]);
 	/* Results out before touching user memory again. */
 	msgbox_wake_batch_publish(wb);
-	for (j = 0; j < sent; j++)
+	for (j = 0; j < done; j++)
 		if (put_user(ids[j], &us[j]->id))
 			pr_debug("msgbox: send id not reported\n");
 out:
 	*errp = err;
 	return done;
+}
+
+/* Plain entries a batch copies into a receive ring under one lock... */
+#define MSGBOX_RING_CHUNK	8
+/* ...as long as their payloads add up to less than this. */
+#define MSGBOX_RING_CHUNK_BYTES	(16 * 1024)
+
+/*
+ * Send up to MSGBOX_RING_CHUNK entries of batch @b from entry @i on
+ * straight from their buffers into the mailbox's receive ring, under one
+ * lock (msgbox_ring_send_user()), as long as they are plain and the ring
+ * takes them now.  Each entry is checked as msgbox_do_send() would check
+ * it; one that fails a check, or that the ring does not take, is left to
+ * msgbox_send_chunk(), which takes the usual path (and reports the error).
+ *
+ * Return: the entries sent; *errp is -EIDRM if the mailbox is gone, else 0.
+ */
+static noinline_for_stack u32
+msgbox_ring_send_chunk(struct file *file, const struct msgbox_batch *b,
+		       u32 i, bool nowait, struct msgbox_wake_batch *wb,
+		       int *errp)
+{
+	struct msgbox_msg m[MSGBOX_RING_CHUNK];
+	struct msgbox *mb = msgbox_file_box(file);
+	u64 ids[MSGBOX_RING_CHUNK];
+	struct msgbox_wait wait;
+	u32 n = 0, j, bytes = 0;
+	int sent;
+
+	*errp = 0;
+	while (n < MSGBOX_RING_CHUNK && i + n < b->count &&
+	       bytes < MSGBOX_RING_CHUNK_BYTES) {
+		struct msgbox_msg __user *u =
+			u64_to_user_ptr(b->msgs + (u64)(i + n) * b->msg_size);
+
+		/* What fails here fails again, reported, further on. */
+		if (msgbox_msg_in(&m[n], u, b->msg_size) ||
+		    (m[n].flags & ~MSGBOX_MSG_NONBLOCK) ||
+		    m[n].len >= MSGBOX_DIRECT_MIN ||
+		    msgbox_send_check(file, &m[n], nowait, &wait) ||
+		    put_user(m[n].id, &u->id))
+			break;
+		bytes += m[n].len;
+		n++;
+	}
+	if (!n)
+		return 0;
+	memset(&wait, 0, sizeof(wait));
+	wait.batch = wb;
+	sent = msgbox_ring_send_user(mb, m, n, &wait, ids);
+	if (sent < 0) {
+		*errp = sent;
+		return 0;
+	}
+	for (j = 0; j < sent; j++) {
+		struct msgbox_msg __user *u =
+			u64_to_user_ptr(b->msgs + (u64)(i + j) * b->msg_size);
+
+		if (put_user(ids[j], &u->id))
+			pr_debug("msgbox: send id not reported\n");
+	}
+	return sent;
 }
 
 /* Plain receive entries of a batch, taken under one lock. */
@@ -1202,8 +1245,16 @@ static long msgbox_ioc_batch(struct file *file, unsigned int cmd,
 		}
 		/* No result held back while entries are read from user memory. */
 		msgbox_wake_batch_publish(&wb);
-		done = recv ? msgbox_recv_chunk(file, &b, i, &wb, &err) :
-			      msgbox_send_chunk(file, &b, i, nowait, &wb, &err);
+		done = 0;
+		err = 0;
+		if (!recv && READ_ONCE(msgbox_file_box(file)->ring))
+			done = msgbox_ring_send_chunk(file, &b, i, nowait, &wb,
+						      &err);
+		if (!done && !err)
+			done = recv ? msgbox_recv_chunk(file, &b, i, &wb,
+							&err) :
+				      msgbox_send_chunk(file, &b, i, nowait,
+							&wb, &err);
 		i += done;
 		ret = err;
 		if (ret)

@@ -6,9 +6,13 @@
  * interrupt context ever touches a mailbox):
  *
  *  - Every change of the queue, the waiter lists, the counters and @dead
- *    happens under msgbox.lock.  Nothing sleeps and nothing touches user
- *    memory under it: payloads are copied in before the lock is taken and
- *    copied out after it is dropped.
+ *    happens under msgbox.lock.  Nothing sleeps under it, and payloads are
+ *    copied in before the lock is taken and copied out after it is
+ *    dropped; the one exception is a plain send of less than
+ *    MSGBOX_DIRECT_MIN bytes into a receive ring, copied from the sender's
+ *    buffer under the lock with page faults disabled, so it cannot sleep
+ *    (msgbox_ring_put_user(); a payload not in memory takes the usual
+ *    path).
  *
  *  - Sleepers are not on a wait_queue_head but on msgbox.recv_waiters and
  *    msgbox.send_waiters, in arrival order (FIFO fairness), each a struct
@@ -1069,56 +1073,65 @@ static bool msgbox_ring_take(struct msgbox *mb, struct msgbox_ring *r,
 }
 
 /**
- * msgbox_ring_send_user() - send a message straight from the caller's
- * memory into the mailbox's receive ring.
+ * msgbox_ring_send_user() - send messages straight from the caller's
+ * memory into the mailbox's receive ring, under one lock.
  * @mb:   the mailbox.
- * @m:    the message, checked; one msgbox_ring_may_take() would let in
- *        (not a call, not tracked).
+ * @m:    the messages, checked; plain (not calls, not tracked).
+ * @n:    how many.
  * @wait: for the wake-up of the ring's pollers (a batch's, maybe).
- * @idp:  the id it was given.
+ * @ids:  the ids they were given.
  *
- * The ring takes the message only where msgbox_send() would hand it to
- * the ring: no receiver asleep (it would come first), nothing queued or
+ * The ring takes a message only where msgbox_send() would hand it to the
+ * ring: no receiver asleep (it would come first), nothing queued or
  * sleeping ahead of it.  Then there is one copy and no kernel buffer.
+ * Stops at the first message the ring does not take now (no room, not
+ * selected, its payload not in memory), which the caller sends the usual
+ * way.
  *
- * Return: 0, -EAGAIN (not now: send it the usual way) or -EIDRM.
+ * Return: the messages sent, or -EIDRM.
  */
 int msgbox_ring_send_user(struct msgbox *mb, const struct msgbox_msg *m,
-			  const struct msgbox_wait *wait, u64 *idp)
+			  unsigned int n, const struct msgbox_wait *wait,
+			  u64 *ids)
 {
 	struct msgbox_wake_list wl;
 	struct msgbox_ring *r;
-	int ret = -EAGAIN;
+	unsigned int i;
 	u64 now;
 
 	msgbox_wake_list_init(&wl);
 	spin_lock(&mb->lock);
-	r = mb->ring;
 	if (mb->dead) {
-		ret = -EIDRM;
-	} else if (r && list_empty(&mb->recv_waiters) &&
-		   list_empty(&mb->send_waiters) &&
-		   msgbox_selects_type(&r->args, m->type) &&
-		   msgbox_ring_in_line(mb, r) &&
-		   msgbox_ring_put_user(r, m, mb->next_id)) {
+		spin_unlock(&mb->lock);
+		return -EIDRM;
+	}
+	r = mb->ring;
+	now = ktime_get_ns();
+	for (i = 0; i < n; i++) {
+		if (!r || !list_empty(&mb->recv_waiters) ||
+		    !list_empty(&mb->send_waiters) ||
+		    !msgbox_selects_type(&r->args, m[i].type) ||
+		    !msgbox_ring_in_line(mb, r) ||
+		    !msgbox_ring_put_user(r, &m[i], mb->next_id))
+			break;
 		/* msgbox_accept() and msgbox_took_at(), without a message. */
-		*idp = mb->next_id++;
-		now = ktime_get_ns();
-		mb->last_len = m->len;
+		ids[i] = mb->next_id++;
+		mb->last_len = m[i].len;
 		mb->sent++;
-		mb->stats.last_send_ns = now;
-		mb->stats.last_send_pid = task_tgid_nr(current);
 		mb->received++;
 		mb->stats.lat_hist[0]++;
+		r->taken++;
+	}
+	if (i) {
+		mb->stats.last_send_ns = now;
+		mb->stats.last_send_pid = task_tgid_nr(current);
 		mb->stats.last_recv_ns = now;
 		mb->stats.last_recv_pid = r->tgid;
-		r->taken++;
-		ret = 0;
 	}
 	spin_unlock(&mb->lock);
-	if (!ret)
+	if (i)
 		msgbox_wakes(mb, wait, &wl, EPOLLIN | EPOLLRDNORM);
-	return ret;
+	return i;
 }
 
 /* After the unlock: free what rings took, and wake their pollers. */
@@ -1136,13 +1149,21 @@ static bool msgbox_ring_done(struct msgbox_wake_list *wl)
 	return true;
 }
 
+/* Can @r ever take @msg (room aside)? */
+static bool msgbox_ring_can_hold(const struct msgbox_ring *r,
+				 const struct msgbox_message *msg)
+{
+	return !msg->call && !msg->track && msgbox_ring_holds(r, msg->len);
+}
+
 /*
  * Move into @r what it selects, in the order a receive would take it: the
  * queued messages, then those of senders sleeping for room (all of them on
  * a rendezvous channel, which queues nothing).  Stops at the first that
- * does not go in.
+ * does not go in.  Returns true if that one can never go in: a receive
+ * must take it (and later ones queue behind it meanwhile).
  */
-static void msgbox_ring_refill(struct msgbox *mb, struct msgbox_ring *r,
+static bool msgbox_ring_refill(struct msgbox *mb, struct msgbox_ring *r,
 			       struct msgbox_wake_list *wl)
 {
 	struct msgbox_waiter *w, *next;
@@ -1151,8 +1172,10 @@ static void msgbox_ring_refill(struct msgbox *mb, struct msgbox_ring *r,
 
 	lockdep_assert_held(&mb->lock);
 	while ((msg = msgbox_find(mb, &r->args))) {
-		if (msg->call || msg->track || !msgbox_ring_put(r, msg))
-			return;
+		if (!msgbox_ring_can_hold(r, msg))
+			return true;
+		if (!msgbox_ring_put(r, msg))
+			return false;
 		msgbox_unqueue(mb, msg);
 		msgbox_ring_took(mb, r, msg, wl, now);
 	}
@@ -1161,25 +1184,30 @@ static void msgbox_ring_refill(struct msgbox *mb, struct msgbox_ring *r,
 		msg = w->msg;
 		if (!msgbox_selects(&r->args, msg))
 			continue;
+		if (!msgbox_ring_can_hold(r, msg))
+			return true;
 		msg->id = mb->next_id;
-		if (msg->call || msg->track || !msgbox_ring_put(r, msg))
-			return;
+		if (!msgbox_ring_put(r, msg))
+			return false;
 		mb->nr_send_waiters--;
 		msgbox_accept(mb, msg);
 		w->id = msg->id;
 		msgbox_ring_took(mb, r, msg, wl, now);
 		waiter_claim(mb, wl, w, 0);
 	}
+	return false;
 }
 
 /**
  * msgbox_ring_enter() - MSGBOX_IOC_RING_ENTER: refill ring @r.
- * @mb: its mailbox.
- * @r:  the ring.
+ * @mb:   its mailbox.
+ * @r:    the ring.
+ * @recv: set to whether the next message in line is one the ring cannot
+ *        hold, for a receive to take.
  *
  * Return: the messages moved into the ring, or -EIDRM.
  */
-long msgbox_ring_enter(struct msgbox *mb, struct msgbox_ring *r)
+long msgbox_ring_enter(struct msgbox *mb, struct msgbox_ring *r, bool *recv)
 {
 	struct msgbox_wake_list wl;
 	bool queued = false;
@@ -1194,7 +1222,7 @@ long msgbox_ring_enter(struct msgbox *mb, struct msgbox_ring *r)
 		return -EIDRM;
 	}
 	before = r->taken;
-	msgbox_ring_refill(mb, r, &wl);
+	*recv = msgbox_ring_refill(mb, r, &wl);
 	/* Room freed in the queue lets sleeping senders in, maybe the ring. */
 	if (r->taken != before)
 		queued = msgbox_admit_senders(mb, &wl);

@@ -351,7 +351,8 @@ struct msgbox_notifier {
  * struct msgbox - one mailbox
  *
  * Locking: @lock protects every field from @msgs to @max_bytes.  It is
- * never held while sleeping or copying to or from userspace; tasks are
+ * never held while sleeping or copying to or from userspace (but for the
+ * bounded, non-faulting copy into a receive ring, see mailbox.c); tasks are
  * woken only after it is dropped, see mailbox.c for the protocol.  Limits
  * and @mode change only by MSGBOX_IOC_SETATTR, under @lock; the lockless
  * readers (a size check before allocating, a permission check at open) use
@@ -726,12 +727,14 @@ bool msgbox_ring_put(struct msgbox_ring *r, const struct msgbox_message *msg);
 bool msgbox_ring_put_user(struct msgbox_ring *r, const struct msgbox_msg *m,
 			  u64 id);
 bool msgbox_ring_nonempty(const struct msgbox_ring *r);
+bool msgbox_ring_holds(const struct msgbox_ring *r, size_t len);
 /* mailbox.c */
 bool msgbox_ring_selected_queued(struct msgbox *mb, struct msgbox_ring *r);
 __poll_t msgbox_ring_poll_mask(struct msgbox *mb, struct msgbox_ring *r);
-long msgbox_ring_enter(struct msgbox *mb, struct msgbox_ring *r);
+long msgbox_ring_enter(struct msgbox *mb, struct msgbox_ring *r, bool *recv);
 int msgbox_ring_send_user(struct msgbox *mb, const struct msgbox_msg *m,
-			  const struct msgbox_wait *wait, u64 *idp);
+			  unsigned int n, const struct msgbox_wait *wait,
+			  u64 *ids);
 
 /* uring.c */
 struct io_uring_cmd;

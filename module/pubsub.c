@@ -211,7 +211,7 @@ int msgbox_publish(struct msgbox *mb, struct msgbox_message *msg,
 	u32 policy = mb->flags & (MSGBOX_CREATE_DROP_OLDEST |
 				  MSGBOX_CREATE_DROP_NEW);
 	struct msgbox_topic *t = mb->topic;
-	struct msgbox_message **copies;
+	struct msgbox_message **copies, key;
 	unsigned int n = 0, i = 0;
 	struct msgbox *sub;
 	int ret = 0;
@@ -259,9 +259,16 @@ int msgbox_publish(struct msgbox *mb, struct msgbox_message *msg,
 	}
 
 	msgbox_note_publish(mb, idp);
+	/*
+	 * What the filters look at, kept aside: once delivered, @msg (the
+	 * first copy) may be received and freed at once (a waiting receiver,
+	 * a receive ring).
+	 */
+	key.type = msg->type;
+	key.tgid = msg->tgid;
 	i = 0;
 	list_for_each_entry(sub, &t->subs, sub_node) {
-		if (!msgbox_selects(&sub->filter, msg))
+		if (!msgbox_selects(&sub->filter, &key))
 			continue;
 		if (msgbox_deliver(sub, copies[i], policy)) {
 			msgbox_count_drops(sub, 1);

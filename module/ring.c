@@ -9,8 +9,11 @@
  * space and moves the head; it enters the kernel only when the ring is
  * empty (MSGBOX_IOC_RING_ENTER, poll).  So a stream of small messages
  * costs the receiver no system call per message and the kernel no queueing
- * per message: the payload goes from the sender's buffer to its kernel copy
- * and from there into the ring, under the mailbox lock.
+ * per message.  A plain send (MSGBOX_IOC_SEND, a batch's entries) that
+ * finds the ring in line copies its payload from the sender's buffer
+ * straight into the ring, under the mailbox lock with page faults
+ * disabled (msgbox_ring_put_user()): one copy, no kernel buffer; any
+ * other message reaches the ring from its kernel copy (msgbox_ring_put()).
  *
  * Layout of the mapping (struct msgbox_ring_setup reports the offsets):
  * the header page holds the consumer's head at offset 0 and the kernel's
@@ -71,23 +74,35 @@ static void msgbox_ring_pad(struct msgbox_ring *r, u32 size)
 }
 
 /*
+ * Does @r take messages of @len bytes at all?  A record is copied under the
+ * mailbox lock: MSGBOX_RING_MSG_MAX bounds that copy.
+ */
+bool msgbox_ring_holds(const struct msgbox_ring *r, size_t len)
+{
+	return len <= MSGBOX_RING_MSG_MAX &&
+	       len <= r->size - sizeof(struct msgbox_ring_msg);
+}
+
+/*
  * Room in @r for a record with a @len-byte payload, at the tail: the
- * record's header, or NULL if there is no room now.  A record never wraps
+ * record's header, its size in *@needp, or NULL if there is no room now.  A record never wraps
  * around the end of the data area: one that would is preceded by a padding
  * record up to the end.  That padding is published even when the record
  * itself does not fit yet, so that a record larger than the room left
  * before the end still fits once the consumer passed it.  The caller
- * fills the record and commits it (msgbox_ring_commit()), or leaves it:
- * nothing is visible until then.
+ * fills the record and commits it (msgbox_ring_commit()), or gives up
+ * (restoring the tail it saw: an unpublished padding goes too): nothing is
+ * visible until then.  Sizes and the tail are the kernel's own: nothing is
+ * read back from the mapping but the head.
  */
 static struct msgbox_ring_msg *msgbox_ring_reserve(struct msgbox_ring *r,
-						   size_t len)
+						   size_t len, u32 *needp)
 {
 	u32 head, used, need, off, pad = 0;
 	struct msgbox_ring_msg *rec;
 
 	lockdep_assert_held(&r->mb->lock);
-	if (len > r->size - sizeof(*rec))
+	if (!msgbox_ring_holds(r, len))
 		return NULL;
 	need = msgbox_ring_rec_size(len);
 	/* Pairs with the consumer's release: its reads of the records are done. */
@@ -116,14 +131,14 @@ static struct msgbox_ring_msg *msgbox_ring_reserve(struct msgbox_ring *r,
 	rec->flags = 0;
 	rec->len = len;
 	rec->__pad = 0;
+	*needp = need;
 	return rec;
 }
 
-/* Make the record msgbox_ring_reserve() returned visible to the consumer. */
-static void msgbox_ring_commit(struct msgbox_ring *r,
-			       struct msgbox_ring_msg *rec)
+/* Make the @need-byte record msgbox_ring_reserve() gave visible. */
+static void msgbox_ring_commit(struct msgbox_ring *r, u32 need)
 {
-	r->tail += rec->size;
+	r->tail += need;
 	/* The record, then the tail that makes it visible. */
 	smp_store_release(r->tail_pub, r->tail);
 }
@@ -138,10 +153,11 @@ static void msgbox_ring_commit(struct msgbox_ring *r,
 bool msgbox_ring_put(struct msgbox_ring *r, const struct msgbox_message *msg)
 {
 	struct msgbox_ring_msg *rec;
+	u32 need;
 
 	if (!msg->payload)
 		return false;
-	rec = msgbox_ring_reserve(r, msg->len);
+	rec = msgbox_ring_reserve(r, msg->len, &need);
 	if (!rec)
 		return false;
 	rec->priority = msg->priority;
@@ -163,7 +179,7 @@ bool msgbox_ring_put(struct msgbox_ring *r, const struct msgbox_message *msg)
 		iov_iter_kvec(&it, ITER_DEST, &kv, 1, msg->len);
 		msgbox_payload_to_iter(msg->payload, msg->len, &it);
 	}
-	msgbox_ring_commit(r, rec);
+	msgbox_ring_commit(r, need);
 	return true;
 }
 
@@ -172,31 +188,42 @@ bool msgbox_ring_put(struct msgbox_ring *r, const struct msgbox_message *msg)
  * memory into ring @r, if it has room and the bytes are there.
  * @r:  the ring, attached to a mailbox whose lock is held.
  * @m:  the message as the current task sends it (data, len, type,
- *      priority), checked.
+ *      priority), checked, less than MSGBOX_DIRECT_MIN bytes.
  * @id: the id it is to have.
  *
  * One copy, from the sender's buffer into the ring, with no kernel
  * buffer in between.  The lock is held, so the copy cannot sleep: a
  * payload not in memory (or not readable) fails it, and the caller sends
  * the message the usual way, which faults it in (or fails with EFAULT).
+ * A failed copy leaves nothing behind: what it wrote is cleared, and the
+ * tail is as it was.
  *
  * Return: true if the record is written and published.
  */
 bool msgbox_ring_put_user(struct msgbox_ring *r, const struct msgbox_msg *m,
 			  u64 id)
 {
+	const void __user *src = u64_to_user_ptr(m->data);
 	struct msgbox_ring_msg *rec;
 	unsigned long left;
+	u32 tail = r->tail;
+	u32 need;
 
-	rec = msgbox_ring_reserve(r, m->len);
+	/* The inatomic copy checks nothing: this is a user address range. */
+	if (WARN_ON_ONCE(m->len >= MSGBOX_DIRECT_MIN) ||
+	    !access_ok(src, m->len))
+		return false;
+	rec = msgbox_ring_reserve(r, m->len, &need);
 	if (!rec)
 		return false;
 	pagefault_disable();
-	left = __copy_from_user_inatomic(rec + 1, u64_to_user_ptr(m->data),
-					 m->len);
+	left = __copy_from_user_inatomic(rec + 1, src, m->len);
 	pagefault_enable();
-	if (left)
+	if (left) {
+		memset(rec, 0, sizeof(*rec) + m->len - left);
+		r->tail = tail;
 		return false;
+	}
 	rec->priority = m->priority;
 	rec->type = m->type;
 	rec->id = id;
@@ -206,7 +233,7 @@ bool msgbox_ring_put_user(struct msgbox_ring *r, const struct msgbox_msg *m,
 	rec->sender_uid = from_kuid_munged(r->user_ns, current_euid());
 	rec->sender_gid = from_kgid_munged(r->user_ns, current_egid());
 	rec->deliveries = 1;
-	msgbox_ring_commit(r, rec);
+	msgbox_ring_commit(r, need);
 	return true;
 }
 
@@ -229,12 +256,17 @@ static long msgbox_ring_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
 	struct msgbox_ring *r = file->private_data;
+	bool recv;
+	long n;
 
 	if (cmd != MSGBOX_IOC_RING_ENTER)
 		return -ENOTTY;
-	if (arg)
-		return -EINVAL;
-	return msgbox_ring_enter(r->mb, r);
+	n = msgbox_ring_enter(r->mb, r, &recv);
+	/* Moved or not, the messages are in the ring: the count is what is lost. */
+	if (n >= 0 && arg &&
+	    put_user(recv ? MSGBOX_RING_RECV : 0, (u32 __user *)arg))
+		return -EFAULT;
+	return n;
 }
 
 static int msgbox_ring_mmap(struct file *file, struct vm_area_struct *vma)

@@ -133,9 +133,9 @@ TEST_F(rg, setup_checks_every_field)
 	EXPECT_EQ(-1, ring_setup(msgbox_open(self->name, MSGBOX_FD_RECV), page,
 				 0, 0, NULL));
 	EXPECT_EQ(EBUSY, errno);
-	/* Ring descriptors take RING_ENTER only, with no argument. */
-	EXPECT_EQ(-1, ioctl(rfd, MSGBOX_IOC_RING_ENTER, 1));
-	EXPECT_EQ(EINVAL, errno);
+	/* Ring descriptors take RING_ENTER only; its report needs memory. */
+	EXPECT_EQ(-1, ioctl(rfd, MSGBOX_IOC_RING_ENTER, 8));
+	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, ioctl(rfd, MSGBOX_IOC_INFO, NULL));
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(0, ioctl(rfd, MSGBOX_IOC_RING_ENTER, 0));
@@ -346,6 +346,15 @@ TEST_F(rg, what_the_ring_cannot_hold_is_received_in_line)
 	ASSERT_EQ(0, send_seq(self->fd, 4, 100, 1, 0, 0));
 	EXPECT_EQ(3, mb_nr_msgs(self->fd));
 	ASSERT_EQ(0, recv_seq(self->rx, 1, 100, MSGBOX_MSG_NONBLOCK, &m));
+	/* The ring is empty, and says a receive must take what comes next. */
+	{
+		__u32 next = 0;
+
+		EXPECT_EQ(NULL, msgbox_rxring_next(self->rx));
+		EXPECT_EQ(0, ioctl(msgbox_rxring_fd(self->rx),
+				   MSGBOX_IOC_RING_ENTER, &next));
+		EXPECT_EQ(MSGBOX_RING_RECV, next);
+	}
 	ASSERT_EQ(0, recv_seq(self->rx, 2, 100, MSGBOX_MSG_NONBLOCK, &m));
 	/* The tracked one went the usual way: its sender sees it received. */
 	memset(&st, 0, sizeof(st));
@@ -363,6 +372,93 @@ TEST_F(rg, what_the_ring_cannot_hold_is_received_in_line)
 	}
 	ASSERT_EQ(0, recv_seq(self->rx, 3, 5000, MSGBOX_MSG_NONBLOCK, &m));
 	ASSERT_EQ(0, recv_seq(self->rx, 4, 100, MSGBOX_MSG_NONBLOCK, &m));
+	EXPECT_EQ(0, mb_nr_msgs(self->fd));
+	{
+		__u32 next = 7;
+
+		EXPECT_EQ(0, ioctl(msgbox_rxring_fd(self->rx),
+				   MSGBOX_IOC_RING_ENTER, &next));
+		EXPECT_EQ(0, next);
+	}
+}
+
+/* A ring copies under a lock: larger messages than it takes wait in line. */
+TEST_F(rg, messages_over_the_ring_maximum_are_received_in_line)
+{
+	static char big[MSGBOX_RING_MSG_MAX + 1];
+	struct msgbox_msg m;
+	int fd;
+
+	fd = msgbox_create_anon(&(struct msgbox_attr){ .max_msgs = 4,
+				.max_msg_size = sizeof(big),
+				.max_bytes = 4 * sizeof(big) }, MB_RW);
+	ASSERT_LE(0, fd);
+	self->rx = msgbox_rxring_open(fd, 1 << 20, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	mb_fill(big, sizeof(big), 9);
+	mb_msg_init(&m, big, sizeof(big), 1, MSGBOX_MSG_NONBLOCK);
+	ASSERT_EQ(0, msgbox_sendmsg(fd, &m));
+	mb_msg_init(&m, big, MSGBOX_RING_MSG_MAX, 1, MSGBOX_MSG_NONBLOCK);
+	ASSERT_EQ(0, msgbox_sendmsg(fd, &m));
+	EXPECT_EQ(2, mb_nr_msgs(fd));
+	mb_msg_init(&m, big, sizeof(big), 0, MSGBOX_MSG_NONBLOCK);
+	ASSERT_EQ(0, msgbox_rxring_recvmsg(self->rx, &m));
+	EXPECT_EQ(sizeof(big), m.len);
+	EXPECT_EQ(1, m.id);
+	/* Exactly the maximum does go through the ring. */
+	EXPECT_EQ(NULL, msgbox_rxring_next(self->rx));
+	EXPECT_EQ(1, ioctl(msgbox_rxring_fd(self->rx), MSGBOX_IOC_RING_ENTER,
+			   NULL));
+	ASSERT_NE(NULL, msgbox_rxring_next(self->rx));
+	EXPECT_EQ(MSGBOX_RING_MSG_MAX, msgbox_rxring_next(self->rx)->len);
+	msgbox_rxring_close(self->rx);
+	self->rx = NULL;
+	close(fd);
+}
+
+/* The address of kernel symbol @name (root sees them), or 0. */
+static unsigned long long kernel_symbol(const char *name)
+{
+	unsigned long long addr, found = 0;
+	char line[256], sym[200], t;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llx %c %199s", &addr, &t, sym) == 3 &&
+		    !strcmp(sym, name)) {
+			found = addr;
+			break;
+		}
+	fclose(f);
+	return found;
+}
+
+/*
+ * A payload address must be a user one, even where reading it would not
+ * fault: the copy into the ring runs with page faults disabled and no
+ * check of its own.
+ */
+TEST_F(rg, a_kernel_address_as_payload_is_EFAULT_and_nothing_reaches_the_ring)
+{
+	unsigned long long banner = kernel_symbol("linux_banner");
+	struct msgbox_msg m[2];
+	int err = 0;
+
+	if (!banner)
+		SKIP(return, "no kernel addresses in /proc/kallsyms");
+	self->rx = msgbox_rxring_open(self->fd, 0, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	mb_msg_init(&m[0], (void *)(uintptr_t)banner, 64, 1,
+		    MSGBOX_MSG_NONBLOCK);
+	EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m[0]));
+	EXPECT_EQ(EFAULT, errno);
+	m[1] = m[0];
+	EXPECT_EQ(-1, msgbox_send_batch(self->fd, m, 2, &err));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(NULL, msgbox_rxring_next(self->rx));
+	EXPECT_EQ(0, mb_info_of(self->fd).sent);
 	EXPECT_EQ(0, mb_nr_msgs(self->fd));
 }
 
@@ -522,6 +618,37 @@ TEST_F(rg, a_corrupt_head_only_stops_the_ring)
 	EXPECT_EQ(1, ((struct msgbox_ring_msg *)(p + rs.data_offset))->id);
 	munmap(p, rs.mmap_size);
 	close(rfd);
+}
+
+/*
+ * Three subscriptions with rings: the first delivery is received (and its
+ * header freed) at once, before the publish looks at the others.
+ */
+TEST_F(rg, every_subscription_ring_gets_each_publication)
+{
+	struct msgbox_rxring *rx[3];
+	int topic, sub[3], i, k;
+
+	topic = msgbox_create_anon(&(struct msgbox_attr){ .max_msgs = 4,
+				   .max_msg_size = 512, .max_bytes = 2048,
+				   .flags = MSGBOX_CREATE_TOPIC }, MB_RW);
+	ASSERT_LE(0, topic);
+	for (i = 0; i < 3; i++) {
+		sub[i] = msgbox_subscribe(topic, 0, MSGBOX_FD_RECV);
+		ASSERT_LE(0, sub[i]);
+		rx[i] = msgbox_rxring_open(sub[i], 16384, 0, 0);
+		ASSERT_NE(NULL, rx[i]);
+	}
+	for (k = 0; k < 20; k++)
+		ASSERT_EQ(0, send_seq(topic, k, 300, 1, 0, 0));
+	for (i = 0; i < 3; i++) {
+		for (k = 0; k < 20; k++)
+			EXPECT_EQ(0, recv_seq(rx[i], k, 300,
+					      MSGBOX_MSG_NONBLOCK, NULL));
+		msgbox_rxring_close(rx[i]);
+		close(sub[i]);
+	}
+	close(topic);
 }
 
 TEST_F(rg, a_subscription_ring_gets_the_publications)

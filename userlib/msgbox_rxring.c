@@ -184,6 +184,7 @@ MSGBOX_API int msgbox_rxring_recvmsg(struct msgbox_rxring *rx,
 	clockid_t clock = CLOCK_MONOTONIC;
 	struct msgbox_msg m;
 	struct pollfd pfd;
+	__u32 next;
 	int n;
 
 	if ((msg->flags & ~known) ||
@@ -214,10 +215,19 @@ MSGBOX_API int msgbox_rxring_recvmsg(struct msgbox_rxring *rx,
 		if (rec)
 			return msgbox_rxring_copy(rx, rec, msg);
 		/* Empty: move in what queued while it was full. */
-		n = ioctl(rx->ring_fd, MSGBOX_IOC_RING_ENTER, 0);
+		next = 0;
+		n = ioctl(rx->ring_fd, MSGBOX_IOC_RING_ENTER, &next);
+		if (n < 0 && errno != EIDRM)
+			return -1;
 		if (n > 0 || msgbox_rxring_next(rx))
 			continue;
-		/* What the ring cannot hold, if that is next in line. */
+		/*
+		 * What the ring cannot hold, if that is next in line: later
+		 * messages queue behind it, so a receive takes it in order.
+		 * Once destroyed, the receive says EIDRM.
+		 */
+		if (n == 0 && !(next & MSGBOX_RING_RECV))
+			goto wait;
 		m = *msg;
 		m.type = rx->type;
 		m.flags = MSGBOX_MSG_NONBLOCK | (rx->flags & MSGBOX_MSG_EXCEPT) |
@@ -231,6 +241,8 @@ MSGBOX_API int msgbox_rxring_recvmsg(struct msgbox_rxring *rx,
 		}
 		if (errno != EAGAIN)
 			return -1;	/* EIDRM once destroyed, EMSGSIZE... */
+		continue;	/* another receiver took it: look again */
+wait:
 		if (msg->flags & MSGBOX_MSG_NONBLOCK) {
 			errno = EAGAIN;
 			return -1;

@@ -658,22 +658,25 @@ struct msgbox_batch {
  * A message the ring cannot hold stays queued, and so does every later one
  * the ring selects: a request of MSGBOX_IOC_CALL (its answer needs a
  * token), a tracked message (MSGBOX_MSG_TRACK), or a message larger than
- * the ring.  So does every message while the ring is full.  The consumer
- * takes them in order with MSGBOX_IOC_RING_ENTER, which moves what now
- * fits into the ring, and MSGBOX_IOC_RECV (on the mailbox descriptor) with
- * the ring's selector, which takes the message at the head of the line
- * that the ring cannot hold.
+ * MSGBOX_RING_MSG_MAX or than the ring.  So does every message while the
+ * ring is full.  The consumer takes them in order with
+ * MSGBOX_IOC_RING_ENTER, which moves what now fits into the ring, and
+ * MSGBOX_IOC_RECV (on the mailbox descriptor) with the ring's selector,
+ * which takes the message at the head of the line that the ring cannot
+ * hold.
  *
  * Protocol, for the consumer (libmsgbox's msgbox_ring_* do all of it):
  *  1. Load the tail with acquire semantics.  While head != tail, the record
  *     at data + (head & (size - 1)) is complete: read it, then store head +
  *     record size into the head with release semantics.  A record with
  *     MSGBOX_RING_PAD only skips to the start of the data area.
- *  2. When the ring is empty, MSGBOX_IOC_RING_ENTER; if the ring is still
- *     empty, MSGBOX_IOC_RECV (non-blocking, the ring's selector) takes a
- *     message the ring cannot hold; if there is none, poll(2) the
- *     descriptor for POLLIN, which reports a non-empty ring or a queued
- *     message the ring selects, and start again.
+ *  2. When the ring is empty, MSGBOX_IOC_RING_ENTER.  If it moved nothing
+ *     and reported MSGBOX_RING_RECV, MSGBOX_IOC_RECV (non-blocking, the
+ *     ring's selector) takes the message next in line, which the ring
+ *     cannot hold (later ones queue behind it until then).  Otherwise
+ *     poll(2) the ring descriptor for POLLIN, which reports a non-empty
+ *     ring or a message the ring selects waiting (queued, or a sender's
+ *     asleep for room), and start again.
  * Positions (head, tail) count bytes from 0 and wrap at 2^32; records
  * start MSGBOX_RING_ALIGN-aligned and never wrap around the end of the data
  * area.  The kernel only reads the head, and only to know how much room
@@ -727,6 +730,11 @@ struct msgbox_ring_setup {
 #define MSGBOX_RING_SETUP_SIZE_VER0	56
 #define MSGBOX_RING_SIZE_MAX		(1U << 30)
 #define MSGBOX_RING_ALIGN		8
+/* The largest payload a ring takes (records are copied under a lock). */
+#define MSGBOX_RING_MSG_MAX		(64 * 1024)
+
+/* MSGBOX_IOC_RING_ENTER's report: a receive must take the next message. */
+#define MSGBOX_RING_RECV	(1U << 0)
 
 /* struct msgbox_ring_msg.flags */
 #define MSGBOX_RING_PAD		(1U << 0)	/* no message: skip to the start */
@@ -935,12 +943,14 @@ struct msgbox_uring_cmd {
 #define MSGBOX_IOC_NOTIFY	_IOW(MSGBOX_IOC_MAGIC, 0x2b, struct msgbox_notify)
 #define MSGBOX_IOC_RING_SETUP	_IOWR(MSGBOX_IOC_MAGIC, 0x2c, struct msgbox_ring_setup)
 /*
- * MSGBOX_IOC_RING_ENTER, on a ring descriptor (argument 0): move the queued
- * messages the ring selects into the ring, in order, as long as they fit,
- * and those of senders sleeping for room (see "Receive rings").  Returns
- * the number moved; EIDRM once the mailbox is destroyed.
+ * MSGBOX_IOC_RING_ENTER, on a ring descriptor: move the queued messages the
+ * ring selects into the ring, in order, as long as they fit, and then those
+ * of senders sleeping for room (see "Receive rings").  Returns the number
+ * moved; EIDRM once the mailbox is destroyed.  The argument, a __u32 *,
+ * may be NULL; otherwise it is set to MSGBOX_RING_RECV if the next message
+ * in line is one the ring cannot hold, else to 0 (EFAULT if it cannot be).
  */
-#define MSGBOX_IOC_RING_ENTER	_IO(MSGBOX_IOC_MAGIC, 0x2d)
+#define MSGBOX_IOC_RING_ENTER	_IOR(MSGBOX_IOC_MAGIC, 0x2d, __u32)
 
 /* io_uring only: see struct msgbox_uring_cmd. */
 #define MSGBOX_UCMD_CANCEL	_IO(MSGBOX_IOC_MAGIC, 0x40)
