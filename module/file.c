@@ -1090,8 +1090,7 @@ msgbox_ring_send_chunk(struct file *file, const struct msgbox_batch *b,
 	int sent;
 
 	*errp = 0;
-	while (n < MSGBOX_RING_CHUNK && i + n < b->count &&
-	       bytes < MSGBOX_RING_CHUNK_BYTES) {
+	while (n < MSGBOX_RING_CHUNK && i + n < b->count) {
 		struct msgbox_msg __user *u =
 			u64_to_user_ptr(b->msgs + (u64)(i + n) * b->msg_size);
 
@@ -1103,6 +1102,8 @@ msgbox_ring_send_chunk(struct file *file, const struct msgbox_batch *b,
 		    put_user(m[n].id, &u->id))
 			break;
 		bytes += m[n].len;
+		if (n && bytes > MSGBOX_RING_CHUNK_BYTES)
+			break;
 		n++;
 	}
 	if (!n)

@@ -1156,12 +1156,16 @@ static bool msgbox_ring_can_hold(const struct msgbox_ring *r,
 	return !msg->call && !msg->track && msgbox_ring_holds(r, msg->len);
 }
 
+/* Payload bytes one MSGBOX_IOC_RING_ENTER copies at most, under the lock. */
+#define MSGBOX_RING_REFILL_BYTES	(256 * 1024)
+
 /*
  * Move into @r what it selects, in the order a receive would take it: the
  * queued messages, then those of senders sleeping for room (all of them on
  * a rendezvous channel, which queues nothing).  Stops at the first that
- * does not go in.  Returns true if that one can never go in: a receive
- * must take it (and later ones queue behind it meanwhile).
+ * does not go in, or after MSGBOX_RING_REFILL_BYTES (the caller enters
+ * again).  Returns true if it stopped at one that can never go in: a
+ * receive must take it (and later ones queue behind it meanwhile).
  */
 static bool msgbox_ring_refill(struct msgbox *mb, struct msgbox_ring *r,
 			       struct msgbox_wake_list *wl)
@@ -1169,13 +1173,16 @@ static bool msgbox_ring_refill(struct msgbox *mb, struct msgbox_ring *r,
 	struct msgbox_waiter *w, *next;
 	struct msgbox_message *msg;
 	u64 now = ktime_get_ns();
+	size_t bytes = 0;
 
 	lockdep_assert_held(&mb->lock);
 	while ((msg = msgbox_find(mb, &r->args))) {
 		if (!msgbox_ring_can_hold(r, msg))
 			return true;
-		if (!msgbox_ring_put(r, msg))
+		if (bytes >= MSGBOX_RING_REFILL_BYTES ||
+		    !msgbox_ring_put(r, msg))
 			return false;
+		bytes += msg->len;
 		msgbox_unqueue(mb, msg);
 		msgbox_ring_took(mb, r, msg, wl, now);
 	}
@@ -1187,8 +1194,10 @@ static bool msgbox_ring_refill(struct msgbox *mb, struct msgbox_ring *r,
 		if (!msgbox_ring_can_hold(r, msg))
 			return true;
 		msg->id = mb->next_id;
-		if (!msgbox_ring_put(r, msg))
+		if (bytes >= MSGBOX_RING_REFILL_BYTES ||
+		    !msgbox_ring_put(r, msg))
 			return false;
+		bytes += msg->len;
 		mb->nr_send_waiters--;
 		msgbox_accept(mb, msg);
 		w->id = msg->id;

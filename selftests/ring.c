@@ -308,6 +308,28 @@ TEST_F(rg, messages_queued_before_the_ring_come_out_first)
 	EXPECT_EQ(0, mb_nr_msgs(self->fd));
 }
 
+/*
+ * A record that does not fit before the end of the ring waits for the
+ * consumer to pass a padding record, which RING_ENTER writes once the ring
+ * is empty: a non-blocking receive then still gets the message.
+ */
+TEST_F(rg, a_message_behind_a_padding_record_is_not_missed)
+{
+	self->rx = msgbox_rxring_open(self->fd, 4096, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	/* Records: 64-byte header plus payload: 3072, 1024, 2048, 3048. */
+	ASSERT_EQ(0, send_seq(self->fd, 1, 3008, 1, 0, 0));
+	ASSERT_EQ(0, recv_seq(self->rx, 1, 3008, MSGBOX_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(0, send_seq(self->fd, 2, 960, 1, 0, 0));
+	ASSERT_EQ(0, send_seq(self->fd, 3, 1984, 1, 0, 0));
+	ASSERT_EQ(0, send_seq(self->fd, 4, 2984, 1, 0, 0));
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
+	ASSERT_EQ(0, recv_seq(self->rx, 2, 960, MSGBOX_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(0, recv_seq(self->rx, 3, 1984, MSGBOX_MSG_NONBLOCK, NULL));
+	ASSERT_EQ(0, recv_seq(self->rx, 4, 2984, MSGBOX_MSG_NONBLOCK, NULL));
+	EXPECT_EQ(0, mb_nr_msgs(self->fd));
+}
+
 TEST_F(rg, a_selector_leaves_other_types_queued)
 {
 	struct msgbox_msg m;

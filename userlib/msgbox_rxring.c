@@ -184,6 +184,7 @@ MSGBOX_API int msgbox_rxring_recvmsg(struct msgbox_rxring *rx,
 	clockid_t clock = CLOCK_MONOTONIC;
 	struct msgbox_msg m;
 	struct pollfd pfd;
+	uint32_t pos;
 	__u32 next;
 	int n;
 
@@ -219,7 +220,12 @@ MSGBOX_API int msgbox_rxring_recvmsg(struct msgbox_rxring *rx,
 		n = ioctl(rx->ring_fd, MSGBOX_IOC_RING_ENTER, &next);
 		if (n < 0 && errno != EIDRM)
 			return -1;
-		if (n > 0 || msgbox_rxring_next(rx))
+		/*
+		 * A padding record alone came in: the next message did not
+		 * fit before the end, and fits once it is passed.
+		 */
+		pos = rx->pos;
+		if (n > 0 || msgbox_rxring_next(rx) || rx->pos != pos)
 			continue;
 		/*
 		 * What the ring cannot hold, if that is next in line: later
