@@ -1147,7 +1147,8 @@ msgbox_recv_chunk(struct file *file, const struct msgbox_batch *b, u32 i,
 	struct msgbox_message *msgs[MSGBOX_RECV_CHUNK];
 	struct msgbox_msg m[MSGBOX_RECV_CHUNK];
 	struct msgbox *mb = msgbox_file_box(file);
-	u32 special = MSGBOX_MSG_PEEK | MSGBOX_MSG_ACK | MSGBOX_MSG_FROM;
+	u32 special = MSGBOX_MSG_PEEK | MSGBOX_MSG_ACK | MSGBOX_MSG_FROM |
+		      MSGBOX_MSG_RING;
 	struct msgbox_recv_req rq;
 	struct msgbox_wait wait;
 	int n = 0, j, taken;

@@ -871,6 +871,7 @@ void msgbox_recv_args_init(struct msgbox_recv_args *args, s64 type, u32 flags)
 	args->peek = flags & MSGBOX_MSG_PEEK;
 	args->trunc = flags & MSGBOX_MSG_TRUNC;
 	args->ack = flags & MSGBOX_MSG_ACK;
+	args->after_ring = flags & MSGBOX_MSG_RING;
 }
 
 /* Does the selector of @args take messages of @type (sender aside)? */
@@ -1946,6 +1947,11 @@ again:
 	spin_lock(&mb->lock);
 	if (mb->dead) {
 		ret = -EIDRM;
+		goto out_unlock;
+	}
+	/* The ring's consumer: what the ring holds comes first. */
+	if (args->after_ring && mb->ring && msgbox_ring_nonempty(mb->ring)) {
+		ret = -EAGAIN;
 		goto out_unlock;
 	}
 	msg = msgbox_find(mb, args);

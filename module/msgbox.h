@@ -175,6 +175,7 @@ struct msgbox_direct {
  * @ack:   acknowledged delivery: the message stays in flight, counted
  *         against the capacity, until settled (msgbox_settle()).
  * @trunc: take a message larger than @size.
+ * @after_ring: only while the mailbox's receive ring is empty.
  * @direct: a receive into a user buffer, which may be pinned before it
  *         sleeps so that a large message is copied there directly, or
  *         NULL.
@@ -187,6 +188,7 @@ struct msgbox_recv_args {
 	bool peek;
 	bool ack;
 	bool trunc;
+	bool after_ring;
 	struct msgbox_direct *direct;
 };
 

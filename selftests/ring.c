@@ -404,6 +404,32 @@ TEST_F(rg, what_the_ring_cannot_hold_is_received_in_line)
 	}
 }
 
+/*
+ * MSGBOX_MSG_RING: a receive that the ring's consumer makes for what the
+ * ring cannot hold waits until it has read the ring.
+ */
+TEST_F(rg, a_ring_receive_comes_after_the_records)
+{
+	struct msgbox_msg m;
+	char b[64];
+
+	self->rx = msgbox_rxring_open(self->fd, 4096, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	ASSERT_EQ(0, send_seq(self->fd, 1, 16, 1, 0, 0));
+	ASSERT_EQ(0, send_seq(self->fd, 2, 16, 1, 0, MSGBOX_MSG_TRACK));
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
+	mb_msg_init(&m, b, sizeof(b), 0, MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_RING);
+	EXPECT_EQ(-1, msgbox_recvmsg(self->fd, &m));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
+	ASSERT_EQ(0, recv_seq(self->rx, 1, 16, MSGBOX_MSG_NONBLOCK, NULL));
+	/* The ring is read: now it takes the tracked one. */
+	mb_msg_init(&m, b, sizeof(b), 0, MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_RING);
+	ASSERT_EQ(0, msgbox_recvmsg(self->fd, &m));
+	EXPECT_EQ(2, m.id);
+	EXPECT_TRUE(mb_check(b, 16, 2));
+}
+
 /* A ring copies under a lock: larger messages than it takes wait in line. */
 TEST_F(rg, messages_over_the_ring_maximum_are_received_in_line)
 {

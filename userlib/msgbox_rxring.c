@@ -236,7 +236,9 @@ MSGBOX_API int msgbox_rxring_recvmsg(struct msgbox_rxring *rx,
 			goto wait;
 		m = *msg;
 		m.type = rx->type;
-		m.flags = MSGBOX_MSG_NONBLOCK | (rx->flags & MSGBOX_MSG_EXCEPT) |
+		/* Only while the ring is empty: else it holds older ones. */
+		m.flags = MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_RING |
+			  (rx->flags & MSGBOX_MSG_EXCEPT) |
 			  (msg->flags & MSGBOX_MSG_TRUNC);
 		m.timeout_ns = 0;
 		if (ioctl(rx->fd, MSGBOX_IOC_RECV, &m) == 0) {
@@ -247,7 +249,7 @@ MSGBOX_API int msgbox_rxring_recvmsg(struct msgbox_rxring *rx,
 		}
 		if (errno != EAGAIN)
 			return -1;	/* EIDRM once destroyed, EMSGSIZE... */
-		continue;	/* another receiver took it: look again */
+		continue;	/* taken, or the ring has more: look again */
 wait:
 		if (msg->flags & MSGBOX_MSG_NONBLOCK) {
 			errno = EAGAIN;

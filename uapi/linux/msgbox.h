@@ -279,6 +279,9 @@ struct msgbox_open {
  *             dead-lettered instead, ETIME if its time to live ran out,
  *             EIDRM if the mailbox was destroyed.  ETIMEDOUT or EINTR if
  *             the sender stops waiting first: the message goes on.
+ *   RING      recv: only while the mailbox's receive ring holds no record
+ *             (EAGAIN otherwise, waiting or not): how the ring's consumer
+ *             takes, in order, a message the ring cannot hold.
  *   SYNC      send: rendezvous; return only once a receiver has taken
  *             this message.  If the send fails instead (ETIMEDOUT,
  *             EINTR, EIDRM, or EAGAIN with NONBLOCK when no receiver is
@@ -296,13 +299,15 @@ struct msgbox_open {
 #define MSGBOX_MSG_ACK		(1U << 9)
 #define MSGBOX_MSG_TRACK	(1U << 10)
 #define MSGBOX_MSG_WAIT_ACK	(1U << 11)
+#define MSGBOX_MSG_RING		(1U << 12)
 #define MSGBOX_MSG_WAIT_FLAGS	(MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_TIMEOUT | \
 				 MSGBOX_MSG_ABSTIME | MSGBOX_MSG_REALTIME)
 #define MSGBOX_MSG_SEND_FLAGS	(MSGBOX_MSG_WAIT_FLAGS | MSGBOX_MSG_SYNC | \
 				 MSGBOX_MSG_TRACK | MSGBOX_MSG_WAIT_ACK)
 #define MSGBOX_MSG_RECV_FLAGS	(MSGBOX_MSG_WAIT_FLAGS | MSGBOX_MSG_PEEK | \
 				 MSGBOX_MSG_TRUNC | MSGBOX_MSG_EXCEPT | \
-				 MSGBOX_MSG_FROM | MSGBOX_MSG_ACK)
+				 MSGBOX_MSG_FROM | MSGBOX_MSG_ACK | \
+				 MSGBOX_MSG_RING)
 #define MSGBOX_MSG_ALL		(MSGBOX_MSG_SEND_FLAGS | MSGBOX_MSG_RECV_FLAGS)
 
 /* Message types are positive; write(2) sends MSGBOX_TYPE_DEFAULT. */
@@ -671,9 +676,12 @@ struct msgbox_batch {
  *     record size into the head with release semantics.  A record with
  *     MSGBOX_RING_PAD only skips to the start of the data area.
  *  2. When the ring is empty, MSGBOX_IOC_RING_ENTER.  If it moved nothing
- *     and reported MSGBOX_RING_RECV, MSGBOX_IOC_RECV (non-blocking, the
- *     ring's selector) takes the message next in line, which the ring
- *     cannot hold (later ones queue behind it until then).  Otherwise
+ *     and reported MSGBOX_RING_RECV, MSGBOX_IOC_RECV (non-blocking, with
+ *     MSGBOX_MSG_RING and the ring's selector) takes the message next in
+ *     line, which the ring cannot hold (later ones queue behind it until
+ *     then; should it be gone meanwhile and a later one have gone into
+ *     the ring, MSGBOX_MSG_RING makes the receive fail with EAGAIN: read
+ *     the ring first).  Otherwise
  *     poll(2) the ring descriptor for POLLIN, which reports a non-empty
  *     ring or a message the ring selects waiting (queued, or a sender's
  *     asleep for room), and start again.
