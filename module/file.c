@@ -70,17 +70,12 @@ static int msgbox_copy_out(void __user *uarg, size_t usize, const void *karg,
  * per entry: at the size this module knows, it is moved field by field
  * under one user_access_begin(), as filldir() moves dirents, which costs
  * less than a string copy and its checks.  Other sizes take the
- * extensible-struct path.
+ * extensible-struct path.  msgbox_msg_get() reads the fields, between
+ * user_*access_begin() and _end().
  */
-static int msgbox_msg_in(struct msgbox_msg *m,
-			 const struct msgbox_msg __user *u, size_t usize)
+static __always_inline bool msgbox_msg_get(struct msgbox_msg *m,
+					   const struct msgbox_msg __user *u)
 {
-	if (usize < MSGBOX_MSG_SIZE_VER0)
-		return -EINVAL;
-	if (usize != sizeof(*m))
-		return copy_struct_from_user(m, sizeof(*m), u, usize);
-	if (!user_read_access_begin(u, sizeof(*u)))
-		return -EFAULT;
 	unsafe_get_user(m->data, &u->data, efault);
 	unsafe_get_user(m->len, &u->len, efault);
 	unsafe_get_user(m->type, &u->type, efault);
@@ -99,10 +94,52 @@ static int msgbox_msg_in(struct msgbox_msg *m,
 	unsafe_get_user(m->deliveries, &u->deliveries, efault);
 	unsafe_get_user(m->__pad, &u->__pad, efault);
 	unsafe_get_user(m->ttl_ns, &u->ttl_ns, efault);
+	return true;
+efault:
+	return false;
+}
+
+static int msgbox_msg_in(struct msgbox_msg *m,
+			 const struct msgbox_msg __user *u, size_t usize)
+{
+	if (usize < MSGBOX_MSG_SIZE_VER0)
+		return -EINVAL;
+	if (usize != sizeof(*m))
+		return copy_struct_from_user(m, sizeof(*m), u, usize);
+	if (!user_read_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	if (!msgbox_msg_get(m, u)) {
+		user_read_access_end();
+		return -EFAULT;
+	}
 	user_read_access_end();
 	return 0;
+}
+
+/*
+ * msgbox_msg_in() for a send whose id is written back: it also makes
+ * sure, before the message goes, that the id can be.
+ */
+static int msgbox_msg_in_send(struct msgbox_msg *m,
+			      struct msgbox_msg __user *u, size_t usize)
+{
+	int ret;
+
+	if (usize != sizeof(*m)) {
+		ret = msgbox_msg_in(m, u, usize);
+		if (!ret && put_user(m->id, &u->id))
+			ret = -EFAULT;
+		return ret;
+	}
+	if (!user_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	if (!msgbox_msg_get(m, u))
+		goto efault;
+	unsafe_put_user(m->id, &u->id, efault);
+	user_access_end();
+	return 0;
 efault:
-	user_read_access_end();
+	user_access_end();
 	return -EFAULT;
 }
 
@@ -1085,6 +1122,7 @@ msgbox_ring_send_chunk(struct file *file, const struct msgbox_batch *b,
 	struct msgbox_msg m[MSGBOX_RING_CHUNK];
 	struct msgbox *mb = msgbox_file_box(file);
 	u64 ids[MSGBOX_RING_CHUNK];
+	void __user *base;
 	struct msgbox_wait wait;
 	u32 n = 0, j, bytes = 0;
 	int sent;
@@ -1095,11 +1133,10 @@ msgbox_ring_send_chunk(struct file *file, const struct msgbox_batch *b,
 			u64_to_user_ptr(b->msgs + (u64)(i + n) * b->msg_size);
 
 		/* What fails here fails again, reported, further on. */
-		if (msgbox_msg_in(&m[n], u, b->msg_size) ||
+		if (msgbox_msg_in_send(&m[n], u, b->msg_size) ||
 		    (m[n].flags & ~MSGBOX_MSG_NONBLOCK) ||
 		    m[n].len >= MSGBOX_DIRECT_MIN ||
-		    msgbox_send_check(file, &m[n], nowait, &wait) ||
-		    put_user(m[n].id, &u->id))
+		    msgbox_send_check(file, &m[n], nowait, &wait))
 			break;
 		bytes += m[n].len;
 		if (n && bytes > MSGBOX_RING_CHUNK_BYTES)
@@ -1115,13 +1152,21 @@ msgbox_ring_send_chunk(struct file *file, const struct msgbox_batch *b,
 		*errp = sent;
 		return 0;
 	}
+	/* The entries are sent whatever happens to these reports. */
+	base = u64_to_user_ptr(b->msgs + (u64)i * b->msg_size);
+	if (!user_write_access_begin(base, (size_t)sent * b->msg_size))
+		goto unreported;
 	for (j = 0; j < sent; j++) {
-		struct msgbox_msg __user *u =
-			u64_to_user_ptr(b->msgs + (u64)(i + j) * b->msg_size);
+		struct msgbox_msg __user *u = base + (size_t)j * b->msg_size;
 
-		if (put_user(ids[j], &u->id))
-			pr_debug("msgbox: send id not reported\n");
+		unsafe_put_user(ids[j], &u->id, efault);
 	}
+	user_write_access_end();
+	return sent;
+efault:
+	user_write_access_end();
+unreported:
+	pr_debug("msgbox: send ids not reported\n");
 	return sent;
 }
 

@@ -62,6 +62,7 @@
  *    new state) or before it (then the poller is already on poll_wq when the
  *    waker checks it): no wakeup is lost.
  */
+#include <linux/fault-inject-usercopy.h>
 #include <linux/highmem.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
@@ -78,6 +79,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <linux/cred.h>
 #include <linux/ipc_namespace.h>
@@ -413,12 +415,72 @@ size_t msgbox_payload_from_iter(struct msgbox_payload *p, size_t len,
 	return done;
 }
 
+/**
+ * msgbox_short_from_user() - copy a short payload in from user memory.
+ * @dst: where, in kernel memory this module sized for at least @len bytes.
+ * @src: the user buffer.
+ * @len: at most MSGBOX_SHORT_COPY bytes.
+ *
+ * Short payloads cross word by word under one user_access_begin(), the
+ * way unsafe_copy_to_user() moves filldir()'s names: no string
+ * instruction start-up for a few words, and no hardened-usercopy lookup
+ * of a destination whose bounds the caller computed itself.  Like
+ * copy_from_user(), it fails where fault injection says so.  Works with
+ * page faults disabled: a fault then ends the copy with -EFAULT, leaving
+ * part of @dst written.
+ *
+ * Return: 0 or -EFAULT.
+ */
+int msgbox_short_from_user(void *dst, const void __user *src, size_t len)
+{
+	const char __user *s = src;
+	char *d = dst;
+
+	if (WARN_ON_ONCE(len > MSGBOX_SHORT_COPY) || should_fail_usercopy() ||
+	    !user_read_access_begin(s, len))
+		return -EFAULT;
+	for (; len >= sizeof(u64); len -= sizeof(u64)) {
+		u64 v;
+
+		unsafe_get_user(v, (const u64 __user *)s, efault);
+		memcpy(d, &v, sizeof(v));
+		s += sizeof(u64);
+		d += sizeof(u64);
+	}
+	for (; len; len--) {
+		unsafe_get_user(*d, s, efault);
+		s++;
+		d++;
+	}
+	user_read_access_end();
+	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
+}
+
+/* The same out to user memory (unsafe_copy_to_user() itself). */
+int msgbox_short_to_user(void __user *dst, const void *src, size_t len)
+{
+	if (WARN_ON_ONCE(len > MSGBOX_SHORT_COPY) || should_fail_usercopy() ||
+	    !user_write_access_begin(dst, len))
+		return -EFAULT;
+	unsafe_copy_to_user(dst, src, len, efault);
+	user_write_access_end();
+	return 0;
+efault:
+	user_write_access_end();
+	return -EFAULT;
+}
+
 /* The same from and to a user buffer: 0 or -EFAULT. */
 int msgbox_payload_from_user(struct msgbox_payload *p,
 			     const void __user *ubuf, size_t len)
 {
 	struct iov_iter it;
 
+	if (!p->nr_pages && len <= MSGBOX_SHORT_COPY)
+		return msgbox_short_from_user(p->data, ubuf, len);
 	if (!p->nr_pages)
 		return copy_from_user(p->data, ubuf, len) ? -EFAULT : 0;
 	iov_iter_ubuf(&it, ITER_SOURCE, (void __user *)ubuf, len);
@@ -430,6 +492,8 @@ int msgbox_payload_to_user(const struct msgbox_payload *p, void __user *ubuf,
 {
 	struct iov_iter it;
 
+	if (!p->nr_pages && len <= MSGBOX_SHORT_COPY)
+		return msgbox_short_to_user(ubuf, p->data, len);
 	if (!p->nr_pages)
 		return copy_to_user(ubuf, p->data, len) ? -EFAULT : 0;
 	iov_iter_ubuf(&it, ITER_DEST, ubuf, len);
@@ -1095,6 +1159,7 @@ int msgbox_ring_send_user(struct msgbox *mb, const struct msgbox_msg *m,
 			  unsigned int n, const struct msgbox_wait *wait,
 			  u64 *ids)
 {
+	struct msgbox_ring_msg from;
 	struct msgbox_wake_list wl;
 	struct msgbox_ring *r;
 	unsigned int i;
@@ -1112,8 +1177,11 @@ int msgbox_ring_send_user(struct msgbox *mb, const struct msgbox_msg *m,
 		if (!r || !list_empty(&mb->recv_waiters) ||
 		    !list_empty(&mb->send_waiters) ||
 		    !msgbox_selects_type(&r->args, m[i].type) ||
-		    !msgbox_ring_in_line(mb, r) ||
-		    !msgbox_ring_put_user(r, &m[i], mb->next_id))
+		    !msgbox_ring_in_line(mb, r))
+			break;
+		if (!i)
+			msgbox_ring_sender_current(r, &from);
+		if (!msgbox_ring_put_user(r, &m[i], mb->next_id, &from))
 			break;
 		/* msgbox_accept() and msgbox_took_at(), without a message. */
 		ids[i] = mb->next_id++;

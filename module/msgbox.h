@@ -142,6 +142,8 @@ enum msgbox_sel_mode {
  * buffer (see msgbox_send_direct()).
  */
 #define MSGBOX_DIRECT_MIN	(16 * 1024)
+/* Payloads up to this cross word by word (msgbox_short_from_user()). */
+#define MSGBOX_SHORT_COPY	256
 
 /**
  * struct msgbox_direct - a user buffer pinned for a one-copy transfer
@@ -513,6 +515,8 @@ struct msgbox_message *msgbox_message_alloc_bare(struct msgbox *mb,
 						 size_t len, s64 type,
 						 u32 priority);
 int msgbox_message_add_payload(struct msgbox *mb, struct msgbox_message *msg);
+int msgbox_short_from_user(void *dst, const void __user *src, size_t len);
+int msgbox_short_to_user(void __user *dst, const void *src, size_t len);
 int msgbox_payload_from_user(struct msgbox_payload *p,
 			     const void __user *ubuf, size_t len);
 int msgbox_payload_to_user(const struct msgbox_payload *p, void __user *ubuf,
@@ -726,8 +730,10 @@ struct msgbox_ring {
 struct file *msgbox_ring_file(struct msgbox *mb, struct msgbox_ring_setup *rs);
 int msgbox_ring_attach(struct file *file);
 bool msgbox_ring_put(struct msgbox_ring *r, const struct msgbox_message *msg);
+void msgbox_ring_sender_current(const struct msgbox_ring *r,
+				struct msgbox_ring_msg *from);
 bool msgbox_ring_put_user(struct msgbox_ring *r, const struct msgbox_msg *m,
-			  u64 id);
+			  u64 id, const struct msgbox_ring_msg *from);
 bool msgbox_ring_nonempty(const struct msgbox_ring *r);
 bool msgbox_ring_holds(const struct msgbox_ring *r, size_t len);
 /* mailbox.c */

@@ -143,6 +143,54 @@ static void msgbox_ring_commit(struct msgbox_ring *r, u32 need)
 	smp_store_release(r->tail_pub, r->tail);
 }
 
+/*
+ * A record's sender and send time, as @r's consumer sees them, into
+ * @from: the fields msgbox_ring_fill() copies.
+ */
+static void msgbox_ring_sender(const struct msgbox_ring *r,
+			       struct msgbox_ring_msg *from, struct pid *tgid,
+			       struct pid *tid, kuid_t uid, kgid_t gid,
+			       u64 time_ns)
+{
+	from->send_time_ns = time_ns;
+	from->sender_pid = pid_nr_ns(tgid, r->pid_ns);
+	from->sender_tid = pid_nr_ns(tid, r->pid_ns);
+	from->sender_uid = from_kuid_munged(r->user_ns, uid);
+	from->sender_gid = from_kgid_munged(r->user_ns, gid);
+}
+
+/**
+ * msgbox_ring_sender_current() - the current task as the sender of the
+ * records it writes into @r now.
+ * @r:    the ring, attached to a mailbox whose lock is held.
+ * @from: filled for msgbox_ring_put_user().
+ *
+ * Once per lock section: the records of one batch chunk share their
+ * sender and their send time.
+ */
+void msgbox_ring_sender_current(const struct msgbox_ring *r,
+				struct msgbox_ring_msg *from)
+{
+	msgbox_ring_sender(r, from, task_tgid(current), task_pid(current),
+			   current_euid(), current_egid(), ktime_get_real_ns());
+}
+
+/* The metadata of reserved record @rec; @from gives sender and time. */
+static void msgbox_ring_fill(struct msgbox_ring_msg *rec,
+			     const struct msgbox_ring_msg *from, s64 type,
+			     u32 priority, u64 id, u32 deliveries)
+{
+	rec->priority = priority;
+	rec->type = type;
+	rec->id = id;
+	rec->send_time_ns = from->send_time_ns;
+	rec->sender_pid = from->sender_pid;
+	rec->sender_tid = from->sender_tid;
+	rec->sender_uid = from->sender_uid;
+	rec->sender_gid = from->sender_gid;
+	rec->deliveries = deliveries;
+}
+
 /**
  * msgbox_ring_put() - write @msg into ring @r, if it has room.
  * @r:   the ring, attached to a mailbox whose lock is held.
@@ -152,7 +200,7 @@ static void msgbox_ring_commit(struct msgbox_ring *r, u32 need)
  */
 bool msgbox_ring_put(struct msgbox_ring *r, const struct msgbox_message *msg)
 {
-	struct msgbox_ring_msg *rec;
+	struct msgbox_ring_msg *rec, from;
 	u32 need;
 
 	if (!msg->payload)
@@ -160,16 +208,11 @@ bool msgbox_ring_put(struct msgbox_ring *r, const struct msgbox_message *msg)
 	rec = msgbox_ring_reserve(r, msg->len, &need);
 	if (!rec)
 		return false;
-	rec->priority = msg->priority;
-	rec->type = msg->type;
-	rec->id = msg->id;
-	rec->send_time_ns = msg->send_time_ns;
-	rec->sender_pid = pid_nr_ns(msg->tgid, r->pid_ns);
-	rec->sender_tid = pid_nr_ns(msg->tid, r->pid_ns);
-	rec->sender_uid = from_kuid_munged(r->user_ns, msg->uid);
-	rec->sender_gid = from_kgid_munged(r->user_ns, msg->gid);
+	msgbox_ring_sender(r, &from, msg->tgid, msg->tid, msg->uid, msg->gid,
+			   msg->send_time_ns);
 	/* Counted by msgbox_took_at() once the record is in. */
-	rec->deliveries = msg->deliveries + 1;
+	msgbox_ring_fill(rec, &from, msg->type, msg->priority, msg->id,
+			 msg->deliveries + 1);
 	if (!msg->payload->nr_pages) {
 		memcpy(rec + 1, msg->payload->data, msg->len);
 	} else {
@@ -183,13 +226,33 @@ bool msgbox_ring_put(struct msgbox_ring *r, const struct msgbox_message *msg)
 	return true;
 }
 
+/*
+ * Copy @len bytes from user buffer @src to @dst in the ring with page
+ * faults disabled (the mailbox lock is held): 0, or nonzero if the bytes
+ * are not all there.
+ */
+static int msgbox_ring_copy_in(void *dst, const void __user *src, size_t len)
+{
+	int ret;
+
+	pagefault_disable();
+	if (len <= MSGBOX_SHORT_COPY)
+		ret = msgbox_short_from_user(dst, src, len);
+	else	/* The inatomic copy checks nothing: this is a user range. */
+		ret = !access_ok(src, len) ||
+		      __copy_from_user_inatomic(dst, src, len);
+	pagefault_enable();
+	return ret;
+}
+
 /**
  * msgbox_ring_put_user() - write a message straight from the sender's
  * memory into ring @r, if it has room and the bytes are there.
- * @r:  the ring, attached to a mailbox whose lock is held.
- * @m:  the message as the current task sends it (data, len, type,
- *      priority), checked, less than MSGBOX_DIRECT_MIN bytes.
- * @id: the id it is to have.
+ * @r:    the ring, attached to a mailbox whose lock is held.
+ * @m:    the message as the current task sends it (data, len, type,
+ *        priority), checked, less than MSGBOX_DIRECT_MIN bytes.
+ * @id:   the id it is to have.
+ * @from: its sender and time (msgbox_ring_sender_current()).
  *
  * One copy, from the sender's buffer into the ring, with no kernel
  * buffer in between.  The lock is held, so the copy cannot sleep: a
@@ -201,38 +264,23 @@ bool msgbox_ring_put(struct msgbox_ring *r, const struct msgbox_message *msg)
  * Return: true if the record is written and published.
  */
 bool msgbox_ring_put_user(struct msgbox_ring *r, const struct msgbox_msg *m,
-			  u64 id)
+			  u64 id, const struct msgbox_ring_msg *from)
 {
-	const void __user *src = u64_to_user_ptr(m->data);
 	struct msgbox_ring_msg *rec;
-	unsigned long left;
 	u32 tail = r->tail;
 	u32 need;
 
-	/* The inatomic copy checks nothing: this is a user address range. */
-	if (WARN_ON_ONCE(m->len >= MSGBOX_DIRECT_MIN) ||
-	    !access_ok(src, m->len))
+	if (WARN_ON_ONCE(m->len >= MSGBOX_DIRECT_MIN))
 		return false;
 	rec = msgbox_ring_reserve(r, m->len, &need);
 	if (!rec)
 		return false;
-	pagefault_disable();
-	left = __copy_from_user_inatomic(rec + 1, src, m->len);
-	pagefault_enable();
-	if (left) {
-		memset(rec, 0, sizeof(*rec) + m->len - left);
+	if (msgbox_ring_copy_in(rec + 1, u64_to_user_ptr(m->data), m->len)) {
+		memset(rec, 0, sizeof(*rec) + m->len);
 		r->tail = tail;
 		return false;
 	}
-	rec->priority = m->priority;
-	rec->type = m->type;
-	rec->id = id;
-	rec->send_time_ns = ktime_get_real_ns();
-	rec->sender_pid = pid_nr_ns(task_tgid(current), r->pid_ns);
-	rec->sender_tid = pid_nr_ns(task_pid(current), r->pid_ns);
-	rec->sender_uid = from_kuid_munged(r->user_ns, current_euid());
-	rec->sender_gid = from_kgid_munged(r->user_ns, current_egid());
-	rec->deliveries = 1;
+	msgbox_ring_fill(rec, from, m->type, m->priority, id, 1);
 	msgbox_ring_commit(r, need);
 	return true;
 }

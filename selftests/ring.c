@@ -510,6 +510,89 @@ TEST_F(rg, a_kernel_address_as_payload_is_EFAULT_and_nothing_reaches_the_ring)
 	EXPECT_EQ(0, mb_nr_msgs(self->fd));
 }
 
+/*
+ * Payloads go from the sender's buffer straight into the ring, short ones
+ * word by word: every length to past that bound, from every alignment,
+ * single or batched, lands intact in a record of the right size.
+ */
+TEST_F(rg, every_length_to_300_bytes_lands_intact_in_the_ring)
+{
+	unsigned char src[3][300 + 8];
+	const struct msgbox_ring_msg *rec;
+	struct msgbox_msg m[3];
+	unsigned int len, j;
+	int err = 0;
+
+	self->rx = msgbox_rxring_open(self->fd, 0, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	for (len = 0; len <= 300; len++) {
+		/* One alone, then a batch of three lengths around it. */
+		for (j = 0; j < 3; j++)
+			mb_fill(src[j] + (len + j) % 8, len + j, len + j);
+		mb_msg_init(&m[0], src[0] + len % 8, len, 1, MSGBOX_MSG_NONBLOCK);
+		ASSERT_EQ(0, msgbox_sendmsg(self->fd, &m[0]));
+		for (j = 0; j < 3; j++)
+			mb_msg_init(&m[j], src[j] + (len + j) % 8, len + j, 1,
+				    MSGBOX_MSG_NONBLOCK);
+		ASSERT_EQ(3, msgbox_send_batch(self->fd, m, 3, &err));
+		for (j = 0; j < 4; j++) {
+			unsigned int want = j ? len + j - 1 : len;
+
+			rec = msgbox_rxring_next(self->rx);
+			ASSERT_NE(NULL, rec) TH_LOG("length %u, record %u", len, j);
+			ASSERT_EQ(want, rec->len);
+			EXPECT_EQ((64 + want + 7) / 8 * 8, rec->size);
+			EXPECT_TRUE(mb_check(rec + 1, want, want))
+				TH_LOG("length %u", want);
+			msgbox_rxring_consume(self->rx, rec);
+		}
+	}
+	EXPECT_EQ(NULL, msgbox_rxring_next(self->rx));
+	EXPECT_EQ(0, mb_nr_msgs(self->fd));
+}
+
+/*
+ * A payload whose end is unmapped faults partway through the copy into
+ * the ring: the send fails with EFAULT, no record appears, and the next
+ * message's record is whole where the failed one would have been.
+ */
+TEST_F(rg, a_fault_partway_through_a_payload_leaves_the_ring_clean)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	const struct msgbox_ring_msg *rec;
+	unsigned char *p, *edge, good[40];
+	struct msgbox_msg m;
+
+	p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, mprotect(p + page, page, PROT_NONE));
+	edge = p + page - 97;
+	mb_fill(edge, 97, 1);
+	self->rx = msgbox_rxring_open(self->fd, 0, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+
+	mb_msg_init(&m, edge, 100, 1, MSGBOX_MSG_NONBLOCK);
+	EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(NULL, msgbox_rxring_next(self->rx));
+	EXPECT_EQ(0, mb_info_of(self->fd).sent);
+
+	mb_fill(good, sizeof(good), 2);
+	mb_msg_init(&m, good, sizeof(good), 1, MSGBOX_MSG_NONBLOCK);
+	ASSERT_EQ(0, msgbox_sendmsg(self->fd, &m));
+	rec = msgbox_rxring_next(self->rx);
+	ASSERT_NE(NULL, rec);
+	EXPECT_EQ(sizeof(good), rec->len);
+	EXPECT_EQ(64 + sizeof(good), rec->size);
+	EXPECT_EQ(1, rec->type);
+	EXPECT_EQ(m.id, rec->id);
+	EXPECT_TRUE(mb_check(rec + 1, sizeof(good), 2));
+	msgbox_rxring_consume(self->rx, rec);
+	EXPECT_EQ(NULL, msgbox_rxring_next(self->rx));
+	EXPECT_EQ(0, munmap(p, 2 * page));
+}
+
 TEST_F(rg, a_call_through_a_ring_carries_its_token)
 {
 	char req[32], rep[32];

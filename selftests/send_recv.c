@@ -6,6 +6,7 @@
  */
 #include <pthread.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include "msgbox_test.h"
 
 FIXTURE(sr) {
@@ -722,6 +723,96 @@ TEST_F(sr, recv_into_bad_buffer_gives_EFAULT_and_loses_nothing)
 	EXPECT_EQ(6, m.len);
 	EXPECT_EQ(id2, m.id);
 	EXPECT_EQ(0, munmap(bad, 4096));
+}
+
+/*
+ * Short payloads cross word by word, then byte by byte: every length from
+ * 0 to past the word-copy bound (MSGBOX_SHORT_COPY, 256), from and into
+ * buffers at every alignment, arrives intact, through the ioctls and
+ * through read(2)/write(2), and nothing lands beyond its length.
+ */
+TEST(every_length_to_300_bytes_crosses_intact_at_any_alignment)
+{
+	unsigned char src[300 + 8], dst[300 + 16];
+	struct msgbox_attr a;
+	size_t len, i;
+	int fd;
+
+	if (!mb_have_device())
+		SKIP(return, MSGBOX_DEVICE " missing: msgbox module not loaded");
+	msgbox_attr_init(&a);
+	a.max_msgs = 2;
+	a.max_msg_size = 300;
+	a.max_bytes = 600;
+	fd = msgbox_create_anon(&a, MSGBOX_FD_RECV | MSGBOX_FD_SEND);
+	ASSERT_LE(0, fd);
+	for (len = 0; len <= 300; len++) {
+		unsigned int so = len % 8, ro = 1 + (len * 3) % 8;
+
+		mb_fill(src + so, len, len);
+		memset(dst, 0xa5, sizeof(dst));
+		ASSERT_EQ(0, msgbox_send(fd, src + so, len, MSGBOX_MSG_NONBLOCK));
+		ASSERT_EQ((ssize_t)len, msgbox_recv(fd, dst + ro, len,
+						     MSGBOX_MSG_NONBLOCK))
+			TH_LOG("length %zu", len);
+		EXPECT_TRUE(mb_check(dst + ro, len, len)) TH_LOG("length %zu", len);
+		for (i = 0; i < sizeof(dst); i++)
+			if (i < ro || i >= ro + len)
+				ASSERT_EQ(0xa5, dst[i]) TH_LOG("length %zu: byte %zu", len, i);
+		if (!len)
+			continue;	/* write(2) of nothing sends nothing */
+		memset(dst, 0xa5, sizeof(dst));
+		ASSERT_EQ((ssize_t)len, write(fd, src + so, len));
+		ASSERT_EQ((ssize_t)len, read(fd, dst + ro, len)) TH_LOG("length %zu", len);
+		EXPECT_TRUE(mb_check(dst + ro, len, len)) TH_LOG("length %zu", len);
+		for (i = 0; i < sizeof(dst); i++)
+			if (i < ro || i >= ro + len)
+				ASSERT_EQ(0xa5, dst[i]) TH_LOG("length %zu: byte %zu", len, i);
+	}
+	EXPECT_EQ(0, mb_nr_msgs(fd));
+	close(fd);
+}
+
+/*
+ * A buffer whose last bytes lie in an unmapped page faults partway through
+ * the copy: a send then sends nothing, and a receive keeps the message.
+ */
+TEST_F(sr, a_fault_partway_through_a_payload_sends_or_takes_nothing)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned char good[100];
+	unsigned char *p, *edge;
+	struct msgbox_msg m;
+
+	p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, mprotect(p + page, page, PROT_NONE));
+	edge = p + page - 97;	/* 97 bytes readable, the 100th is not */
+
+	mb_fill(edge, 97, 1);
+	init_send(&m, edge, 100, MSGBOX_TYPE_DEFAULT);
+	EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, write(self->fd, edge, 100));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, mb_info_of(self->fd).sent);
+	EXPECT_EQ(0, mb_nr_msgs(self->fd));
+
+	mb_fill(good, sizeof(good), 2);
+	ASSERT_EQ(0, msgbox_send(self->fd, good, sizeof(good), MSGBOX_MSG_NONBLOCK));
+	init_recv(&m, edge, 100);
+	EXPECT_EQ(-1, msgbox_recvmsg(self->fd, &m));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, read(self->fd, edge, 100));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
+	EXPECT_EQ(0, mb_info_of(self->fd).received);
+
+	memset(good, 0, sizeof(good));
+	ASSERT_EQ(100, msgbox_recv(self->fd, good, sizeof(good), MSGBOX_MSG_NONBLOCK));
+	EXPECT_TRUE(mb_check(good, sizeof(good), 2));
+	EXPECT_EQ(0, munmap(p, 2 * page));
 }
 
 /* ---- descriptor direction ---------------------------------------------- */
