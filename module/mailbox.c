@@ -387,6 +387,15 @@ size_t msgbox_payload_to_iter(const struct msgbox_payload *p, size_t len,
 {
 	size_t done, n, c;
 
+	/* read(2)'s one user buffer: a short payload as the ioctls copy it. */
+	if (!p->nr_pages && len <= MSGBOX_SHORT_COPY && iter_is_ubuf(to) &&
+	    iov_iter_count(to) >= len) {
+		if (msgbox_short_to_user(to->ubuf + to->iov_offset, p->data,
+					 len))
+			return 0;
+		iov_iter_advance(to, len);
+		return len;
+	}
 	if (!p->nr_pages)
 		return copy_to_iter(p->data, len, to);
 	for (done = 0; done < len; done += c) {
@@ -403,6 +412,14 @@ size_t msgbox_payload_from_iter(struct msgbox_payload *p, size_t len,
 {
 	size_t done, n, c;
 
+	if (!p->nr_pages && len <= MSGBOX_SHORT_COPY && iter_is_ubuf(from) &&
+	    iov_iter_count(from) >= len) {
+		if (msgbox_short_from_user(p->data,
+					   from->ubuf + from->iov_offset, len))
+			return 0;
+		iov_iter_advance(from, len);
+		return len;
+	}
 	if (!p->nr_pages)
 		return copy_from_iter(p->data, len, from);
 	for (done = 0; done < len; done += c) {
