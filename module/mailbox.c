@@ -763,15 +763,32 @@ static bool msgbox_has_room(const struct msgbox *mb, size_t len)
 }
 
 /* Account a message the mailbox accepts; it is queued or handed over. */
+/* Count a message of @len bytes sent at @now by process @sender. */
+static void msgbox_count_sent(struct msgbox *mb, size_t len, pid_t sender,
+			      u64 now)
+{
+	mb->last_len = len;
+	mb->sent++;
+	mb->stats.last_send_ns = now;
+	mb->stats.last_send_pid = sender;
+}
+
+/* Count a message received at @now by process @receiver, @lat ns queued. */
+static void msgbox_count_received(struct msgbox *mb, u64 lat, pid_t receiver,
+				  u64 now)
+{
+	mb->received++;
+	mb->stats.lat_hist[min(fls64(lat), MSGBOX_LAT_BUCKETS - 1)]++;
+	mb->stats.last_recv_ns = now;
+	mb->stats.last_recv_pid = receiver;
+}
+
 static void msgbox_accept(struct msgbox *mb, struct msgbox_message *msg)
 {
 	lockdep_assert_held(&mb->lock);
 	msg->id = mb->next_id++;
-	mb->last_len = msg->len;
 	msg->queued_ns = ktime_get_ns();
-	mb->sent++;
-	mb->stats.last_send_ns = msg->queued_ns;
-	mb->stats.last_send_pid = pid_nr(msg->tgid);
+	msgbox_count_sent(mb, msg->len, pid_nr(msg->tgid), msg->queued_ns);
 }
 
 static void waiter_claim(struct msgbox *mb, struct msgbox_wake_list *wl,
@@ -802,16 +819,13 @@ static void msgbox_took_at(struct msgbox *mb, struct msgbox_message *msg,
 	u64 lat = now > msg->queued_ns ? now - msg->queued_ns : 0;
 
 	lockdep_assert_held(&mb->lock);
-	mb->received++;
+	msgbox_count_received(mb, lat, receiver, now);
 	msg->deliveries++;
 	if (ack) {
 		mb->inflight_msgs++;
 		mb->inflight_bytes += msg->len;
 		msgbox_track_set(msg, MSGBOX_STATUS_DELIVERED);
 	}
-	mb->stats.lat_hist[min(fls64(lat), MSGBOX_LAT_BUCKETS - 1)]++;
-	mb->stats.last_recv_ns = now;
-	mb->stats.last_recv_pid = receiver;
 	if (msg->sync) {
 		mb->nr_sync_waiters--;
 		waiter_claim(mb, wl, msg->sync, 0);
@@ -1202,17 +1216,9 @@ int msgbox_ring_send_user(struct msgbox *mb, const struct msgbox_msg *m,
 			break;
 		/* msgbox_accept() and msgbox_took_at(), without a message. */
 		ids[i] = mb->next_id++;
-		mb->last_len = m[i].len;
-		mb->sent++;
-		mb->received++;
-		mb->stats.lat_hist[0]++;
+		msgbox_count_sent(mb, m[i].len, task_tgid_nr(current), now);
+		msgbox_count_received(mb, 0, r->tgid, now);
 		r->taken++;
-	}
-	if (i) {
-		mb->stats.last_send_ns = now;
-		mb->stats.last_send_pid = task_tgid_nr(current);
-		mb->stats.last_recv_ns = now;
-		mb->stats.last_recv_pid = r->tgid;
 	}
 	spin_unlock(&mb->lock);
 	if (i)

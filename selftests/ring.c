@@ -181,6 +181,7 @@ TEST_F(rg, messages_land_in_the_ring_received_with_their_metadata)
 	const struct msgbox_ring_msg *rec;
 	struct msgbox_info info;
 	struct msgbox_msg m;
+	__u64 total;
 	unsigned int i;
 
 	self->rx = msgbox_rxring_open(self->fd, 0, 0, 0);
@@ -191,7 +192,14 @@ TEST_F(rg, messages_land_in_the_ring_received_with_their_metadata)
 	info = mb_info_of(self->fd);
 	EXPECT_EQ(0, info.nr_msgs);
 	EXPECT_EQ(10, info.received);
+	EXPECT_EQ(10, info.sent);
 	EXPECT_EQ(getpid(), info.last_recv_pid);
+	EXPECT_EQ(getpid(), info.last_send_pid);
+	EXPECT_NE(0, info.last_send_ns);
+	EXPECT_NE(0, info.last_recv_ns);
+	for (i = 0, total = 0; i < MSGBOX_LAT_BUCKETS; i++)
+		total += info.lat_hist[i];
+	EXPECT_EQ(10, total);
 
 	/* In the ring already: no system call needed to see the first. */
 	rec = msgbox_rxring_next(self->rx);
