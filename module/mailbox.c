@@ -795,7 +795,6 @@ static void waiter_claim(struct msgbox *mb, struct msgbox_wake_list *wl,
 			 struct msgbox_waiter *w, int result);
 static bool msgbox_admit_senders(struct msgbox *mb,
 				 struct msgbox_wake_list *wl);
-static void msgbox_wake_pollers(struct msgbox *mb, __poll_t mask);
 static void msgbox_wake_up(struct msgbox_wake_list *wl);
 static void msgbox_wakes(struct msgbox *mb, const struct msgbox_wait *wait,
 			 struct msgbox_wake_list *wl, __poll_t mask);
@@ -1124,6 +1123,21 @@ static bool msgbox_ring_in_line(struct msgbox *mb, struct msgbox_ring *r)
 	return true;
 }
 
+/*
+ * Would @mb's ring take any message a sender could send now, of any type
+ * and up to max_msg_size bytes?  What makes a rendezvous channel, which
+ * queues nothing, writable when its receiver is a ring.
+ */
+static bool msgbox_ring_takes_any(struct msgbox *mb)
+{
+	struct msgbox_ring *r = mb->ring;
+
+	lockdep_assert_held(&mb->lock);
+	return r && r->args.mode == MSGBOX_SEL_ANY &&
+	       list_empty(&mb->send_waiters) && msgbox_ring_in_line(mb, r) &&
+	       msgbox_ring_has_room(r, mb->max_msg_size);
+}
+
 static bool msgbox_ring_may_take(struct msgbox *mb, struct msgbox_ring *r,
 				 const struct msgbox_message *msg)
 {
@@ -1310,8 +1324,8 @@ static bool msgbox_ring_refill(struct msgbox *mb, struct msgbox_ring *r,
  */
 long msgbox_ring_enter(struct msgbox *mb, struct msgbox_ring *r, bool *recv)
 {
+	bool queued = false, writable;
 	struct msgbox_wake_list wl;
-	bool queued = false;
 	u64 before;
 	long n;
 
@@ -1328,9 +1342,14 @@ long msgbox_ring_enter(struct msgbox *mb, struct msgbox_ring *r, bool *recv)
 	if (r->taken != before)
 		queued = msgbox_admit_senders(mb, &wl);
 	n = r->taken - before;
+	/*
+	 * Room the consumer made (it enters before it sleeps) makes a
+	 * rendezvous channel writable: its pollers learn it here.
+	 */
+	writable = !mb->max_msgs && msgbox_ring_takes_any(mb);
 	spin_unlock(&mb->lock);
 	msgbox_wake_up(&wl);
-	if (n)
+	if (n || writable)
 		msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM |
 				    (queued ? EPOLLIN | EPOLLRDNORM : 0));
 	return n;
@@ -1598,8 +1617,6 @@ static void msgbox_waiter_abort(struct msgbox *mb, struct msgbox_waiter *w)
 	}
 }
 
-static void msgbox_wake_pollers(struct msgbox *mb, __poll_t mask);
-
 /*
  * Sleep until a waker completes @w, the deadline passes or a signal comes.
  * Entered with mb->lock held and @w queued, returns with the lock released.
@@ -1682,7 +1699,8 @@ static int msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
 	return ret;
 }
 
-static void msgbox_wake_pollers(struct msgbox *mb, __poll_t mask)
+/* Wake @mb's pollers with @mask, if any sleep. */
+void msgbox_wake_pollers(struct msgbox *mb, __poll_t mask)
 {
 	if (wq_has_sleeper(&mb->poll_wq))
 		wake_up_poll(&mb->poll_wq, mask);
@@ -2278,10 +2296,14 @@ __poll_t msgbox_poll_mask(struct msgbox *mb)
 		/* A sleeping sender's message can be taken directly. */
 		if (mb->nr_msgs || mb->nr_send_waiters)
 			mask |= EPOLLIN | EPOLLRDNORM;
-		/* A rendezvous channel is writable while a receiver waits. */
+		/*
+		 * A rendezvous channel is writable while a receiver waits,
+		 * or a ring would take the message.
+		 */
 		if ((list_empty(&mb->send_waiters) &&
 		     msgbox_has_room(mb, mb->max_msg_size)) ||
-		    (!mb->max_msgs && mb->nr_recv_waiters))
+		    (!mb->max_msgs && (mb->nr_recv_waiters ||
+				       msgbox_ring_takes_any(mb))))
 			mask |= EPOLLOUT | EPOLLWRNORM;
 	}
 	spin_unlock(&mb->lock);

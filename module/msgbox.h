@@ -736,7 +736,9 @@ bool msgbox_ring_put_user(struct msgbox_ring *r, const struct msgbox_msg *m,
 			  u64 id, const struct msgbox_ring_msg *from);
 bool msgbox_ring_nonempty(const struct msgbox_ring *r);
 bool msgbox_ring_holds(const struct msgbox_ring *r, size_t len);
+bool msgbox_ring_has_room(const struct msgbox_ring *r, size_t len);
 /* mailbox.c */
+void msgbox_wake_pollers(struct msgbox *mb, __poll_t mask);
 bool msgbox_ring_selected_queued(struct msgbox *mb, struct msgbox_ring *r);
 __poll_t msgbox_ring_poll_mask(struct msgbox *mb, struct msgbox_ring *r);
 long msgbox_ring_enter(struct msgbox *mb, struct msgbox_ring *r, bool *recv);

@@ -135,6 +135,29 @@ static struct msgbox_ring_msg *msgbox_ring_reserve(struct msgbox_ring *r,
 	return rec;
 }
 
+/*
+ * Would a record with a @len-byte payload fit in @r now (with the padding
+ * msgbox_ring_reserve() would write before it)?
+ */
+bool msgbox_ring_has_room(const struct msgbox_ring *r, size_t len)
+{
+	u32 head, used, need, off;
+
+	lockdep_assert_held(&r->mb->lock);
+	if (!msgbox_ring_holds(r, len))
+		return false;
+	need = msgbox_ring_rec_size(len);
+	/* As in msgbox_ring_reserve(): pairs with the consumer's release. */
+	head = smp_load_acquire(r->head);
+	used = r->tail - head;
+	if (used > r->size || (used & (MSGBOX_RING_ALIGN - 1)))
+		return false;
+	off = r->tail & (r->size - 1);
+	if (off + need > r->size)
+		need += r->size - off;
+	return r->size - used >= need;
+}
+
 /* Make the @need-byte record msgbox_ring_reserve() gave visible. */
 static void msgbox_ring_commit(struct msgbox_ring *r, u32 need)
 {
@@ -469,5 +492,8 @@ int msgbox_ring_attach(struct file *file)
 	/* What is queued already goes in first (MSGBOX_IOC_RING_ENTER). */
 	r->behind = msgbox_ring_selected_queued(mb, r);
 	spin_unlock(&mb->lock);
+	/* A receiver at last: a rendezvous channel may be writable now. */
+	if (!ret && !READ_ONCE(mb->max_msgs))
+		msgbox_wake_pollers(mb, EPOLLOUT | EPOLLWRNORM);
 	return ret;
 }

@@ -692,6 +692,102 @@ TEST_F(rg, a_rendezvous_send_completes_into_the_ring)
 	close(fd);
 }
 
+struct rv_sender {
+	int fd;
+	int polled;	/* poll(2)'s result */
+	long long ms;	/* how long it polled */
+	bool sent;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait for the channel to be writable, then send.  poll(2) looks once
+ * more when its 10 s run out: a wake-up lost shows as a 10 s poll.
+ */
+static void *rv_send_when_writable(void *arg)
+{
+	struct rv_sender *s = arg;
+	struct pollfd pfd = { .fd = s->fd, .events = POLLOUT };
+	long long t0 = now_ms();
+
+	s->polled = poll(&pfd, 1, 10000);
+	s->ms = now_ms() - t0;
+	if (s->polled == 1 && (pfd.revents & POLLOUT))
+		s->sent = send_seq(s->fd, 99, 8, 1, 0, 0) == 0;
+	return NULL;
+}
+
+/*
+ * A rendezvous channel queues nothing: it is writable while a receiver
+ * would take a message now.  A ring that selects every type and has room
+ * for a message of max_msg_size is such a receiver; a full ring is not,
+ * and the consumer's MSGBOX_IOC_RING_ENTER, which it issues before it
+ * sleeps, tells polling senders of the room it made.
+ */
+TEST_F(rg, a_rendezvous_channel_is_writable_while_its_ring_has_room)
+{
+	struct msgbox_attr a = { .max_msgs = 0, .max_msg_size = 64 };
+	const struct msgbox_ring_msg *rec;
+	struct rv_sender snd = { 0 };
+	unsigned int n = 0, got = 0;
+	struct pollfd pfd;
+	__u32 next = 0;
+	pthread_t t;
+	int fd;
+
+	fd = msgbox_create_anon(&a, MB_RW);
+	ASSERT_LE(0, fd);
+	pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	self->rx = msgbox_rxring_open(fd, 4096, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_TRUE(pfd.revents & POLLOUT);
+
+	/* Sends complete into the ring until it has no room left. */
+	while (n < 100 && send_seq(fd, n, 64, 1, 0, 0) == 0)
+		n++;
+	EXPECT_EQ(EAGAIN, errno);
+	ASSERT_LT(0, n);
+	ASSERT_GT(100, n);
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+
+	snd.fd = fd;
+	ASSERT_EQ(0, pthread_create(&t, NULL, rv_send_when_writable, &snd));
+	usleep(100 * 1000);	/* the sender is polling by now */
+	while ((rec = msgbox_rxring_next(self->rx))) {
+		EXPECT_TRUE(mb_check(rec + 1, 64, got));
+		got++;
+		msgbox_rxring_consume(self->rx, rec);
+	}
+	EXPECT_EQ(n, got);
+	EXPECT_EQ(0, ioctl(msgbox_rxring_fd(self->rx), MSGBOX_IOC_RING_ENTER,
+			   &next));
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(1, snd.polled);
+	EXPECT_TRUE(snd.sent);
+	EXPECT_GT(5000, snd.ms) TH_LOG("the sender slept out its poll: not woken");
+	rec = msgbox_rxring_next(self->rx);
+	ASSERT_NE(NULL, rec);
+	EXPECT_EQ(8, rec->len);
+	EXPECT_TRUE(mb_check(rec + 1, 8, 99));
+	msgbox_rxring_consume(self->rx, rec);
+
+	/* A ring that selects one type cannot take every message. */
+	msgbox_rxring_close(self->rx);
+	self->rx = msgbox_rxring_open(fd, 4096, 2, 0);
+	ASSERT_NE(NULL, self->rx);
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	close(fd);
+}
+
 TEST_F(rg, after_destroy_the_ring_drains_then_says_EIDRM)
 {
 	struct pollfd pfd;

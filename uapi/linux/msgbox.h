@@ -675,7 +675,9 @@ struct msgbox_batch {
  *     at data + (head & (size - 1)) is complete: read it, then store head +
  *     record size into the head with release semantics.  A record with
  *     MSGBOX_RING_PAD only skips to the start of the data area.
- *  2. When the ring is empty, MSGBOX_IOC_RING_ENTER.  If it moved nothing
+ *  2. When the ring is empty, MSGBOX_IOC_RING_ENTER (which also tells
+ *     the senders of a rendezvous channel, polling for POLLOUT, that the
+ *     ring has room again).  If it moved nothing
  *     and reported MSGBOX_RING_RECV, MSGBOX_IOC_RECV (non-blocking, with
  *     MSGBOX_MSG_RING and the ring's selector) takes the message next in
  *     line, which the ring cannot hold (later ones queue behind it until
