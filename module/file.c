@@ -116,33 +116,6 @@ static int msgbox_msg_in(struct msgbox_msg *m,
 	return 0;
 }
 
-/*
- * msgbox_msg_in() for a send whose id is written back: it also makes
- * sure, before the message goes, that the id can be.
- */
-static int msgbox_msg_in_send(struct msgbox_msg *m,
-			      struct msgbox_msg __user *u, size_t usize)
-{
-	int ret;
-
-	if (usize != sizeof(*m)) {
-		ret = msgbox_msg_in(m, u, usize);
-		if (!ret && put_user(m->id, &u->id))
-			ret = -EFAULT;
-		return ret;
-	}
-	if (!user_access_begin(u, sizeof(*u)))
-		return -EFAULT;
-	if (!msgbox_msg_get(m, u))
-		goto efault;
-	unsafe_put_user(m->id, &u->id, efault);
-	user_access_end();
-	return 0;
-efault:
-	user_access_end();
-	return -EFAULT;
-}
-
 static int msgbox_msg_out(struct msgbox_msg __user *u, size_t usize,
 			  const struct msgbox_msg *m)
 {
@@ -1105,12 +1078,37 @@ out:
 #define MSGBOX_RING_CHUNK_BYTES	(16 * 1024)
 
 /*
+ * Write @ids[0..@n) into the id fields of entries @i.. of batch @b, in
+ * one user access section.  Returns how many were written: all, or those
+ * before the first that could not be.
+ */
+static u32 msgbox_batch_put_ids(const struct msgbox_batch *b, u32 i,
+				const u64 *ids, u32 n)
+{
+	void __user *base = u64_to_user_ptr(b->msgs + (u64)i * b->msg_size);
+	u32 j = 0;
+
+	if (!user_write_access_begin(base, (size_t)n * b->msg_size))
+		return 0;
+	for (; j < n; j++) {
+		struct msgbox_msg __user *u = base + (size_t)j * b->msg_size;
+
+		unsafe_put_user(ids[j], &u->id, efault);
+	}
+efault:
+	user_write_access_end();
+	return j;
+}
+
+/*
  * Send up to MSGBOX_RING_CHUNK entries of batch @b from entry @i on
  * straight from their buffers into the mailbox's receive ring, under one
  * lock (msgbox_ring_send_user()), as long as they are plain and the ring
  * takes them now.  Each entry is checked as msgbox_do_send() would check
- * it; one that fails a check, or that the ring does not take, is left to
- * msgbox_send_chunk(), which takes the usual path (and reports the error).
+ * it, and its id slot written once before it goes (as there, so that a
+ * sent message's id can be reported); one that fails a check, or that the
+ * ring does not take, is left to msgbox_send_chunk(), which takes the
+ * usual path (and reports the error).
  *
  * Return: the entries sent; *errp is -EIDRM if the mailbox is gone, else 0.
  */
@@ -1122,7 +1120,6 @@ msgbox_ring_send_chunk(struct file *file, const struct msgbox_batch *b,
 	struct msgbox_msg m[MSGBOX_RING_CHUNK];
 	struct msgbox *mb = msgbox_file_box(file);
 	u64 ids[MSGBOX_RING_CHUNK];
-	void __user *base;
 	struct msgbox_wait wait;
 	u32 n = 0, j, bytes = 0;
 	int sent;
@@ -1133,7 +1130,7 @@ msgbox_ring_send_chunk(struct file *file, const struct msgbox_batch *b,
 			u64_to_user_ptr(b->msgs + (u64)(i + n) * b->msg_size);
 
 		/* What fails here fails again, reported, further on. */
-		if (msgbox_msg_in_send(&m[n], u, b->msg_size) ||
+		if (msgbox_msg_in(&m[n], u, b->msg_size) ||
 		    (m[n].flags & ~MSGBOX_MSG_NONBLOCK) ||
 		    m[n].len >= MSGBOX_DIRECT_MIN ||
 		    msgbox_send_check(file, &m[n], nowait, &wait))
@@ -1143,6 +1140,10 @@ msgbox_ring_send_chunk(struct file *file, const struct msgbox_batch *b,
 			break;
 		n++;
 	}
+	/* The ids they hold, written back: they can be reported. */
+	for (j = 0; j < n; j++)
+		ids[j] = m[j].id;
+	n = msgbox_batch_put_ids(b, i, ids, n);
 	if (!n)
 		return 0;
 	memset(&wait, 0, sizeof(wait));
@@ -1152,21 +1153,10 @@ msgbox_ring_send_chunk(struct file *file, const struct msgbox_batch *b,
 		*errp = sent;
 		return 0;
 	}
-	/* The entries are sent whatever happens to these reports. */
-	base = u64_to_user_ptr(b->msgs + (u64)i * b->msg_size);
-	if (!user_write_access_begin(base, (size_t)sent * b->msg_size))
-		goto unreported;
-	for (j = 0; j < sent; j++) {
-		struct msgbox_msg __user *u = base + (size_t)j * b->msg_size;
-
-		unsafe_put_user(ids[j], &u->id, efault);
-	}
-	user_write_access_end();
-	return sent;
-efault:
-	user_write_access_end();
-unreported:
-	pr_debug("msgbox: send ids not reported\n");
+	/* Results out before writing to user memory; sent whatever happens. */
+	msgbox_wake_batch_publish(wb);
+	if (msgbox_batch_put_ids(b, i, ids, sent) != sent)
+		pr_debug("msgbox: send ids not reported\n");
 	return sent;
 }
 

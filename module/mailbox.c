@@ -389,7 +389,7 @@ size_t msgbox_payload_to_iter(const struct msgbox_payload *p, size_t len,
 
 	/* read(2)'s one user buffer: a short payload as the ioctls copy it. */
 	if (!p->nr_pages && len <= MSGBOX_SHORT_COPY && iter_is_ubuf(to) &&
-	    iov_iter_count(to) >= len) {
+	    iov_iter_rw(to) == ITER_DEST && iov_iter_count(to) >= len) {
 		if (msgbox_short_to_user(to->ubuf + to->iov_offset, p->data,
 					 len))
 			return 0;
@@ -413,7 +413,7 @@ size_t msgbox_payload_from_iter(struct msgbox_payload *p, size_t len,
 	size_t done, n, c;
 
 	if (!p->nr_pages && len <= MSGBOX_SHORT_COPY && iter_is_ubuf(from) &&
-	    iov_iter_count(from) >= len) {
+	    iov_iter_rw(from) == ITER_SOURCE && iov_iter_count(from) >= len) {
 		if (msgbox_short_from_user(p->data,
 					   from->ubuf + from->iov_offset, len))
 			return 0;
@@ -440,11 +440,11 @@ size_t msgbox_payload_from_iter(struct msgbox_payload *p, size_t len,
  *
  * Short payloads cross word by word under one user_access_begin(), the
  * way unsafe_copy_to_user() moves filldir()'s names: no string
- * instruction start-up for a few words, and no hardened-usercopy lookup
- * of a destination whose bounds the caller computed itself.  Like
- * copy_from_user(), it fails where fault injection says so.  Works with
- * page faults disabled: a fault then ends the copy with -EFAULT, leaving
- * part of @dst written.
+ * instruction start-up for a few words.  Otherwise as copy_from_user():
+ * the same hardened-usercopy check of @dst, might_fault(), fault
+ * injection.  Works with page faults disabled: a fault then ends the copy
+ * with -EFAULT, leaving part of @dst written and the rest as it was (not
+ * zeroed: every caller discards or clears @dst on failure).
  *
  * Return: 0 or -EFAULT.
  */
@@ -453,8 +453,13 @@ int msgbox_short_from_user(void *dst, const void __user *src, size_t len)
 	const char __user *s = src;
 	char *d = dst;
 
-	if (WARN_ON_ONCE(len > MSGBOX_SHORT_COPY) || should_fail_usercopy() ||
-	    !user_read_access_begin(s, len))
+	if (!len)
+		return 0;
+	might_fault();
+	if (WARN_ON_ONCE(len > MSGBOX_SHORT_COPY) || should_fail_usercopy())
+		return -EFAULT;
+	check_object_size(dst, len, false);
+	if (!user_read_access_begin(s, len))
 		return -EFAULT;
 	for (; len >= sizeof(u64); len -= sizeof(u64)) {
 		u64 v;
@@ -479,8 +484,13 @@ efault:
 /* The same out to user memory (unsafe_copy_to_user() itself). */
 int msgbox_short_to_user(void __user *dst, const void *src, size_t len)
 {
-	if (WARN_ON_ONCE(len > MSGBOX_SHORT_COPY) || should_fail_usercopy() ||
-	    !user_write_access_begin(dst, len))
+	if (!len)
+		return 0;
+	might_fault();
+	if (WARN_ON_ONCE(len > MSGBOX_SHORT_COPY) || should_fail_usercopy())
+		return -EFAULT;
+	check_object_size(src, len, true);
+	if (!user_write_access_begin(dst, len))
 		return -EFAULT;
 	unsafe_copy_to_user(dst, src, len, efault);
 	user_write_access_end();
@@ -762,7 +772,6 @@ static bool msgbox_has_room(const struct msgbox *mb, size_t len)
 	       mb->nr_bytes + mb->inflight_bytes + len <= mb->max_bytes;
 }
 
-/* Account a message the mailbox accepts; it is queued or handed over. */
 /* Count a message of @len bytes sent at @now by process @sender. */
 static void msgbox_count_sent(struct msgbox *mb, size_t len, pid_t sender,
 			      u64 now)
@@ -1204,7 +1213,7 @@ int msgbox_ring_send_user(struct msgbox *mb, const struct msgbox_msg *m,
 			  unsigned int n, const struct msgbox_wait *wait,
 			  u64 *ids)
 {
-	struct msgbox_ring_msg from;
+	struct msgbox_ring_msg from = {};
 	struct msgbox_wake_list wl;
 	struct msgbox_ring *r;
 	unsigned int i;

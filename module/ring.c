@@ -223,7 +223,7 @@ static void msgbox_ring_fill(struct msgbox_ring_msg *rec,
  */
 bool msgbox_ring_put(struct msgbox_ring *r, const struct msgbox_message *msg)
 {
-	struct msgbox_ring_msg *rec, from;
+	struct msgbox_ring_msg *rec, from = {};
 	u32 need;
 
 	if (!msg->payload)

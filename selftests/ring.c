@@ -534,21 +534,30 @@ TEST_F(rg, every_length_to_300_bytes_lands_intact_in_the_ring)
 	self->rx = msgbox_rxring_open(self->fd, 0, 0, 0);
 	ASSERT_NE(NULL, self->rx);
 	for (len = 0; len <= 300; len++) {
+		__u64 ids[4];
+
 		/* One alone, then a batch of three lengths around it. */
 		for (j = 0; j < 3; j++)
-			mb_fill(src[j] + (len + j) % 8, len + j, len + j);
-		mb_msg_init(&m[0], src[0] + len % 8, len, 1, MSGBOX_MSG_NONBLOCK);
+			mb_fill(src[j] + (len / 8 + j) % 8, len + j, len + j);
+		mb_msg_init(&m[0], src[0] + (len / 8) % 8, len, 1,
+			    MSGBOX_MSG_NONBLOCK);
 		ASSERT_EQ(0, msgbox_sendmsg(self->fd, &m[0]));
+		ids[0] = m[0].id;
 		for (j = 0; j < 3; j++)
-			mb_msg_init(&m[j], src[j] + (len + j) % 8, len + j, 1,
-				    MSGBOX_MSG_NONBLOCK);
+			mb_msg_init(&m[j], src[j] + (len / 8 + j) % 8, len + j,
+				    1, MSGBOX_MSG_NONBLOCK);
 		ASSERT_EQ(3, msgbox_send_batch(self->fd, m, 3, &err));
+		for (j = 0; j < 3; j++)
+			ids[j + 1] = m[j].id;
 		for (j = 0; j < 4; j++) {
 			unsigned int want = j ? len + j - 1 : len;
 
 			rec = msgbox_rxring_next(self->rx);
 			ASSERT_NE(NULL, rec) TH_LOG("length %u, record %u", len, j);
 			ASSERT_EQ(want, rec->len);
+			/* The ids the sends reported are the records'. */
+			EXPECT_EQ(ids[j], rec->id);
+			EXPECT_LT(0, rec->id);
 			EXPECT_EQ((64 + want + 7) / 8 * 8, rec->size);
 			EXPECT_TRUE(mb_check(rec + 1, want, want))
 				TH_LOG("length %u", want);
@@ -581,6 +590,13 @@ TEST_F(rg, a_fault_partway_through_a_payload_leaves_the_ring_clean)
 	ASSERT_NE(NULL, self->rx);
 
 	mb_msg_init(&m, edge, 100, 1, MSGBOX_MSG_NONBLOCK);
+	EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(NULL, msgbox_rxring_next(self->rx));
+	EXPECT_EQ(0, mb_info_of(self->fd).sent);
+	/* Past the word-by-word bound the copy is another one: the same. */
+	mb_fill(p + page - 390, 390, 3);
+	mb_msg_init(&m, p + page - 390, 400, 1, MSGBOX_MSG_NONBLOCK);
 	EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(NULL, msgbox_rxring_next(self->rx));

@@ -728,18 +728,26 @@ TEST_F(sr, recv_into_bad_buffer_gives_EFAULT_and_loses_nothing)
 /*
  * Short payloads cross word by word, then byte by byte: every length from
  * 0 to past the word-copy bound (MSGBOX_SHORT_COPY, 256), from and into
- * buffers at every alignment, arrives intact, through the ioctls and
- * through read(2)/write(2), and nothing lands beyond its length.
+ * buffers at many alignments, arrives intact, through the ioctls and
+ * through read(2)/write(2); nothing is read past the end of the source
+ * (it ends where an unmapped page starts) and nothing lands past the
+ * length in the destination.
  */
 TEST(every_length_to_300_bytes_crosses_intact_at_any_alignment)
 {
+	long page = sysconf(_SC_PAGESIZE);
 	unsigned char src[300 + 8], dst[300 + 16];
+	unsigned char *g, *edge;
 	struct msgbox_attr a;
 	size_t len, i;
 	int fd;
 
 	if (!mb_have_device())
 		SKIP(return, MSGBOX_DEVICE " missing: msgbox module not loaded");
+	g = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, g);
+	ASSERT_EQ(0, mprotect(g + page, page, PROT_NONE));
 	msgbox_attr_init(&a);
 	a.max_msgs = 2;
 	a.max_msg_size = 300;
@@ -747,9 +755,12 @@ TEST(every_length_to_300_bytes_crosses_intact_at_any_alignment)
 	fd = msgbox_create_anon(&a, MSGBOX_FD_RECV | MSGBOX_FD_SEND);
 	ASSERT_LE(0, fd);
 	for (len = 0; len <= 300; len++) {
-		unsigned int so = len % 8, ro = 1 + (len * 3) % 8;
+		/* Offsets independent of the length's tail: 64 pairs. */
+		unsigned int so = (len / 8) % 8, ro = 1 + (len / 64 + len) % 8;
 
+		edge = g + page - len;	/* its last byte ends the mapping */
 		mb_fill(src + so, len, len);
+		mb_fill(edge, len, len + 1);
 		memset(dst, 0xa5, sizeof(dst));
 		ASSERT_EQ(0, msgbox_send(fd, src + so, len, MSGBOX_MSG_NONBLOCK));
 		ASSERT_EQ((ssize_t)len, msgbox_recv(fd, dst + ro, len,
@@ -761,6 +772,11 @@ TEST(every_length_to_300_bytes_crosses_intact_at_any_alignment)
 				ASSERT_EQ(0xa5, dst[i]) TH_LOG("length %zu: byte %zu", len, i);
 		if (!len)
 			continue;	/* write(2) of nothing sends nothing */
+		/* From the edge of the mapping, back into it. */
+		ASSERT_EQ((ssize_t)len, write(fd, edge, len)) TH_LOG("length %zu", len);
+		memset(edge, 0, len);
+		ASSERT_EQ((ssize_t)len, read(fd, edge, len)) TH_LOG("length %zu", len);
+		EXPECT_TRUE(mb_check(edge, len, len + 1)) TH_LOG("length %zu", len);
 		memset(dst, 0xa5, sizeof(dst));
 		ASSERT_EQ((ssize_t)len, write(fd, src + so, len));
 		ASSERT_EQ((ssize_t)len, read(fd, dst + ro, len)) TH_LOG("length %zu", len);
@@ -771,47 +787,54 @@ TEST(every_length_to_300_bytes_crosses_intact_at_any_alignment)
 	}
 	EXPECT_EQ(0, mb_nr_msgs(fd));
 	close(fd);
+	EXPECT_EQ(0, munmap(g, 2 * page));
 }
 
 /*
  * A buffer whose last bytes lie in an unmapped page faults partway through
- * the copy: a send then sends nothing, and a receive keeps the message.
+ * the copy (inside a word, or in the bytes after the last word): a send
+ * then sends nothing, and a receive keeps the message.
  */
 TEST_F(sr, a_fault_partway_through_a_payload_sends_or_takes_nothing)
 {
+	static const unsigned int readable[] = { 90, 97 };
 	long page = sysconf(_SC_PAGESIZE);
 	unsigned char good[100];
 	unsigned char *p, *edge;
 	struct msgbox_msg m;
+	unsigned int k;
 
 	p = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, mprotect(p + page, page, PROT_NONE));
-	edge = p + page - 97;	/* 97 bytes readable, the 100th is not */
+	for (k = 0; k < 2; k++) {
+		edge = p + page - readable[k];	/* 100 bytes from here fault */
+		mb_fill(edge, readable[k], 1);
+		init_send(&m, edge, 100, MSGBOX_TYPE_DEFAULT);
+		EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m));
+		EXPECT_EQ(EFAULT, errno);
+		EXPECT_EQ(-1, write(self->fd, edge, 100));
+		EXPECT_EQ(EFAULT, errno);
+		EXPECT_EQ(k, mb_info_of(self->fd).sent);
+		EXPECT_EQ(0, mb_nr_msgs(self->fd));
 
-	mb_fill(edge, 97, 1);
-	init_send(&m, edge, 100, MSGBOX_TYPE_DEFAULT);
-	EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m));
-	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(-1, write(self->fd, edge, 100));
-	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(0, mb_info_of(self->fd).sent);
-	EXPECT_EQ(0, mb_nr_msgs(self->fd));
+		mb_fill(good, sizeof(good), 2 + k);
+		ASSERT_EQ(0, msgbox_send(self->fd, good, sizeof(good), MSGBOX_MSG_NONBLOCK));
+		init_recv(&m, edge, 100);
+		EXPECT_EQ(-1, msgbox_recvmsg(self->fd, &m));
+		EXPECT_EQ(EFAULT, errno);
+		EXPECT_EQ(-1, read(self->fd, edge, 100));
+		EXPECT_EQ(EFAULT, errno);
+		EXPECT_EQ(1, mb_nr_msgs(self->fd));
+		EXPECT_EQ(k, mb_info_of(self->fd).received);
 
-	mb_fill(good, sizeof(good), 2);
-	ASSERT_EQ(0, msgbox_send(self->fd, good, sizeof(good), MSGBOX_MSG_NONBLOCK));
-	init_recv(&m, edge, 100);
-	EXPECT_EQ(-1, msgbox_recvmsg(self->fd, &m));
-	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(-1, read(self->fd, edge, 100));
-	EXPECT_EQ(EFAULT, errno);
-	EXPECT_EQ(1, mb_nr_msgs(self->fd));
-	EXPECT_EQ(0, mb_info_of(self->fd).received);
-
-	memset(good, 0, sizeof(good));
-	ASSERT_EQ(100, msgbox_recv(self->fd, good, sizeof(good), MSGBOX_MSG_NONBLOCK));
-	EXPECT_TRUE(mb_check(good, sizeof(good), 2));
+		memset(good, 0, sizeof(good));
+		ASSERT_EQ(100, msgbox_recv(self->fd, good, sizeof(good), MSGBOX_MSG_NONBLOCK));
+		EXPECT_TRUE(mb_check(good, sizeof(good), 2 + k));
+		/* The sent count only moves for the good one. */
+		EXPECT_EQ(k + 1, mb_info_of(self->fd).sent);
+	}
 	EXPECT_EQ(0, munmap(p, 2 * page));
 }
 

@@ -758,7 +758,8 @@ struct msgbox_ring_setup {
  * @priority:     the message's priority.
  * @type:         its type.
  * @id:           its id in the mailbox.
- * @send_time_ns: CLOCK_REALTIME when it was sent.
+ * @send_time_ns: CLOCK_REALTIME when it was sent (the entries of one
+ *                batch that go into the ring together share one).
  * @sender_pid:   sender's process, in the pid namespace of the task that
  *                set the ring up (0 if not visible there).
  * @sender_tid:   sender's thread, likewise.
