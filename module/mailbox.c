@@ -2625,13 +2625,11 @@ void msgbox_count_drops(struct msgbox *mb, unsigned int nr)
 }
 
 /* A publication on topic @mb: its sequence number and statistics. */
-void msgbox_note_publish(struct msgbox *mb, u64 *idp)
+void msgbox_note_publish(struct msgbox *mb, size_t len, u64 *idp)
 {
 	spin_lock(&mb->lock);
 	*idp = mb->next_id++;
-	mb->sent++;
-	mb->stats.last_send_ns = ktime_get_ns();
-	mb->stats.last_send_pid = task_tgid_nr(current);
+	msgbox_count_sent(mb, len, task_tgid_nr(current), ktime_get_ns());
 	spin_unlock(&mb->lock);
 }
 

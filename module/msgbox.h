@@ -583,7 +583,7 @@ int msgbox_wait_room(struct msgbox *mb, size_t len,
 		     const struct msgbox_wait *wait);
 int msgbox_deliver(struct msgbox *mb, struct msgbox_message *msg, u32 policy);
 void msgbox_count_drops(struct msgbox *mb, unsigned int nr);
-void msgbox_note_publish(struct msgbox *mb, u64 *idp);
+void msgbox_note_publish(struct msgbox *mb, size_t len, u64 *idp);
 
 /* pubsub.c */
 int msgbox_topic_init(struct msgbox *mb);

@@ -258,7 +258,7 @@ int msgbox_publish(struct msgbox *mb, struct msgbox_message *msg,
 		}
 	}
 
-	msgbox_note_publish(mb, idp);
+	msgbox_note_publish(mb, msg->len, idp);
 	/*
 	 * What the filters look at, kept aside: once delivered, @msg (the
 	 * first copy) may be received and freed at once (a waiting receiver,

@@ -95,21 +95,30 @@ bool msgbox_ring_holds(const struct msgbox_ring *r, size_t len)
  * visible until then.  Sizes and the tail are the kernel's own: nothing is
  * read back from the mapping but the head.
  */
+/*
+ * Bytes of @r the consumer has not passed yet, into *@usedp; false if its
+ * head makes no sense (the consumer broke its own ring).
+ */
+static bool msgbox_ring_used(const struct msgbox_ring *r, u32 *usedp)
+{
+	u32 used;
+
+	lockdep_assert_held(&r->mb->lock);
+	/* Pairs with the consumer's release: its reads of the records are done. */
+	used = r->tail - smp_load_acquire(r->head);
+	*usedp = used;
+	return used <= r->size && !(used & (MSGBOX_RING_ALIGN - 1));
+}
+
 static struct msgbox_ring_msg *msgbox_ring_reserve(struct msgbox_ring *r,
 						   size_t len, u32 *needp)
 {
-	u32 head, used, need, off, pad = 0;
+	u32 used, need, off, pad = 0;
 	struct msgbox_ring_msg *rec;
 
-	lockdep_assert_held(&r->mb->lock);
-	if (!msgbox_ring_holds(r, len))
+	if (!msgbox_ring_holds(r, len) || !msgbox_ring_used(r, &used))
 		return NULL;
 	need = msgbox_ring_rec_size(len);
-	/* Pairs with the consumer's release: its reads of the records are done. */
-	head = smp_load_acquire(r->head);
-	used = r->tail - head;
-	if (used > r->size || (used & (MSGBOX_RING_ALIGN - 1)))
-		return NULL;	/* the consumer broke its own ring */
 	off = r->tail & (r->size - 1);
 	if (off + need > r->size) {
 		pad = r->size - off;
@@ -141,17 +150,11 @@ static struct msgbox_ring_msg *msgbox_ring_reserve(struct msgbox_ring *r,
  */
 bool msgbox_ring_has_room(const struct msgbox_ring *r, size_t len)
 {
-	u32 head, used, need, off;
+	u32 used, need, off;
 
-	lockdep_assert_held(&r->mb->lock);
-	if (!msgbox_ring_holds(r, len))
+	if (!msgbox_ring_holds(r, len) || !msgbox_ring_used(r, &used))
 		return false;
 	need = msgbox_ring_rec_size(len);
-	/* As in msgbox_ring_reserve(): pairs with the consumer's release. */
-	head = smp_load_acquire(r->head);
-	used = r->tail - head;
-	if (used > r->size || (used & (MSGBOX_RING_ALIGN - 1)))
-		return false;
 	off = r->tail & (r->size - 1);
 	if (off + need > r->size)
 		need += r->size - off;
