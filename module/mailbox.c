@@ -432,6 +432,19 @@ size_t msgbox_payload_from_iter(struct msgbox_payload *p, size_t len,
 	return done;
 }
 
+/*
+ * What copy_{from,to}_user() check before copying @len bytes to or from
+ * kernel object @kptr; false if the copy is to fail.
+ */
+static bool msgbox_short_may_copy(const void *kptr, size_t len, bool to_user)
+{
+	might_fault();
+	if (WARN_ON_ONCE(len > MSGBOX_SHORT_COPY) || should_fail_usercopy())
+		return false;
+	check_object_size(kptr, len, to_user);
+	return true;
+}
+
 /**
  * msgbox_short_from_user() - copy a short payload in from user memory.
  * @dst: where, in kernel memory this module sized for at least @len bytes.
@@ -455,11 +468,8 @@ int msgbox_short_from_user(void *dst, const void __user *src, size_t len)
 
 	if (!len)
 		return 0;
-	might_fault();
-	if (WARN_ON_ONCE(len > MSGBOX_SHORT_COPY) || should_fail_usercopy())
-		return -EFAULT;
-	check_object_size(dst, len, false);
-	if (!user_read_access_begin(s, len))
+	if (!msgbox_short_may_copy(dst, len, false) ||
+	    !user_read_access_begin(s, len))
 		return -EFAULT;
 	for (; len >= sizeof(u64); len -= sizeof(u64)) {
 		u64 v;
@@ -486,11 +496,8 @@ int msgbox_short_to_user(void __user *dst, const void *src, size_t len)
 {
 	if (!len)
 		return 0;
-	might_fault();
-	if (WARN_ON_ONCE(len > MSGBOX_SHORT_COPY) || should_fail_usercopy())
-		return -EFAULT;
-	check_object_size(src, len, true);
-	if (!user_write_access_begin(dst, len))
+	if (!msgbox_short_may_copy(src, len, true) ||
+	    !user_write_access_begin(dst, len))
 		return -EFAULT;
 	unsafe_copy_to_user(dst, src, len, efault);
 	user_write_access_end();
@@ -1217,6 +1224,7 @@ int msgbox_ring_send_user(struct msgbox *mb, const struct msgbox_msg *m,
 	struct msgbox_wake_list wl;
 	struct msgbox_ring *r;
 	unsigned int i;
+	pid_t sender;
 	u64 now;
 
 	msgbox_wake_list_init(&wl);
@@ -1227,6 +1235,7 @@ int msgbox_ring_send_user(struct msgbox *mb, const struct msgbox_msg *m,
 	}
 	r = mb->ring;
 	now = ktime_get_ns();
+	sender = task_tgid_nr(current);
 	for (i = 0; i < n; i++) {
 		if (!r || !list_empty(&mb->recv_waiters) ||
 		    !list_empty(&mb->send_waiters) ||
@@ -1239,7 +1248,7 @@ int msgbox_ring_send_user(struct msgbox *mb, const struct msgbox_msg *m,
 			break;
 		/* msgbox_accept() and msgbox_took_at(), without a message. */
 		ids[i] = mb->next_id++;
-		msgbox_count_sent(mb, m[i].len, task_tgid_nr(current), now);
+		msgbox_count_sent(mb, m[i].len, sender, now);
 		msgbox_count_received(mb, 0, r->tgid, now);
 		r->taken++;
 	}
