@@ -29,8 +29,8 @@ LIB_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden -D_GNU_SOUR
 APP_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iuapi -Iuserlib
 
 # The library's version: its minor follows the newest symbol version node
-# (userlib/libmsgbox.map, MSGBOX_1.3), so pkg-config can ask for it.
-LIB_VERSION := 1.3.0
+# (userlib/libmsgbox.map, MSGBOX_1.4), so pkg-config can ask for it.
+LIB_VERSION := 1.4.0
 LIB_SONAME := libmsgbox.so.1
 PREFIX ?= /usr/local
 

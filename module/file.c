@@ -171,14 +171,20 @@ static void msgbox_ack_work(struct work_struct *work);
  * @tracked: statuses of messages sent through this file with
  *         MSGBOX_MSG_TRACK (struct msgbox_track.node), each a reference.
  * @nr_tracked: length of @tracked, at most MSGBOX_TRACK_MAX.
- * @calls: requests received through this file, by reply token: each entry
- *         a struct msgbox_pending_call reference.  The xarray's own lock
- *         serialises them; a token is handed out once and taken back by
- *         the one REPLY (or the release) that erases it.
- * @next_token: where the cyclic token allocation goes on (under the lock
- *         of @calls): an answered token is not handed out again until
- *         2^32 - 1 others were, so a stale REPLY meets ENOENT, not
- *         another caller.
+ * @calls: requests received through this file and not yet answered, each
+ *         a struct msgbox_pending_call reference at the lowest free index.
+ *         The xarray's own lock serialises them; an entry is taken back by
+ *         the one REPLY (or the release) that erases it; while the
+ *         receive that took it copies out, the entry is
+ *         MSGBOX_CALL_RESERVED, which no REPLY takes.  A server that
+ *         answers one call at a time keeps its one entry at index 0, in
+ *         the xarray's head: no node is allocated per call.
+ * @call_serial: counts the calls received here (under the lock of
+ *         @calls).  A reply token is the call's index plus one in its low
+ *         32 bits and this count in its high 32 bits (msgbox_token()), so
+ *         that an answered token is not handed out again until 2^32 - 1
+ *         other calls were received: a stale REPLY meets ENOENT, not the
+ *         call that reuses its index.
  */
 struct msgbox_file {
 	struct msgbox *mb;
@@ -189,8 +195,17 @@ struct msgbox_file {
 	struct list_head tracked;
 	unsigned int nr_tracked;
 	struct xarray calls;
-	u32 next_token;
+	u32 call_serial;
 };
+
+/* An entry of @calls whose receive is still copying out. */
+#define MSGBOX_CALL_RESERVED	xa_mk_value(0)
+
+/* The reply token of the call at @index of @calls, received as @serial. */
+static u64 msgbox_token(u32 index, u32 serial)
+{
+	return (u64)serial << 32 | ((u64)index + 1);
+}
 
 static struct msgbox_file *msgbox_file_of(struct file *file)
 {
@@ -825,7 +840,8 @@ int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
 	struct msgbox *mb = mf->mb;
 	bool ack = rq->args.ack;
 	struct msgbox_msg *m = &rq->m;
-	u32 token = 0;
+	u64 token = 0;
+	u32 index = 0;
 	int ret;
 
 	if (rq->args.peek)
@@ -837,13 +853,18 @@ int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
 	 * A request: this file keeps the call until it replies.  Its token
 	 * is only reserved until the copy-out succeeded: another thread's
 	 * REPLY must not take the call of a receive that may still fail.
+	 * The reservation is MSGBOX_CALL_RESERVED, not a NULL (zero) entry,
+	 * which the xarray cannot keep in its head without a node.
 	 */
 	if (msg->call) {
-		ret = xa_alloc_cyclic(&mf->calls, &token, NULL,
-				      XA_LIMIT(1, U32_MAX), &mf->next_token,
-				      GFP_KERNEL_ACCOUNT);
+		xa_lock(&mf->calls);
+		ret = __xa_alloc(&mf->calls, &index, MSGBOX_CALL_RESERVED,
+				 XA_LIMIT(0, U32_MAX - 1), GFP_KERNEL_ACCOUNT);
+		token = msgbox_token(index, ++mf->call_serial);
+		xa_unlock(&mf->calls);
 		if (ret < 0)
 			goto out_return;
+		msgbox_call_set_token(msg->call, token);
 	}
 	/*
 	 * Acknowledged delivery: the slot that will hold it in flight is
@@ -860,7 +881,7 @@ int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
 	m->deliveries = msg->deliveries;
 	if (!msgbox_copy_msg_out(rq->uarg, rq->usize, m, msg)) {
 		if (token)
-			xa_erase(&mf->calls, token);
+			xa_erase(&mf->calls, index);
 		else if (ack)
 			xa_release(&mf->inflight, msg->id);
 		ret = -EFAULT;
@@ -868,7 +889,7 @@ int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
 	}
 	if (token) {
 		/* The slot is reserved: this cannot fail for want of memory. */
-		if (!xa_is_err(xa_store(&mf->calls, token, msg->call,
+		if (!xa_is_err(xa_store(&mf->calls, index, msg->call,
 					GFP_KERNEL_ACCOUNT)))
 			msg->call = NULL;	/* the reference lives there now */
 		/* A call has its own delivery guarantee: settle at once. */
@@ -1502,54 +1523,61 @@ static long msgbox_ioc_call(struct file *file, unsigned int cmd,
 	return ret;
 }
 
-static long msgbox_ioc_reply(struct file *file, unsigned int cmd,
-			     unsigned long arg)
+/* A reply's fields but its token: -EINVAL if any is wrong. */
+static int msgbox_reply_check(const struct msgbox_msg *m)
+{
+	if (m->flags || m->timeout_ns || m->__reserved[0] || m->__reserved[1] ||
+	    m->__pad || m->ttl_ns || m->type < 1 || m->priority > MSGBOX_PRIO_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/* Answer the call that @m->token names with @m, checked. */
+static int msgbox_do_reply(struct file *file, const struct msgbox_msg *m)
 {
 	struct msgbox_file *mf = msgbox_file_of(file);
 	struct msgbox_pending_call *call;
 	struct msgbox_message *msg;
-	struct msgbox_msg m;
+	u32 index;
 	int ret;
 
-	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
-	if (ret)
-		return ret;
-	if (m.flags || m.timeout_ns || m.__reserved[0] || m.__reserved[1] ||
-	    m.__pad || m.ttl_ns || m.type < 1 || m.priority > MSGBOX_PRIO_MAX)
-		return -EINVAL;
-	if (!m.token || m.token > U32_MAX)
+	index = lower_32_bits(m->token) - 1;
+	if (!lower_32_bits(m->token))
 		return -ENOENT;
 	/*
 	 * Another thread's REPLY may erase the entry and drop the call at
 	 * any time: take it under the xarray's lock, which the erase takes,
 	 * with a reference of our own for the checks and the copy below.
+	 * The index may hold a later call: the whole token must match.
 	 */
 	xa_lock(&mf->calls);
-	call = xa_load(&mf->calls, m.token);
-	if (call)
+	call = xa_load(&mf->calls, index);
+	if (call && !xa_is_value(call) && msgbox_call_token(call) == m->token)
 		msgbox_call_get(call);
+	else
+		call = NULL;
 	xa_unlock(&mf->calls);
 	if (!call)
 		return -ENOENT;
 	ret = -EMSGSIZE;
-	if (m.len > msgbox_call_reply_size(call))
+	if (m->len > msgbox_call_reply_size(call))
 		goto out_put;
 
 	/* A reply goes to its caller, not here: no page of the pool. */
 	ret = -ENOMEM;
-	msg = msgbox_message_alloc(NULL, m.len, m.type, m.priority);
+	msg = msgbox_message_alloc(NULL, m->len, m->type, m->priority);
 	if (!msg)
 		goto out_put;
-	ret = msgbox_payload_from_user(msg->payload, u64_to_user_ptr(m.data),
-				       m.len);
+	ret = msgbox_payload_from_user(msg->payload, u64_to_user_ptr(m->data),
+				       m->len);
 	if (ret)
 		goto out_free;
 	/*
 	 * The copy may have slept: answer only the call checked above.  If
-	 * a concurrent REPLY answered it meanwhile, its token is gone (and
-	 * may even name another call by now).
+	 * a concurrent REPLY answered it meanwhile, its entry is gone (and
+	 * its index may hold another call by now).
 	 */
-	if (xa_cmpxchg(&mf->calls, m.token, call, NULL, 0) != call) {
+	if (xa_cmpxchg(&mf->calls, index, call, NULL, 0) != call) {
 		ret = -ENOENT;
 		goto out_free;
 	}
@@ -1564,6 +1592,68 @@ out_free:
 	msgbox_message_free(msg);
 out_put:
 	msgbox_call_put(call);
+	return ret;
+}
+
+static long msgbox_ioc_reply(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct msgbox_msg m;
+	int ret;
+
+	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
+	if (ret)
+		return ret;
+	ret = msgbox_reply_check(&m);
+	if (ret)
+		return ret;
+	return msgbox_do_reply(file, &m);
+}
+
+/*
+ * A server's step: answer one call, then receive the next message, in one
+ * system call.  Both halves are checked before either acts.  Once the
+ * reply went, its token is cleared in the caller's structure (probed
+ * before the reply, so that the clearing cannot fail): a receive that a
+ * signal interrupts restarts as a receive alone, and a caller whose
+ * token is still set knows that the error is the reply's and that
+ * nothing was received.
+ */
+static long msgbox_ioc_reply_recv(struct file *file, unsigned int cmd,
+				  unsigned long arg)
+{
+	struct msgbox_reply_recv __user *u = u64_to_user_ptr((u64)arg);
+	struct msgbox_reply_recv rr;
+	struct msgbox_recv_req rq;
+	int ret;
+
+	ret = msgbox_copy_arg(&rr, sizeof(rr), MSGBOX_REPLY_RECV_SIZE_VER0,
+			      cmd, arg);
+	if (ret)
+		return ret;
+	if (rr.reply.token) {
+		ret = msgbox_reply_check(&rr.reply);
+		if (ret)
+			return ret;
+	}
+	ret = msgbox_recv_req_init(file, &rq, &rr.recv, &u->recv,
+				   sizeof(u->recv), false);
+	if (ret)
+		return ret;
+	if (rr.reply.token) {
+		ret = -EFAULT;
+		if (put_user(rr.reply.token, &u->reply.token))
+			goto out;
+		ret = msgbox_do_reply(file, &rr.reply);
+		if (ret)
+			goto out;
+		ret = -EFAULT;
+		if (put_user(0, &u->reply.token))
+			goto out;
+	}
+	ret = msgbox_recv_req_run(file, &rq);
+out:
+	msgbox_recv_req_release(&rq);
 	return ret;
 }
 
@@ -1836,6 +1926,8 @@ static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
 		return msgbox_ioc_call(file, cmd, arg);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_REPLY):
 		return msgbox_ioc_reply(file, cmd, arg);
+	case MSGBOX_IOC_BASE(MSGBOX_IOC_REPLY_RECV):
+		return msgbox_ioc_reply_recv(file, cmd, arg);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_SUBSCRIBE):
 		return msgbox_ioc_subscribe(file, cmd, arg);
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_ACK):
@@ -1920,7 +2012,7 @@ static int msgbox_file_release(struct inode *inode, struct file *file)
 	struct msgbox_file *mf = msgbox_file_of(file);
 	struct msgbox_pending_call *call;
 	struct msgbox_message *msg;
-	unsigned long token;
+	unsigned long index;
 	unsigned long id;
 
 	struct msgbox_track *t, *tn;
@@ -1933,7 +2025,7 @@ static int msgbox_file_release(struct inode *inode, struct file *file)
 		msgbox_settle(mf->mb, msg, MSGBOX_SETTLE_REDELIVER);
 	xa_destroy(&mf->inflight);
 	/* Requests received here and never answered: their callers learn. */
-	xa_for_each(&mf->calls, token, call) {
+	xa_for_each(&mf->calls, index, call) {
 		msgbox_call_fail(call, -ECONNRESET);
 		msgbox_call_put(call);
 	}
@@ -2007,7 +2099,7 @@ int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, bool counted,
 	INIT_DELAYED_WORK(&mf->ack_work, msgbox_ack_work);
 	spin_lock_init(&mf->track_lock);
 	INIT_LIST_HEAD(&mf->tracked);
-	xa_init_flags(&mf->calls, XA_FLAGS_ALLOC1);
+	xa_init_flags(&mf->calls, XA_FLAGS_ALLOC);
 	fd = get_unused_fd_flags(fd_flags & MSGBOX_FD_CLOEXEC ? O_CLOEXEC : 0);
 	if (fd < 0) {
 		kfree(mf);

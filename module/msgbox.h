@@ -626,6 +626,8 @@ struct msgbox_pending_call *msgbox_call_alloc(size_t reply_size);
 struct msgbox_pending_call *msgbox_call_get(struct msgbox_pending_call *call);
 void msgbox_call_put(struct msgbox_pending_call *call);
 size_t msgbox_call_reply_size(const struct msgbox_pending_call *call);
+void msgbox_call_set_token(struct msgbox_pending_call *call, u64 token);
+u64 msgbox_call_token(const struct msgbox_pending_call *call);
 void msgbox_call_fail(struct msgbox_pending_call *call, int err);
 bool msgbox_call_abandoned(struct msgbox_pending_call *call);
 int msgbox_call_complete(struct msgbox_pending_call *call,

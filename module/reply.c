@@ -48,12 +48,15 @@
  *              the call settles (replied or failed), else NULL.  Set
  *              before the request is sent, never changed afterwards.
  * @notify_data: its argument.
+ * @token:      its reply token once received: set by the receiving file
+ *              before the call is published in its table, then constant.
  */
 struct msgbox_pending_call {
 	refcount_t ref;
 	spinlock_t lock;		/* protects @state and @reply */
 	int state;
 	size_t reply_size;
+	u64 token;
 	struct msgbox_message *reply;
 	wait_queue_head_t wq;
 	void (*notify)(void *data);
@@ -93,6 +96,17 @@ void msgbox_call_put(struct msgbox_pending_call *call)
 size_t msgbox_call_reply_size(const struct msgbox_pending_call *call)
 {
 	return call->reply_size;
+}
+
+/* The receiving file names @call by @token (see struct msgbox_file). */
+void msgbox_call_set_token(struct msgbox_pending_call *call, u64 token)
+{
+	call->token = token;
+}
+
+u64 msgbox_call_token(const struct msgbox_pending_call *call)
+{
+	return call->token;
 }
 
 /*

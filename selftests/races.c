@@ -11,8 +11,9 @@
  *
  * The receive's structure sits in a read-only page: the kernel reads it,
  * takes the message, copies the payload, and fails writing the result,
- * every time.  The ids and tokens are predictable (the first message of a
- * mailbox is id 1, the first token of a file is 1).
+ * every time.  The ids and tokens are predictable: the first message of a
+ * mailbox is id 1, and the k-th request a file receives (failed receives
+ * count) has the token k << 32 | 1 while no other is unanswered there.
  */
 #include <pthread.h>
 #include "msgbox_test.h"
@@ -24,6 +25,7 @@ FIXTURE(rc) {
 	char name[32];
 	int fd;
 	volatile int stop;
+	volatile int round;	/* the receive failing now, from 1 */
 	int won;		/* ACKs or REPLYs that succeeded */
 	struct msgbox_msg *ro;	/* a receive's argument, read-only */
 	char buf[64];
@@ -78,9 +80,13 @@ static void *replier(void *arg)
 {
 	FIXTURE_DATA(rc) *self = arg;
 
-	while (!self->stop)
-		if (msgbox_reply(self->fd, 1, "forged", 6) == 0)
+	while (!self->stop) {
+		/* The token of the request the failing receive holds now. */
+		__u64 token = (__u64)self->round << 32 | 1;
+
+		if (msgbox_reply(self->fd, token, "forged", 6) == 0)
 			__atomic_add_fetch(&self->won, 1, __ATOMIC_SEQ_CST);
+	}
 	return NULL;
 }
 
@@ -91,6 +97,7 @@ static int failing_receives(FIXTURE_DATA(rc) *self)
 	int i, bad = 0;
 
 	for (i = 0; i < ROUNDS; i++) {
+		self->round = i + 1;
 		if (ioctl(self->fd, MSGBOX_IOC_RECV, self->ro) != -1 || errno != EFAULT) {
 			fprintf(stderr, "# round %d: receive: %s\n", i, strerror(errno));
 			bad++;

@@ -4,7 +4,8 @@
  * calling thread, with many callers and many servers at once; a server
  * that goes away without replying wakes its caller with ECONNRESET; a
  * caller that gives up makes the server's reply fail with EPIPE; tokens
- * are per descriptor and single-use.
+ * are per descriptor and single-use.  MSGBOX_IOC_REPLY_RECV answers and
+ * receives in one system call, each half checked before either acts.
  */
 #include <pthread.h>
 #include "msgbox_test.h"
@@ -590,6 +591,227 @@ TEST_F(rr, reply_arguments_are_validated)
 	m.flags = 0;
 	EXPECT_EQ(0, ioctl(self->fd, MSGBOX_IOC_REPLY, &m));
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+/* Callers in a child: "c0", "c1", ... each expecting "r0", "r1", ... */
+static pid_t callers_child(int fd, int n)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		for (int i = 0; i < n; i++) {
+			char req[4] = { 'c', '0' + i }, want[4] = { 'r', '0' + i };
+			char rep[8] = "";
+
+			CHILD_CHECK(msgbox_call(fd, req, 2, rep, sizeof(rep),
+						MSGBOX_FOREVER) == 2, 2);
+			CHILD_CHECK(memcmp(rep, want, 2) == 0, 3);
+		}
+		_exit(0);
+	}
+	return pid;
+}
+
+/* REPLY_RECV argument: answer @token with @rep, then receive into @buf. */
+static void rr_init(struct msgbox_reply_recv *rr, __u64 token, const char *rep,
+		    char *buf, size_t size)
+{
+	memset(rr, 0, sizeof(*rr));
+	mb_msg_init(&rr->reply, (void *)rep, rep ? strlen(rep) : 0, 1, 0);
+	rr->reply.token = token;
+	mb_msg_init(&rr->recv, buf, size, 0, 0);
+}
+
+TEST_F(rr, reply_recv_answers_each_call_and_takes_the_next_in_one_step)
+{
+	struct msgbox_reply_recv rr;
+	char buf[64], rep[4] = "r";
+	__u64 token = 0;
+	pid_t pid;
+	int i;
+
+	pid = callers_child(self->fd, 4);
+	ASSERT_LE(0, pid);
+	for (i = 0; i < 4; i++) {
+		rr_init(&rr, token, i ? rep : NULL, buf, sizeof(buf));
+		ASSERT_EQ(0, msgbox_reply_recvmsg(self->fd, &rr));
+		EXPECT_EQ(0, rr.reply.token);	/* answered (or nothing to answer) */
+		ASSERT_EQ(2, rr.recv.len);
+		EXPECT_EQ('0' + i, buf[1]);
+		EXPECT_NE(0, rr.recv.token);
+		EXPECT_EQ(pid, rr.recv.sender_pid);
+		token = rr.recv.token;
+		rep[1] = '0' + i;
+	}
+	EXPECT_EQ(0, msgbox_reply(self->fd, token, rep, 2));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(0, mb_nr_msgs(self->fd));
+}
+
+TEST_F(rr, reply_recv_whose_reply_fails_receives_nothing_and_keeps_its_token)
+{
+	struct msgbox_reply_recv rr;
+	char buf[64];
+	__u64 token;
+	pid_t pid;
+
+	pid = caller_child(self->fd, "one", 8);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(3, serve_recv(self->fd, buf, sizeof(buf), &token, 0));
+	ASSERT_EQ(0, msgbox_reply(self->fd, token, "1", 1));
+	ASSERT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	ASSERT_EQ(0, msgbox_send(self->fd, "next", 4, 0));
+
+	/* The token was answered already: ENOENT, and "next" stays queued. */
+	rr_init(&rr, token, "again", buf, sizeof(buf));
+	EXPECT_EQ(-1, msgbox_reply_recvmsg(self->fd, &rr));
+	EXPECT_EQ(ENOENT, errno);
+	EXPECT_EQ(token, rr.reply.token);
+	EXPECT_EQ(sizeof(buf), rr.recv.len);
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
+
+	/* Larger than the caller accepts: EMSGSIZE, and the token stays valid. */
+	pid = caller_child(self->fd, "two", 2);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(4, serve_recv(self->fd, buf, sizeof(buf), &token, 0));
+	ASSERT_EQ(3, serve_recv(self->fd, buf, sizeof(buf), &token, 0));
+	ASSERT_EQ(0, msgbox_send(self->fd, "more", 4, 0));
+	rr_init(&rr, token, "toolong", buf, sizeof(buf));
+	EXPECT_EQ(-1, msgbox_reply_recvmsg(self->fd, &rr));
+	EXPECT_EQ(EMSGSIZE, errno);
+	EXPECT_EQ(token, rr.reply.token);
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
+	rr_init(&rr, token, "ok", buf, sizeof(buf));
+	EXPECT_EQ(0, msgbox_reply_recvmsg(self->fd, &rr));
+	EXPECT_EQ(0, rr.reply.token);
+	EXPECT_EQ(4, rr.recv.len);
+	EXPECT_EQ(0, memcmp(buf, "more", 4));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+/* A receive that fails after the reply went is the receive's error. */
+TEST_F(rr, reply_recv_reports_the_receives_error_once_the_reply_went)
+{
+	struct msgbox_reply_recv rr;
+	char buf[64];
+	__u64 token;
+	pid_t pid;
+
+	pid = caller_child(self->fd, "one", 8);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(3, serve_recv(self->fd, buf, sizeof(buf), &token, 0));
+	rr_init(&rr, token, "1", buf, sizeof(buf));
+	rr.recv.flags = MSGBOX_MSG_NONBLOCK;
+	EXPECT_EQ(-1, msgbox_reply_recvmsg(self->fd, &rr));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, rr.reply.token);
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	/* The library's form says the same through its token. */
+	pid = caller_child(self->fd, "two", 8);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(3, serve_recv(self->fd, buf, sizeof(buf), &token, 0));
+	mb_msg_init(&rr.recv, buf, sizeof(buf), 0, MSGBOX_MSG_NONBLOCK);
+	EXPECT_EQ(-1, msgbox_reply_recv(self->fd, &token, "2", 1, &rr.recv));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, token);
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+TEST_F(rr, reply_recv_checks_both_halves_before_either_acts)
+{
+	struct msgbox_reply_recv rr;
+	char buf[64];
+	__u64 token;
+	int status;
+	pid_t pid;
+
+	pid = callers_child(self->fd, 1);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(2, serve_recv(self->fd, buf, sizeof(buf), &token, 0));
+	ASSERT_EQ(0, msgbox_send(self->fd, "queued", 6, 0));
+
+	/* A bad receive: the reply must not go. */
+	rr_init(&rr, token, "r0", buf, sizeof(buf));
+	rr.recv.flags = 1u << 31;
+	EXPECT_EQ(-1, msgbox_reply_recvmsg(self->fd, &rr));
+	EXPECT_EQ(EINVAL, errno);
+	rr_init(&rr, token, "r0", buf, sizeof(buf));
+	rr.recv.__reserved[1] = 1;
+	EXPECT_EQ(-1, msgbox_reply_recvmsg(self->fd, &rr));
+	EXPECT_EQ(EINVAL, errno);
+	/* A bad reply: nothing is received. */
+	rr_init(&rr, token, "r0", buf, sizeof(buf));
+	rr.reply.flags = MSGBOX_MSG_NONBLOCK;
+	EXPECT_EQ(-1, msgbox_reply_recvmsg(self->fd, &rr));
+	EXPECT_EQ(EINVAL, errno);
+	rr_init(&rr, token, "r0", buf, sizeof(buf));
+	rr.reply.type = 0;
+	EXPECT_EQ(-1, msgbox_reply_recvmsg(self->fd, &rr));
+	EXPECT_EQ(EINVAL, errno);
+	/* Too short an argument. */
+	EXPECT_EQ(-1, ioctl(self->fd, _IOWR(MSGBOX_IOC_MAGIC, 0x2e, char[200]), &rr));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
+	EXPECT_FALSE(mb_exited(pid, &status));	/* still waiting for "r0" */
+
+	/* The token still answers, and the queued message is still there. */
+	rr_init(&rr, token, "r0", buf, sizeof(buf));
+	EXPECT_EQ(0, msgbox_reply_recvmsg(self->fd, &rr));
+	EXPECT_EQ(6, rr.recv.len);
+	EXPECT_EQ(0, rr.recv.token);
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_seen++;
+}
+
+/*
+ * A signal (SA_RESTART) arrives while REPLY_RECV waits in its receive,
+ * after its reply went: the restarted system call only receives.  (Were
+ * the token not cleared, the restart would answer again and fail with
+ * ENOENT.)
+ */
+TEST_F(rr, reply_recv_interrupted_after_its_reply_restarts_as_a_receive)
+{
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+	struct msgbox_reply_recv rr;
+	pid_t parent = getpid(), pid;
+	char buf[64];
+	__u64 token;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	usr1_seen = 0;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char rep[8] = "";
+
+		CHILD_CHECK(msgbox_call(self->fd, "q", 1, rep, sizeof(rep),
+					MSGBOX_FOREVER) == 1, 2);
+		CHILD_CHECK(rep[0] == 'a', 3);
+		usleep(200000);		/* the server sleeps in its receive */
+		CHILD_CHECK(kill(parent, SIGUSR1) == 0, 4);
+		usleep(200000);
+		CHILD_CHECK(msgbox_send(self->fd, "after", 5, 0) == 0, 5);
+		_exit(0);
+	}
+	ASSERT_EQ(1, serve_recv(self->fd, buf, sizeof(buf), &token, 0));
+	rr_init(&rr, token, "a", buf, sizeof(buf));
+	/* An absolute deadline: restartable, and the test cannot hang. */
+	rr.recv.flags = MSGBOX_MSG_TIMEOUT | MSGBOX_MSG_ABSTIME;
+	rr.recv.timeout_ns = mb_now_ns(CLOCK_MONOTONIC) + 4ull * MB_WAIT_MS * 1000000;
+	EXPECT_EQ(0, msgbox_reply_recvmsg(self->fd, &rr)) TH_LOG("%s", strerror(errno));
+	EXPECT_EQ(1, usr1_seen);
+	EXPECT_EQ(0, rr.reply.token);
+	EXPECT_EQ(5, rr.recv.len);
+	EXPECT_EQ(0, memcmp(buf, "after", 5));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	signal(SIGUSR1, SIG_DFL);
 }
 
 TEST_HARNESS_MAIN

@@ -265,6 +265,28 @@ MSGBOX_API int msgbox_reply(int fd, unsigned long long token, const void *buf,
 	return msgbox_replymsg(fd, &m);
 }
 
+MSGBOX_API int msgbox_reply_recvmsg(int fd, struct msgbox_reply_recv *rr)
+{
+	return ioctl(fd, MSGBOX_IOC_REPLY_RECV, rr);
+}
+
+MSGBOX_API int msgbox_reply_recv(int fd, unsigned long long *token,
+				 const void *buf, size_t len,
+				 struct msgbox_msg *msg)
+{
+	struct msgbox_reply_recv rr;
+	int ret;
+
+	msgbox_msg_init(&rr.reply, buf, len, 0);
+	rr.reply.type = MSGBOX_TYPE_DEFAULT;
+	rr.reply.token = *token;
+	rr.recv = *msg;
+	ret = msgbox_reply_recvmsg(fd, &rr);
+	*token = rr.reply.token;
+	*msg = rr.recv;
+	return ret;
+}
+
 MSGBOX_API int msgbox_send_sync(int fd, const void *buf, size_t len,
 				unsigned long long timeout_ns)
 {

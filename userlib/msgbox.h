@@ -228,6 +228,42 @@ int msgbox_reply(int fd, unsigned long long token, const void *buf, size_t len);
 int msgbox_replymsg(int fd, struct msgbox_msg *msg);
 
 /**
+ * msgbox_reply_recv() - a server's step in one system call: answer the
+ * request *@token names, then receive the next message.
+ * @fd:    the descriptor requests are received on.
+ * @token: in, the request to answer (0: none); set to 0 once answered.
+ * @buf:   the reply, @len bytes, sent as type MSGBOX_TYPE_DEFAULT.
+ * @msg:   the receive, as msgbox_recvmsg() takes it and fills it.
+ *
+ * Returns 0, or -1 with errno.  If *@token is still non-zero, the reply
+ * failed (as msgbox_reply() fails) and nothing was received; otherwise
+ * the error is the receive's.  A server:
+ *	unsigned long long token = 0;
+ *	size_t n = 0;
+ *	for (;;) {
+ *		struct msgbox_msg m = { .data = (uintptr_t)in, .len = sizeof(in) };
+ *
+ *		if (msgbox_reply_recv(fd, &token, out, n, &m)) {
+ *			if (token && errno == EPIPE) {	// that caller gave up
+ *				token = 0;
+ *				continue;
+ *			}
+ *			break;
+ *		}
+ *		token = m.token;			// 0 for a plain message
+ *		n = handle(in, m.len, out);
+ *	}
+ */
+int msgbox_reply_recv(int fd, unsigned long long *token, const void *buf,
+		      size_t len, struct msgbox_msg *msg);
+
+/**
+ * msgbox_reply_recvmsg() - MSGBOX_IOC_REPLY_RECV with full control (struct
+ * msgbox_reply_recv of <linux/msgbox.h>).  Returns 0, or -1 with errno.
+ */
+int msgbox_reply_recvmsg(int fd, struct msgbox_reply_recv *rr);
+
+/**
  * msgbox_send_sync() - rendezvous: send and return only once a receiver
  * has taken this very message.
  * @fd:         mailbox descriptor opened with MSGBOX_FD_SEND.

@@ -73,23 +73,24 @@
 
 enum mech {
 	M_EVENTFD, M_MEMCPY, M_MSGBOX, M_MSGBOX_RW, M_MSGBOX_BATCH,
-	M_MSGBOX_URING, M_MSGBOX_RING, M_MQ, M_SYSV, M_PIPE, M_SEQPACKET, M_ZMQ, NR_MECH
+	M_MSGBOX_URING, M_MSGBOX_RING, M_MSGBOX_CALL, M_MQ, M_SYSV, M_PIPE, M_SEQPACKET, M_ZMQ, NR_MECH
 };
 
 static const char *const mech_name[NR_MECH] = {
 	"eventfd (floor)", "memcpy (floor)", "msgbox ioctl", "msgbox read/write",
-	"msgbox batch 32", "msgbox io_uring 16", "msgbox rx ring", "POSIX mq", "SysV msg", "pipe",
+	"msgbox batch 32", "msgbox io_uring 16", "msgbox rx ring", "msgbox call/reply", "POSIX mq", "SysV msg", "pipe",
 	"unix seqpacket", "ZeroMQ PAIR ipc",
 };
 
 /* Names for the CSV, TAP lines and --only. */
 static const char *const mech_id[NR_MECH] = {
 	"eventfd", "memcpy", "msgbox-ioctl", "msgbox-rw", "msgbox-batch",
-	"msgbox-uring", "msgbox-ring", "mq", "sysv", "pipe", "seqpacket", "zmq",
+	"msgbox-uring", "msgbox-ring", "msgbox-call", "mq", "sysv", "pipe", "seqpacket", "zmq",
 };
 
-/* eventfd carries no payload (round trips only); memcpy, batches and the
- * ring (a stream's receiver) are one-way only. */
+/* eventfd carries no payload and call/reply is a round trip (round trips
+ * only); memcpy, batches and the ring (a stream's receiver) are one-way
+ * only. */
 static bool has_rtt(enum mech m)
 {
 	return m != M_MEMCPY && m != M_MSGBOX_BATCH && m != M_MSGBOX_RING;
@@ -97,12 +98,12 @@ static bool has_rtt(enum mech m)
 
 static bool has_stream(enum mech m)
 {
-	return m != M_EVENTFD;
+	return m != M_EVENTFD && m != M_MSGBOX_CALL;
 }
 
 static bool has_scaling(enum mech m)
 {
-	return m != M_EVENTFD && m != M_MEMCPY;
+	return has_stream(m) && m != M_MEMCPY;
 }
 
 static const size_t rtt_sizes[] = { 16, 64, 100, KB, 10 * KB, 100 * KB };
@@ -232,6 +233,8 @@ struct port {
 	struct io_uring ring;
 	bool ring_ok;
 	struct msgbox_rxring *rxr;	/* M_MSGBOX_RING's receiver */
+	bool server;		/* M_MSGBOX_CALL: side 1, which answers */
+	unsigned long long token;	/* its request to answer, or 0 */
 	char *sysv;		/* long mtype + payload */
 	char *sbuf, *rbuf;	/* stream buffers, see port_open() */
 };
@@ -250,7 +253,8 @@ static void chan_open(enum mech m, struct chan *c, int tag)
 	case M_MSGBOX_RW:
 	case M_MSGBOX_BATCH:
 	case M_MSGBOX_URING:
-	case M_MSGBOX_RING: {
+	case M_MSGBOX_RING:
+	case M_MSGBOX_CALL: {
 		struct msgbox_attr a;
 
 		msgbox_attr_init(&a);
@@ -338,6 +342,7 @@ static void port_open(struct port *p, enum mech m, struct chan *out,
 	p->m = m;
 	p->tx = out ? out->tx : -1;
 	p->rx = in ? in->rx : -1;
+	p->server = side == 1;
 	if (m == M_SYSV) {
 		p->sysv = malloc(sizeof(long) + MAX_SIZE);
 		if (!p->sysv)
@@ -449,6 +454,10 @@ static void port_send(struct port *p, const char *buf, size_t len)
 	case M_MSGBOX:
 		r = msgbox_send(p->tx, buf, len, 0);
 		break;
+	case M_MSGBOX_CALL:	/* the server's last answer */
+		r = msgbox_reply(p->rx, p->token, buf, len);
+		p->token = 0;
+		break;
 	case M_MSGBOX_URING:
 		uring_prep(p, false, (char *)buf, len);
 		io_uring_submit(&p->ring);
@@ -473,6 +482,26 @@ static void port_send(struct port *p, const char *buf, size_t len)
 		die("%s: send", mech_name[p->m]);
 }
 
+/*
+ * The call/reply server's step: answer the request it holds (if any) with
+ * @len bytes of @out, and receive the next request into @in.
+ */
+static ssize_t call_serve(struct port *p, const char *out, size_t len, char *in)
+{
+	struct msgbox_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.data = (uintptr_t)in;
+	m.len = MAX_SIZE;
+	if (msgbox_reply_recv(p->rx, &p->token, out, len, &m))
+		die("msgbox reply_recv%s", p->token ? " (the reply)" : "");
+	errno = 0;
+	if (!m.token)
+		die("msgbox call/reply: message %llu is no request", m.id);
+	p->token = m.token;
+	return m.len;
+}
+
 /* Receive one message of @len bytes into @buf; return its length. */
 static ssize_t port_recv(struct port *p, char *buf, size_t len)
 {
@@ -489,6 +518,8 @@ static ssize_t port_recv(struct port *p, char *buf, size_t len)
 	case M_MSGBOX:
 		r = msgbox_recv(p->rx, buf, MAX_SIZE, 0);
 		break;
+	case M_MSGBOX_CALL:	/* the server's first request */
+		return call_serve(p, NULL, 0, buf);
 	case M_MSGBOX_URING:
 		uring_prep(p, true, buf, MAX_SIZE);
 		io_uring_submit(&p->ring);
@@ -523,9 +554,20 @@ static ssize_t port_recv(struct port *p, char *buf, size_t len)
 	return r;
 }
 
-/* Send, then receive the answer: through io_uring in one io_uring_enter. */
+/* Send, then receive the answer: through io_uring in one io_uring_enter;
+ * call/reply in one system call on each side. */
 static ssize_t port_sendrecv(struct port *p, const char *out, char *in, size_t len)
 {
+	ssize_t r;
+
+	if (p->m == M_MSGBOX_CALL && p->server)
+		return call_serve(p, out, len, in);
+	if (p->m == M_MSGBOX_CALL) {
+		r = msgbox_call(p->tx, out, len, in, MAX_SIZE, MSGBOX_FOREVER);
+		if (r < 0)
+			die("msgbox call");
+		return r;
+	}
 	if (p->m != M_MSGBOX_URING) {
 		port_send(p, out, len);
 		return port_recv(p, in, len);
@@ -1362,7 +1404,7 @@ static void table_targets(void)
 				best = turns[pn][m].med;
 				bm = m;
 			}
-		for (m = M_MSGBOX; m <= M_MSGBOX_RING; m++) {
+		for (m = M_MSGBOX; m <= M_MSGBOX_CALL; m++) {
 			if (!in_turns(m))
 				continue;
 			if (pn == 0) {

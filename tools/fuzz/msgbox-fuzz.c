@@ -276,6 +276,7 @@ static const struct fz_cmd fz_cmds[] = {
 	{ "SETATTR", MSGBOX_IOC_SETATTR, sizeof(struct msgbox_setattr), false, false },
 	{ "CALL", MSGBOX_IOC_CALL, sizeof(struct msgbox_call), false, false },
 	{ "REPLY", MSGBOX_IOC_REPLY, sizeof(struct msgbox_msg), false, false },
+	{ "REPLY_RECV", MSGBOX_IOC_REPLY_RECV, sizeof(struct msgbox_reply_recv), false, false },
 	{ "SUBSCRIBE", MSGBOX_IOC_SUBSCRIBE, sizeof(struct msgbox_subscribe), false, true },
 	{ "ACK", MSGBOX_IOC_ACK, sizeof(struct msgbox_ack), false, false },
 	{ "STATUS", MSGBOX_IOC_STATUS, sizeof(struct msgbox_status), false, false },
@@ -348,6 +349,13 @@ static void fz_fill(struct fz_worker *w, const struct fz_cmd *c, void *a)
 	case MSGBOX_IOC_REPLY:
 		fz_msg(w, a);
 		break;
+	case MSGBOX_IOC_REPLY_RECV: {
+		struct msgbox_reply_recv *rr = a;
+
+		fz_msg(w, &rr->reply);
+		fz_msg(w, &rr->recv);
+		break;
+	}
 	case MSGBOX_IOC_CALL: {
 		struct msgbox_call *cl = a;
 
@@ -525,12 +533,16 @@ static void fz_ioctl(struct fz_worker *w)
 		return;
 	if (cmd == c->cmd && c->newfd) {
 		fz_keep(w, slot, (int)r);
-	} else if (cmd == MSGBOX_IOC_RECV && a == w->argpage) {
+	} else if ((cmd == MSGBOX_IOC_RECV || cmd == MSGBOX_IOC_REPLY_RECV) &&
+		   a == w->argpage) {
 		struct msgbox_msg *m = (void *)a;
 
+		if (cmd == MSGBOX_IOC_REPLY_RECV)
+			m = &((struct msgbox_reply_recv *)a)->recv;
 		w->ids[m->id % 8] = m->id;
+		/* Tokens are opaque: spread them by all their bits. */
 		if (m->token)
-			w->tokens[m->token % 8] = m->token;
+			w->tokens[(m->token ^ m->token >> 32) % 8] = m->token;
 	}
 }
 

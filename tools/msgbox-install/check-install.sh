@@ -43,14 +43,14 @@ echo "TAP version 13"
 
 t make_install_into_destdir '
 	make -C "$REPO" --no-print-directory -s install DESTDIR="$D" PREFIX=$PREFIX &&
-	for f in lib/libmsgbox.a lib/libmsgbox.so.1.3.0 lib/libmsgbox.so.1 lib/libmsgbox.so \
+	for f in lib/libmsgbox.a lib/libmsgbox.so.1.4.0 lib/libmsgbox.so.1 lib/libmsgbox.so \
 		 lib/pkgconfig/msgbox.pc include/msgbox.h include/linux/msgbox.h bin/msgboxctl \
 		 share/man/man1/msgboxctl.1 share/man/man4/msgbox.4 share/man/man3/libmsgbox.3 \
 		 share/doc/msgbox/modprobe.conf.example; do
 		[ -e "$D$PREFIX/$f" ] || { echo "missing $PREFIX/$f"; exit 1; }
 	done &&
 	[ -f "$D/etc/udev/rules.d/60-msgbox.rules" ] &&
-	[ "$(readlink "$D$PREFIX/lib/libmsgbox.so.1")" = libmsgbox.so.1.3.0 ]'
+	[ "$(readlink "$D$PREFIX/lib/libmsgbox.so.1")" = libmsgbox.so.1.4.0 ]'
 
 # A tiny program against the installed tree only: the sysroot makes
 # pkg-config point every path into $D.
@@ -76,7 +76,7 @@ C
 export PKG_CONFIG_SYSROOT_DIR=$D PKG_CONFIG_LIBDIR=$D$PREFIX/lib/pkgconfig
 
 t pkg_config_describes_the_installed_tree '
-	[ "$(pkg-config --modversion msgbox)" = 1.3.0 ] &&
+	[ "$(pkg-config --modversion msgbox)" = 1.4.0 ] &&
 	grep -qx "prefix=$PREFIX" "$D$PREFIX/lib/pkgconfig/msgbox.pc" &&
 	[ "$(echo $(pkg-config --cflags msgbox))" = "-I$D$PREFIX/include" ] &&
 	[ "$(echo $(pkg-config --libs msgbox))" = "-L$D$PREFIX/lib -lmsgbox" ]'

@@ -423,6 +423,30 @@ struct msgbox_call {
 
 #define MSGBOX_CALL_SIZE_VER0	224
 
+/**
+ * struct msgbox_reply_recv - argument of MSGBOX_IOC_REPLY_RECV
+ * @reply: in: the answer, as MSGBOX_IOC_REPLY takes it (token, data, len,
+ *         type, priority; the other fields 0), or a token of 0 to answer
+ *         nothing (the other fields are then not looked at).  out: token
+ *         is set to 0 once the reply was delivered.
+ * @recv:  as the argument of MSGBOX_IOC_RECV, in and out.
+ *
+ * A server's loop in one system call per request: answer the request
+ * just handled, then receive the next message.  Both halves are checked
+ * before either acts (EINVAL, EBADF, ESRCH as REPLY and RECV give them).
+ * If the reply fails (ENOENT, EPIPE, EMSGSIZE, EFAULT as REPLY gives them),
+ * nothing is received and @reply.token keeps its value; once @reply.token
+ * reads 0, the reply went and an error is the receive's.  A receive
+ * interrupted by a signal restarts (where RECV would) as a receive alone.
+ * Not available through io_uring (use REPLY and RECV there).
+ */
+struct msgbox_reply_recv {
+	struct msgbox_msg reply;
+	struct msgbox_msg recv;
+};
+
+#define MSGBOX_REPLY_RECV_SIZE_VER0	224
+
 /* Buckets of struct msgbox_info.lat_hist. */
 #define MSGBOX_LAT_BUCKETS	32
 
@@ -939,8 +963,9 @@ struct msgbox_uring_cmd {
 /*
  * MSGBOX_IOC_REPLY: answer the request whose token a MSGBOX_IOC_RECV on this
  * descriptor returned, with data, len, type and priority (flags,
- * timeout_ns, ttl_ns, __reserved and __pad must be 0: EINVAL).  Tokens are
- * handed out cyclically, so an answered token stays unknown for a long time.
+ * timeout_ns, ttl_ns, __reserved and __pad must be 0: EINVAL).  A token is
+ * opaque; an answered one stays unknown until 2^32 - 1 further requests
+ * were received through the same open file.
  * Returns 0, or ENOENT (no such token here: unknown, or already answered),
  * EPIPE (the caller gave up or exited; the token is gone), EMSGSIZE (larger
  * than the caller accepts; the token stays valid for a smaller reply).
@@ -962,6 +987,8 @@ struct msgbox_uring_cmd {
  * in line is one the ring cannot hold, else to 0 (EFAULT if it cannot be).
  */
 #define MSGBOX_IOC_RING_ENTER	_IOR(MSGBOX_IOC_MAGIC, 0x2d, __u32)
+/* On a mailbox descriptor: see struct msgbox_reply_recv. */
+#define MSGBOX_IOC_REPLY_RECV	_IOWR(MSGBOX_IOC_MAGIC, 0x2e, struct msgbox_reply_recv)
 
 /* io_uring only: see struct msgbox_uring_cmd. */
 #define MSGBOX_UCMD_CANCEL	_IO(MSGBOX_IOC_MAGIC, 0x40)
