@@ -148,6 +148,30 @@ efault:
 	return -EFAULT;
 }
 
+/*
+ * struct msgbox_call and struct msgbox_reply_recv are two struct msgbox_msg
+ * (@a and @b, in @k of @ksize bytes; main.c checks the layouts): at the
+ * size this module knows, they cross field by field as one does; other
+ * sizes take the extensible-struct path, from @ver0 bytes up.
+ */
+static int msgbox_msg2_in(void *k, size_t ksize, struct msgbox_msg *a,
+			  struct msgbox_msg *b, size_t ver0, unsigned int cmd,
+			  unsigned long arg)
+{
+	const struct msgbox_msg __user *u = u64_to_user_ptr((u64)arg);
+
+	if (_IOC_SIZE(cmd) != ksize)
+		return msgbox_copy_arg(k, ksize, ver0, cmd, arg);
+	if (!user_read_access_begin(u, 2 * sizeof(*u)))
+		return -EFAULT;
+	if (!msgbox_msg_get(a, &u[0]) || !msgbox_msg_get(b, &u[1])) {
+		user_read_access_end();
+		return -EFAULT;
+	}
+	user_read_access_end();
+	return 0;
+}
+
 static int msgbox_copy_result(unsigned long arg, unsigned int cmd,
 			      const void *karg, size_t ksize)
 {
@@ -1493,9 +1517,14 @@ int msgbox_call_finish(struct msgbox_call *c, struct msgbox_message *reply,
 	c->reply.sender_gid = from_kgid_munged(current_user_ns(), reply->gid);
 	c->reply.deliveries = 1;
 	if (msgbox_payload_to_user(reply->payload,
-				   u64_to_user_ptr(c->reply.data), reply->len) ||
-	    msgbox_copy_out(uarg, usize, c, sizeof(*c)))
+				   u64_to_user_ptr(c->reply.data), reply->len))
 		ret = -EFAULT;
+	else if (usize != sizeof(*c))
+		ret = msgbox_copy_out(uarg, usize, c, sizeof(*c));
+	else
+		ret = msgbox_msg_out(uarg, sizeof(c->request), &c->request) ?:
+		      msgbox_msg_out(uarg + sizeof(c->request),
+				     sizeof(c->reply), &c->reply);
 	msgbox_message_free(reply);
 	return ret;
 }
@@ -1509,7 +1538,8 @@ static long msgbox_ioc_call(struct file *file, unsigned int cmd,
 	struct msgbox_call c;
 	int ret;
 
-	ret = msgbox_copy_arg(&c, sizeof(c), MSGBOX_CALL_SIZE_VER0, cmd, arg);
+	ret = msgbox_msg2_in(&c, sizeof(c), &c.request, &c.reply,
+			     MSGBOX_CALL_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
 	ret = msgbox_call_start(file, &c, &wait, NULL, NULL, &call);
@@ -1627,8 +1657,8 @@ static long msgbox_ioc_reply_recv(struct file *file, unsigned int cmd,
 	struct msgbox_recv_req rq;
 	int ret;
 
-	ret = msgbox_copy_arg(&rr, sizeof(rr), MSGBOX_REPLY_RECV_SIZE_VER0,
-			      cmd, arg);
+	ret = msgbox_msg2_in(&rr, sizeof(rr), &rr.reply, &rr.recv,
+			     MSGBOX_REPLY_RECV_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
 	if (rr.reply.token) {

@@ -94,6 +94,13 @@ static int __init msgbox_init(void)
 	BUILD_BUG_ON(sizeof(struct msgbox_open) != MSGBOX_OPEN_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct msgbox_msg) != MSGBOX_MSG_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct msgbox_call) != MSGBOX_CALL_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct msgbox_reply_recv) !=
+		     MSGBOX_REPLY_RECV_SIZE_VER0);
+	/* msgbox_msg2_in() and msgbox_call_finish() rely on these. */
+	BUILD_BUG_ON(offsetof(struct msgbox_call, reply) !=
+		     sizeof(struct msgbox_msg));
+	BUILD_BUG_ON(offsetof(struct msgbox_reply_recv, recv) !=
+		     sizeof(struct msgbox_msg));
 	BUILD_BUG_ON(sizeof(struct msgbox_info) != MSGBOX_INFO_SIZE_VER2);
 	BUILD_BUG_ON(sizeof(struct msgbox_uring_cmd) != 16);
 	BUILD_BUG_ON(sizeof(struct msgbox_ring_setup) !=

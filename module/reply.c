@@ -67,14 +67,19 @@ struct msgbox_pending_call *msgbox_call_alloc(size_t reply_size)
 {
 	struct msgbox_pending_call *call;
 
-	call = kzalloc(sizeof(*call), GFP_KERNEL_ACCOUNT);
+	/* Every field set here: one per call, no memset of the whole. */
+	call = kmalloc(sizeof(*call), GFP_KERNEL_ACCOUNT);
 	if (!call)
 		return NULL;
 	refcount_set(&call->ref, 1);
 	spin_lock_init(&call->lock);
 	call->state = MSGBOX_CALL_PENDING;
 	call->reply_size = reply_size;
+	call->token = 0;
+	call->reply = NULL;
 	init_waitqueue_head(&call->wq);
+	call->notify = NULL;
+	call->notify_data = NULL;
 	return call;
 }
 
