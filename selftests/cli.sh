@@ -349,6 +349,21 @@ t serve_answers_a_reply_too_large_for_its_caller_empty '
 	! wait $spid && grep -q "sent an empty reply" "$tmp.s" &&
 	$M destroy $name-sv'
 
+t serve_answers_calls_in_turn_and_skips_plain_messages '
+	{ $M serve -c 3 $name & } && spid=$! &&
+	[ "$($M call -t 20000 $name a)" = A ] && $M send $name plain &&
+	[ "$($M call -t 20000 $name b)" = B ] &&
+	[ "$($M call -t 20000 $name c)" = C ] && wait $spid &&
+	rc 5 $M recv -n $name'
+
+t serve_answers_each_reply_too_large_empty_and_goes_on '
+	$M create -s 64 $name-s2 &&
+	{ $M serve -c 2 --exec "seq 100" $name-s2 2>"$tmp.s" & } && spid=$! &&
+	rc 0 $M call -t 20000 $name-s2 x >"$tmp.o" && [ -z "$(cat "$tmp.o")" ] &&
+	rc 0 $M call -t 20000 $name-s2 y >"$tmp.o" && [ -z "$(cat "$tmp.o")" ] &&
+	! wait $spid && [ "$(grep -c "sent an empty reply" "$tmp.s")" = 2 ] &&
+	$M destroy $name-s2'
+
 t stop_and_continue_do_not_break_a_timed_recv '
 	$M create $name-st &&
 	{ $M recv -t 60000 $name-st >"$tmp.o" & } && rpid=$! &&

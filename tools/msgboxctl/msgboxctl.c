@@ -1298,6 +1298,22 @@ static char *run_command(const char *command, const struct msgbox_msg *m,
 	return rep;
 }
 
+/*
+ * The answer to @token failed (errno says why): report it.  One too large
+ * for its caller leaves the token valid and the caller waiting: answer it
+ * empty instead.
+ */
+static int serve_reply_failed(int fd, const char *name,
+			      unsigned long long token, size_t len)
+{
+	int e = errno, rc = fail("reply", name);
+
+	if (e == EMSGSIZE && !msgbox_reply(fd, token, "", 0))
+		fprintf(stderr, "%s: serve '%s': sent an empty reply instead of %zu bytes\n",
+			prog, name, len);
+	return rc;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -1310,15 +1326,15 @@ static int cmd_serve(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ 0 }
 	};
-	unsigned long long count = 0;
+	unsigned long long count = 0, token = 0;	/* the request to answer */
 	enum { UPPER, ECHO, EXEC } how = UPPER;
 	const char *command = NULL, *name;
 	struct msgbox_info info;
 	bool verbose = false;
 	long long sel = 0;
 	int opt, fd, rc = EXIT_OK;
-	size_t size;
-	char *buf;
+	char *buf, *rep = NULL;
+	size_t size, len = 0;
 
 	while ((opt = next_opt(argc, argv, "c:eux:T:vj", lo)) != -1) {
 		switch (opt) {
@@ -1338,19 +1354,37 @@ static int cmd_serve(int argc, char **argv)
 	get_info(fd, name, &info);
 	size = info.max_msg_size;
 	buf = xmalloc(size);
-	/* Answer @count requests (0: forever); plain messages are skipped. */
+	/*
+	 * Answer @count requests (0: forever); plain messages are skipped.
+	 * Each answer goes out with the receive of the next message, in one
+	 * system call (msgbox_reply_recv()); the last one alone.
+	 */
 	for (unsigned long long done = 0; !count || done < count;) {
 		struct msgbox_msg m = { .type = sel };
-		char *rep;
-		size_t len;
+		size_t sent = len;
+		int err;
 
-		if (recv_growing(fd, &m, &buf, &size))
+		m.data = (uintptr_t)buf;
+		m.len = size;
+		err = msgbox_reply_recv(fd, &token, rep, len, &m) ? errno : 0;
+		if (rep != buf)
+			free(rep);	/* copied (or refused) by now */
+		rep = NULL;
+		len = 0;
+		errno = err;
+		if (err && token) {
+			/* That answer failed and nothing was received. */
+			rc = serve_reply_failed(fd, name, token, sent);
+			token = 0;
+			continue;
+		}
+		if (err && (errno != EMSGSIZE || recv_growing(fd, &m, &buf, &size)))
 			die("recv", name);
-		rep = buf;
 		if (verbose || json)
 			print_msg(&m, buf, m.len, true);
 		if (!m.token)
 			continue;	/* nobody waits for an answer */
+		rep = buf;
 		len = m.len;
 		if (how == UPPER) {
 			for (size_t i = 0; i < len; i++)
@@ -1358,23 +1392,13 @@ static int cmd_serve(int argc, char **argv)
 		} else if (how == EXEC) {
 			rep = run_command(command, &m, buf, &len);
 		}
-		if (msgbox_reply(fd, m.token, rep, len)) {
-			int e = errno;
-
-			/* that caller only: go on */
-			rc = fail("reply", name);
-			/*
-			 * Too large for the caller: the token stays valid and
-			 * the caller would wait on; answer it empty instead.
-			 */
-			if (e == EMSGSIZE && !msgbox_reply(fd, m.token, "", 0))
-				fprintf(stderr, "%s: serve '%s': sent an empty reply instead of %zu bytes\n",
-					prog, name, len);
-		}
-		if (rep != buf)
-			free(rep);
+		token = m.token;
 		done++;
 	}
+	if (token && msgbox_reply(fd, token, rep, len))
+		rc = serve_reply_failed(fd, name, token, len);
+	if (rep != buf)
+		free(rep);
 	free(buf);
 	close(fd);
 	return rc;
