@@ -205,8 +205,8 @@ static void msgbox_ack_work(struct work_struct *work);
  *         the xarray's head: no node is allocated per call.
  * @call_serial: counts the calls received here (under the lock of
  *         @calls).  A reply token is the call's index plus one in its low
- *         32 bits and this count in its high 32 bits (msgbox_token()), so
- *         that an answered token is not handed out again until 2^32 - 1
+ *         MSGBOX_TOKEN_INDEX_BITS and this count above (msgbox_token()),
+ *         so that an answered token is not handed out again until 2^40 - 1
  *         other calls were received: a stale REPLY meets ENOENT, not the
  *         call that reuses its index.
  */
@@ -219,16 +219,20 @@ struct msgbox_file {
 	struct list_head tracked;
 	unsigned int nr_tracked;
 	struct xarray calls;
-	u32 call_serial;
+	u64 call_serial;
 };
+
+/* Unanswered calls one open file may hold: 2^24 - 1 (then EBUSY). */
+#define MSGBOX_TOKEN_INDEX_BITS	24
+#define MSGBOX_TOKEN_INDEX_MASK	((1ULL << MSGBOX_TOKEN_INDEX_BITS) - 1)
 
 /* An entry of @calls whose receive is still copying out. */
 #define MSGBOX_CALL_RESERVED	xa_mk_value(0)
 
 /* The reply token of the call at @index of @calls, received as @serial. */
-static u64 msgbox_token(u32 index, u32 serial)
+static u64 msgbox_token(u32 index, u64 serial)
 {
-	return (u64)serial << 32 | ((u64)index + 1);
+	return serial << MSGBOX_TOKEN_INDEX_BITS | ((u64)index + 1);
 }
 
 static struct msgbox_file *msgbox_file_of(struct file *file)
@@ -413,6 +417,7 @@ static int msgbox_msg_check(struct file *file, const struct msgbox_msg *m,
 	memset(wait, 0, sizeof(*wait));
 	wait->nonblock = (file->f_flags & O_NONBLOCK) ||
 			 (m->flags & MSGBOX_MSG_NONBLOCK);
+	wait->poll = m->flags & MSGBOX_MSG_POLL;
 	wait->sig_err = -ERESTARTSYS;
 	wait->clock = CLOCK_MONOTONIC;
 	if (!(m->flags & MSGBOX_MSG_TIMEOUT))
@@ -883,7 +888,8 @@ int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
 	if (msg->call) {
 		xa_lock(&mf->calls);
 		ret = __xa_alloc(&mf->calls, &index, MSGBOX_CALL_RESERVED,
-				 XA_LIMIT(0, U32_MAX - 1), GFP_KERNEL_ACCOUNT);
+				 XA_LIMIT(0, MSGBOX_TOKEN_INDEX_MASK - 1),
+				 GFP_KERNEL_ACCOUNT);
 		token = msgbox_token(index, ++mf->call_serial);
 		xa_unlock(&mf->calls);
 		if (ret < 0)
@@ -913,9 +919,12 @@ int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
 	}
 	if (token) {
 		/* The slot is reserved: this cannot fail for want of memory. */
-		if (!xa_is_err(xa_store(&mf->calls, index, msg->call,
-					GFP_KERNEL_ACCOUNT)))
+		if (!WARN_ON_ONCE(xa_is_err(xa_store(&mf->calls, index,
+						     msg->call,
+						     GFP_KERNEL_ACCOUNT))))
 			msg->call = NULL;	/* the reference lives there now */
+		else
+			xa_erase(&mf->calls, index);
 		/* A call has its own delivery guarantee: settle at once. */
 		if (ack)
 			msgbox_settle(mb, msg, MSGBOX_SETTLE_ACK);
@@ -1553,11 +1562,17 @@ static long msgbox_ioc_call(struct file *file, unsigned int cmd,
 	return ret;
 }
 
-/* A reply's fields but its token: -EINVAL if any is wrong. */
-static int msgbox_reply_check(const struct msgbox_msg *m)
+/*
+ * A reply's fields but its token: -EINVAL if any is wrong.  One that
+ * answers nothing (REPLY_RECV with a token of 0, !@answers) has its type,
+ * priority and payload not looked at.
+ */
+static int msgbox_reply_check(const struct msgbox_msg *m, bool answers)
 {
 	if (m->flags || m->timeout_ns || m->__reserved[0] || m->__reserved[1] ||
-	    m->__pad || m->ttl_ns || m->type < 1 || m->priority > MSGBOX_PRIO_MAX)
+	    m->__pad || m->ttl_ns)
+		return -EINVAL;
+	if (answers && (m->type < 1 || m->priority > MSGBOX_PRIO_MAX))
 		return -EINVAL;
 	return 0;
 }
@@ -1571,9 +1586,9 @@ static int msgbox_do_reply(struct file *file, const struct msgbox_msg *m)
 	u32 index;
 	int ret;
 
-	index = lower_32_bits(m->token) - 1;
-	if (!lower_32_bits(m->token))
+	if (!(m->token & MSGBOX_TOKEN_INDEX_MASK))
 		return -ENOENT;
+	index = (m->token & MSGBOX_TOKEN_INDEX_MASK) - 1;
 	/*
 	 * Another thread's REPLY may erase the entry and drop the call at
 	 * any time: take it under the xarray's lock, which the erase takes,
@@ -1634,7 +1649,7 @@ static long msgbox_ioc_reply(struct file *file, unsigned int cmd,
 	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	ret = msgbox_reply_check(&m);
+	ret = msgbox_reply_check(&m, true);
 	if (ret)
 		return ret;
 	return msgbox_do_reply(file, &m);
@@ -1661,11 +1676,9 @@ static long msgbox_ioc_reply_recv(struct file *file, unsigned int cmd,
 			     MSGBOX_REPLY_RECV_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
-	if (rr.reply.token) {
-		ret = msgbox_reply_check(&rr.reply);
-		if (ret)
-			return ret;
-	}
+	ret = msgbox_reply_check(&rr.reply, rr.reply.token);
+	if (ret)
+		return ret;
 	ret = msgbox_recv_req_init(file, &rq, &rr.recv, &u->recv,
 				   sizeof(u->recv), false);
 	if (ret)
@@ -2056,6 +2069,8 @@ static int msgbox_file_release(struct inode *inode, struct file *file)
 	xa_destroy(&mf->inflight);
 	/* Requests received here and never answered: their callers learn. */
 	xa_for_each(&mf->calls, index, call) {
+		if (xa_is_value(call))	/* a reservation: never at release */
+			continue;
 		msgbox_call_fail(call, -ECONNRESET);
 		msgbox_call_put(call);
 	}

@@ -1611,6 +1611,39 @@ static int msgbox_wait_claimed(struct msgbox_waiter *w)
 	return state;
 }
 
+/* Has a waker set @w's final result? */
+static bool msgbox_waiter_done(struct msgbox_waiter *w)
+{
+	int state = READ_ONCE(w->state);
+
+	return state != MSGBOX_WAITING && state != MSGBOX_CLAIMED;
+}
+
+/**
+ * msgbox_poll_budget() - how long @wait may busy-poll.
+ * @wait: a wait with MSGBOX_MSG_POLL.
+ *
+ * Return: the poll_ns parameter, or less to end by the wait's deadline
+ * (0 once it passed).
+ */
+u64 msgbox_poll_budget(const struct msgbox_wait *wait)
+{
+	u64 budget = READ_ONCE(msgbox_poll_ns);
+	ktime_t left;
+
+	if (!wait->timed || !budget)
+		return budget;
+	left = ktime_sub(wait->deadline, wait->clock == CLOCK_REALTIME ?
+				       ktime_get_real() : ktime_get());
+	return ktime_to_ns(left) > 0 ? min_t(u64, budget, ktime_to_ns(left)) : 0;
+}
+
+/* A poll saved a sleep: count it (the poll_hits parameter). */
+void msgbox_poll_hit(void)
+{
+	atomic_long_inc(&msgbox_poll_hits);
+}
+
 /*
  * A waiter gives up (timeout, signal): unlink it.  A rendezvous sender's
  * message, still queued since nobody claimed the waiter, is withdrawn: the
@@ -1649,6 +1682,7 @@ static int msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
 	__releases(&mb->lock)
 {
 	ktime_t expires = wait->deadline;
+	bool poll = wait->poll;
 	int timer = -EINTR;
 	int ret;
 
@@ -1660,6 +1694,15 @@ static int msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
 		if (wake) {
 			msgbox_wake_pollers(mb, wake);
 			wake = 0;
+		}
+		/*
+		 * Once, before the first sleep, until the waiter's result is
+		 * final (a claimed one is being completed); a waker meanwhile
+		 * finds the task running.
+		 */
+		if (poll) {
+			msgbox_poll(msgbox_waiter_done(w), wait);
+			poll = false;
 		}
 		/* Pairs with msgbox_wake_up(): state store, then wake-up. */
 		set_current_state(TASK_INTERRUPTIBLE);

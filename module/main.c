@@ -9,6 +9,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/sysfs.h>
 
 #include "msgbox.h"
 
@@ -19,6 +20,8 @@ unsigned long msgbox_max_mailbox_bytes = 64 << 20;
 unsigned long msgbox_max_total_bytes = 1UL << 30;
 unsigned int msgbox_user_max_mailboxes = 256;
 unsigned long msgbox_user_max_bytes = 256 << 20;
+unsigned int msgbox_poll_ns = 50000;
+atomic_long_t msgbox_poll_hits = ATOMIC_LONG_INIT(0);
 
 /* Bounded setters: a limit of 0 would make every create fail. */
 static int msgbox_param_set_uint(const char *val, const struct kernel_param *kp)
@@ -39,6 +42,17 @@ static int msgbox_param_set_ulong(const char *val, const struct kernel_param *kp
 	*(unsigned long *)kp->arg = v;
 	return 0;
 }
+
+/* A poll longer than a millisecond would only burn the CPU. */
+static int msgbox_param_set_poll(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, NSEC_PER_MSEC);
+}
+
+static const struct kernel_param_ops msgbox_poll_ops = {
+	.set = msgbox_param_set_poll,
+	.get = param_get_uint,
+};
 
 static const struct kernel_param_ops msgbox_uint_ops = {
 	.set = msgbox_param_set_uint,
@@ -64,6 +78,21 @@ module_param_cb(user_max_mailboxes, &msgbox_uint_ops, &msgbox_user_max_mailboxes
 MODULE_PARM_DESC(user_max_mailboxes, "Mailboxes one user may own (default 256; EDQUOT)");
 module_param_cb(user_max_bytes, &msgbox_ulong_ops, &msgbox_user_max_bytes, 0644);
 MODULE_PARM_DESC(user_max_bytes, "Sum of max_bytes of one user's mailboxes (default 256 MiB; EDQUOT)");
+
+module_param_cb(poll_ns, &msgbox_poll_ops, &msgbox_poll_ns, 0644);
+MODULE_PARM_DESC(poll_ns, "Longest busy poll of a MSGBOX_MSG_POLL wait, ns (default 50000, at most 1000000; 0 turns polling off)");
+
+static int msgbox_param_get_hits(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(kp->arg));
+}
+
+static const struct kernel_param_ops msgbox_hits_ops = {
+	.get = msgbox_param_get_hits,
+};
+
+module_param_cb(poll_hits, &msgbox_hits_ops, &msgbox_poll_hits, 0444);
+MODULE_PARM_DESC(poll_hits, "Waits a MSGBOX_MSG_POLL poll ended without a sleep (read-only)");
 
 /* What is charged now (quota.c), for administrators and tests. */
 module_param_named(total_mailboxes, msgbox_total_mailboxes, uint, 0444);

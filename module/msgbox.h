@@ -14,12 +14,16 @@
 #ifndef _MSGBOX_INTERNAL_H
 #define _MSGBOX_INTERNAL_H
 
+#include <linux/atomic.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/llist.h>
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -47,6 +51,8 @@ extern unsigned long msgbox_max_mailbox_bytes;
 extern unsigned long msgbox_max_total_bytes;
 extern unsigned int msgbox_user_max_mailboxes;
 extern unsigned long msgbox_user_max_bytes;
+extern unsigned int msgbox_poll_ns;
+extern atomic_long_t msgbox_poll_hits;
 extern unsigned int msgbox_total_mailboxes;
 extern unsigned long msgbox_total_bytes;
 
@@ -278,6 +284,7 @@ struct msgbox_wake_batch {
  * struct msgbox_wait - how an operation may wait
  * @nonblock: fail with -EAGAIN instead of sleeping.
  * @timed:    @deadline applies.
+ * @poll:     busy-poll before sleeping (MSGBOX_MSG_POLL, msgbox_poll()).
  * @deadline: absolute time on @clock.
  * @clock:    CLOCK_MONOTONIC or CLOCK_REALTIME.
  * @sig_err:  the error for a signal: -ERESTARTSYS for untimed waits (so
@@ -290,12 +297,43 @@ struct msgbox_wake_batch {
 struct msgbox_wait {
 	bool nonblock;
 	bool timed;
+	bool poll;
 	ktime_t deadline;
 	clockid_t clock;
 	int sig_err;
 	struct msgbox_waiter *park;
 	struct msgbox_wake_batch *batch;
 };
+
+u64 msgbox_poll_budget(const struct msgbox_wait *wait);
+void msgbox_poll_hit(void);
+
+/*
+ * msgbox_poll() - busy-poll until @cond holds, before @wait sleeps.
+ *
+ * As KVM's halt polling: for at most msgbox_poll_ns and never past the
+ * wait's deadline (msgbox_poll_budget()), and only while this CPU has
+ * nothing else to run and no signal is pending (on a CPU shared with the
+ * peer, polling would only delay it).  The caller then goes on to its
+ * usual sleep, which checks the condition again: polling only delays a
+ * sleep, and saves it, with its wake-up, when @cond comes true meanwhile
+ * (a message, room or a reply from another CPU; counted in
+ * msgbox_poll_hits).
+ */
+#define msgbox_poll(cond, wait)						\
+do {									\
+	u64 __budget = msgbox_poll_budget(wait);			\
+	u64 __end = local_clock() + __budget;				\
+									\
+	while (__budget && single_task_running() && !need_resched() &&	\
+	       !signal_pending(current) && local_clock() < __end) {	\
+		cpu_relax();						\
+		if (cond) {						\
+			msgbox_poll_hit();				\
+			break;						\
+		}							\
+	}								\
+} while (0)
 
 /**
  * struct msgbox_stats - a mailbox's statistics, under msgbox.lock

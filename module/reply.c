@@ -146,7 +146,7 @@ void msgbox_call_fail(struct msgbox_pending_call *call, int err)
 
 	spin_lock(&call->lock);
 	if (call->state == MSGBOX_CALL_PENDING) {
-		call->state = err;
+		WRITE_ONCE(call->state, err);
 		woke = true;
 	}
 	spin_unlock(&call->lock);
@@ -176,7 +176,7 @@ int msgbox_call_complete(struct msgbox_pending_call *call,
 	spin_lock(&call->lock);
 	if (call->state == MSGBOX_CALL_PENDING) {
 		call->reply = reply;
-		call->state = 0;
+		WRITE_ONCE(call->state, 0);
 		ret = 0;
 	}
 	spin_unlock(&call->lock);
@@ -204,6 +204,8 @@ int msgbox_call_wait(struct msgbox_pending_call *call,
 	DEFINE_WAIT(entry);
 	int err = 0;
 
+	if (wait->poll)
+		msgbox_poll(READ_ONCE(call->state) != MSGBOX_CALL_PENDING, wait);
 	for (;;) {
 		prepare_to_wait(&call->wq, &entry, msgbox_unrestartable_state());
 		if (READ_ONCE(call->state) != MSGBOX_CALL_PENDING)
@@ -261,7 +263,7 @@ int msgbox_call_end(struct msgbox_pending_call *call, int err,
 
 	spin_lock(&call->lock);
 	if (call->state == MSGBOX_CALL_PENDING)
-		call->state = MSGBOX_CALL_ABANDONED;
+		WRITE_ONCE(call->state, MSGBOX_CALL_ABANDONED);
 	ret = call->state == MSGBOX_CALL_ABANDONED ? err : call->state;
 	if (!ret) {
 		*replyp = call->reply;
@@ -286,7 +288,7 @@ bool msgbox_call_abandon(struct msgbox_pending_call *call)
 	spin_lock(&call->lock);
 	pending = call->state == MSGBOX_CALL_PENDING;
 	if (pending)
-		call->state = MSGBOX_CALL_ABANDONED;
+		WRITE_ONCE(call->state, MSGBOX_CALL_ABANDONED);
 	spin_unlock(&call->lock);
 	return pending;
 }

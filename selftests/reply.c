@@ -887,4 +887,231 @@ TEST_F(rr, longer_call_and_reply_recv_structures_are_extensible)
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 }
 
+/* Pin the calling process to @cpu; false if it cannot run there. */
+static bool pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
+/* May this process run on CPUs 0 and 1 (all the polling tests need)? */
+static bool have_cpus_0_and_1(void)
+{
+	cpu_set_t set;
+
+	return sysconf(_SC_NPROCESSORS_ONLN) >= 2 &&
+	       sched_getaffinity(0, sizeof(set), &set) == 0 &&
+	       CPU_ISSET(0, &set) && CPU_ISSET(1, &set);
+}
+
+/* The poll_hits parameter, or ~0 if it cannot be read. */
+static unsigned long long poll_hits(void)
+{
+	unsigned long long v;
+
+	return mb_param_get("poll_hits", &v) ? v : ~0ULL;
+}
+
+/*
+ * @n calls from this process on CPU 0 to a server on @server_cpu, both
+ * polling (MSGBOX_MSG_POLL): the server answers each request, its
+ * sequence number plus one, with the receive of the next.  Every answer
+ * must be the right one: polling only delays a sleep.  0 if all went.
+ */
+static int polled_calls(int fd, int server_cpu, int n)
+{
+	cpu_set_t all;
+	int i, status, bad = 0;
+	pid_t pid;
+
+	if (sched_getaffinity(0, sizeof(all), &all))
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		struct msgbox_reply_recv rr;
+		__u32 req, rep = 0;
+
+		CHILD_CHECK(pin_to(server_cpu), 2);
+		memset(&rr, 0, sizeof(rr));
+		for (i = 0; i <= n; i++) {
+			mb_msg_init(&rr.reply, &rep, sizeof(rep), 1, 0);
+			rr.reply.token = i ? rr.recv.token : 0;
+			mb_msg_init(&rr.recv, &req, sizeof(req), 0,
+				    MSGBOX_MSG_POLL | MSGBOX_MSG_TIMEOUT);
+			rr.recv.timeout_ns = 4ull * MB_WAIT_MS * 1000000;
+			if (i == n) {	/* the last answer alone */
+				CHILD_CHECK(msgbox_replymsg(fd, &rr.reply) == 0, 3);
+				break;
+			}
+			CHILD_CHECK(msgbox_reply_recvmsg(fd, &rr) == 0, 4);
+			CHILD_CHECK(rr.recv.len == sizeof(req) && req == (__u32)i, 5);
+			CHILD_CHECK(rr.recv.token != 0, 6);
+			rep = req + 1;
+		}
+		_exit(0);
+	}
+	if (!pin_to(0))
+		bad++;
+	for (i = 0; i < n && !bad; i++) {
+		struct msgbox_call c;
+		__u32 req = i, rep = 0;
+
+		memset(&c, 0, sizeof(c));
+		mb_msg_init(&c.request, &req, sizeof(req), 1,
+			    MSGBOX_MSG_POLL | MSGBOX_MSG_TIMEOUT);
+		c.request.timeout_ns = 4ull * MB_WAIT_MS * 1000000;
+		mb_msg_init(&c.reply, &rep, sizeof(rep), 0, 0);
+		if (msgbox_callmsg(fd, &c) || c.reply.len != sizeof(rep) ||
+		    rep != req + 1)
+			bad++;
+	}
+	status = mb_reap(pid, 4 * MB_WAIT_MS);
+	sched_setaffinity(0, sizeof(all), &all);
+	return bad ? -1 : status;
+}
+
+/*
+ * Across CPUs the waits poll (counted in poll_hits) and every answer is
+ * right; with poll_ns 0 nothing polls.  The window is set to its largest,
+ * 1 ms, which under emulation is what 50 us is on hardware.
+ */
+TEST_F(rr, polling_calls_across_cpus_poll_and_get_every_answer)
+{
+	unsigned long long saved, before;
+
+	if (!have_cpus_0_and_1())
+		SKIP(return, "CPUs 0 and 1 not both available");
+	if (!mb_param_get("poll_ns", &saved) || !mb_param_set("poll_ns", 1000000))
+		SKIP(return, "poll_ns not writable (not root?)");
+	before = poll_hits();
+	EXPECT_EQ(0, polled_calls(self->fd, 1, 300));
+	EXPECT_LT(before, poll_hits());
+	EXPECT_GT(~0ULL, poll_hits());
+
+	ASSERT_TRUE(mb_param_set("poll_ns", 0));
+	before = poll_hits();
+	EXPECT_EQ(0, polled_calls(self->fd, 1, 100));
+	EXPECT_EQ(before, poll_hits());
+	EXPECT_TRUE(mb_param_set("poll_ns", saved));
+	EXPECT_EQ(0, mb_nr_msgs(self->fd));
+}
+
+/* On one CPU nothing polls (the peer must run): no poll, no loss. */
+TEST_F(rr, polling_calls_on_one_cpu_do_not_poll_and_get_every_answer)
+{
+	unsigned long long before = poll_hits();
+
+	EXPECT_EQ(0, polled_calls(self->fd, 0, 300));
+	EXPECT_EQ(before, poll_hits());
+	EXPECT_EQ(0, mb_nr_msgs(self->fd));
+}
+
+/* MSGBOX_MSG_POLL leaves every wait's outcome as it was. */
+TEST_F(rr, polling_waits_end_as_they_would_without_it)
+{
+	__u32 poll_timed = MSGBOX_MSG_POLL | MSGBOX_MSG_TIMEOUT;
+	unsigned long long v;
+	struct msgbox_call c;
+	struct msgbox_msg m;
+	char buf[64];
+	int i;
+
+	/* An empty mailbox: EAGAIN at once, ETIMEDOUT after the timeout. */
+	mb_msg_init(&m, buf, sizeof(buf), 0, MSGBOX_MSG_POLL | MSGBOX_MSG_NONBLOCK);
+	EXPECT_EQ(-1, msgbox_recvmsg(self->fd, &m));
+	EXPECT_EQ(EAGAIN, errno);
+	mb_msg_init(&m, buf, sizeof(buf), 0, poll_timed);
+	m.timeout_ns = 20000000;
+	EXPECT_EQ(-1, msgbox_recvmsg(self->fd, &m));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	/* A full one (16 messages): a polling send times out, the queue intact. */
+	for (i = 0; i < 16; i++)
+		ASSERT_EQ(0, msgbox_send(self->fd, "f", 1, 0));
+	mb_msg_init(&m, (void *)"x", 1, 1, poll_timed);
+	m.timeout_ns = 20000000;
+	EXPECT_EQ(-1, msgbox_sendmsg(self->fd, &m));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	EXPECT_EQ(16, mb_nr_msgs(self->fd));
+	/* A polling receive takes what is there. */
+	mb_msg_init(&m, buf, sizeof(buf), 0, MSGBOX_MSG_POLL);
+	EXPECT_EQ(0, msgbox_recvmsg(self->fd, &m));
+	EXPECT_EQ(1, m.len);
+	while (msgbox_recv(self->fd, buf, sizeof(buf), MSGBOX_MSG_NONBLOCK) >= 0)
+		;
+	/* A call nobody answers: ETIMEDOUT, polling or not. */
+	memset(&c, 0, sizeof(c));
+	mb_msg_init(&c.request, (void *)"q", 1, 1, poll_timed);
+	c.request.timeout_ns = 20000000;
+	mb_msg_init(&c.reply, buf, sizeof(buf), 0, 0);
+	EXPECT_EQ(-1, msgbox_callmsg(self->fd, &c));
+	EXPECT_EQ(ETIMEDOUT, errno);
+	/* NONBLOCK stays refused for a call. */
+	c.request.flags |= MSGBOX_MSG_NONBLOCK;
+	EXPECT_EQ(-1, msgbox_callmsg(self->fd, &c));
+	EXPECT_EQ(EINVAL, errno);
+	/* The bound is a parameter of at most 1 ms. */
+	if (!mb_param_get("poll_ns", &v))
+		SKIP(return, "no poll_ns parameter readable");
+	EXPECT_GE(1000000, v);
+	EXPECT_FALSE(mb_param_set("poll_ns", 1000001));
+}
+
+/*
+ * The reply's token is probed writable before the reply goes: on a
+ * read-only argument REPLY_RECV fails with EFAULT having answered nothing,
+ * and the token still answers.
+ */
+TEST_F(rr, reply_recv_on_a_read_only_argument_answers_nothing)
+{
+	struct msgbox_reply_recv *ro;
+	char buf[64], rep[2] = "r";
+	__u64 token;
+	pid_t pid;
+
+	pid = caller_child(self->fd, "one", 8);
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(3, serve_recv(self->fd, buf, sizeof(buf), &token, 0));
+	ro = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, ro);
+	rr_init(ro, token, rep, buf, sizeof(buf));
+	ro->recv.flags = MSGBOX_MSG_NONBLOCK;
+	ASSERT_EQ(0, mprotect(ro, 4096, PROT_READ));
+	EXPECT_EQ(-1, msgbox_reply_recvmsg(self->fd, ro));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_FALSE(mb_exited(pid, &(int){ 0 }));	/* still waiting */
+	EXPECT_EQ(0, msgbox_reply(self->fd, token, "ok", 2));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	munmap(ro, 4096);
+}
+
+/* Answering nothing, the reply's other fields must still be 0. */
+TEST_F(rr, reply_recv_answering_nothing_still_checks_the_reply)
+{
+	struct msgbox_reply_recv rr;
+	char buf[64];
+
+	ASSERT_EQ(0, msgbox_send(self->fd, "m", 1, 0));
+	rr_init(&rr, 0, NULL, buf, sizeof(buf));
+	rr.reply.flags = MSGBOX_MSG_POLL;
+	EXPECT_EQ(-1, msgbox_reply_recvmsg(self->fd, &rr));
+	EXPECT_EQ(EINVAL, errno);
+	rr_init(&rr, 0, NULL, buf, sizeof(buf));
+	rr.reply.ttl_ns = 1;
+	EXPECT_EQ(-1, msgbox_reply_recvmsg(self->fd, &rr));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
+	/* Type, priority and payload are not looked at. */
+	rr_init(&rr, 0, NULL, buf, sizeof(buf));
+	rr.reply.type = 0;
+	rr.reply.priority = MSGBOX_PRIO_MAX + 1;
+	rr.reply.data = 1;
+	EXPECT_EQ(0, msgbox_reply_recvmsg(self->fd, &rr));
+	EXPECT_EQ(1, rr.recv.len);
+}
+
 TEST_HARNESS_MAIN

@@ -73,19 +73,19 @@
 
 enum mech {
 	M_EVENTFD, M_MEMCPY, M_MSGBOX, M_MSGBOX_RW, M_MSGBOX_BATCH,
-	M_MSGBOX_URING, M_MSGBOX_RING, M_MSGBOX_CALL, M_MQ, M_SYSV, M_PIPE, M_SEQPACKET, M_ZMQ, NR_MECH
+	M_MSGBOX_URING, M_MSGBOX_RING, M_MSGBOX_CALL, M_MSGBOX_CALL_POLL, M_MQ, M_SYSV, M_PIPE, M_SEQPACKET, M_ZMQ, NR_MECH
 };
 
 static const char *const mech_name[NR_MECH] = {
 	"eventfd (floor)", "memcpy (floor)", "msgbox ioctl", "msgbox read/write",
-	"msgbox batch 32", "msgbox io_uring 16", "msgbox rx ring", "msgbox call/reply", "POSIX mq", "SysV msg", "pipe",
+	"msgbox batch 32", "msgbox io_uring 16", "msgbox rx ring", "msgbox call/reply", "msgbox call, poll", "POSIX mq", "SysV msg", "pipe",
 	"unix seqpacket", "ZeroMQ PAIR ipc",
 };
 
 /* Names for the CSV, TAP lines and --only. */
 static const char *const mech_id[NR_MECH] = {
 	"eventfd", "memcpy", "msgbox-ioctl", "msgbox-rw", "msgbox-batch",
-	"msgbox-uring", "msgbox-ring", "msgbox-call", "mq", "sysv", "pipe", "seqpacket", "zmq",
+	"msgbox-uring", "msgbox-ring", "msgbox-call", "msgbox-call-poll", "mq", "sysv", "pipe", "seqpacket", "zmq",
 };
 
 /* eventfd carries no payload and call/reply is a round trip (round trips
@@ -98,7 +98,7 @@ static bool has_rtt(enum mech m)
 
 static bool has_stream(enum mech m)
 {
-	return m != M_EVENTFD && m != M_MSGBOX_CALL;
+	return m != M_EVENTFD && m != M_MSGBOX_CALL && m != M_MSGBOX_CALL_POLL;
 }
 
 static bool has_scaling(enum mech m)
@@ -233,7 +233,7 @@ struct port {
 	struct io_uring ring;
 	bool ring_ok;
 	struct msgbox_rxring *rxr;	/* M_MSGBOX_RING's receiver */
-	bool server;		/* M_MSGBOX_CALL: side 1, which answers */
+	bool server;		/* call/reply: side 1, which answers */
 	unsigned long long token;	/* its request to answer, or 0 */
 	char *sysv;		/* long mtype + payload */
 	char *sbuf, *rbuf;	/* stream buffers, see port_open() */
@@ -254,7 +254,8 @@ static void chan_open(enum mech m, struct chan *c, int tag)
 	case M_MSGBOX_BATCH:
 	case M_MSGBOX_URING:
 	case M_MSGBOX_RING:
-	case M_MSGBOX_CALL: {
+	case M_MSGBOX_CALL:
+	case M_MSGBOX_CALL_POLL: {
 		struct msgbox_attr a;
 
 		msgbox_attr_init(&a);
@@ -455,6 +456,7 @@ static void port_send(struct port *p, const char *buf, size_t len)
 		r = msgbox_send(p->tx, buf, len, 0);
 		break;
 	case M_MSGBOX_CALL:	/* the server's last answer */
+	case M_MSGBOX_CALL_POLL:
 		r = msgbox_reply(p->rx, p->token, buf, len);
 		p->token = 0;
 		break;
@@ -493,6 +495,8 @@ static ssize_t call_serve(struct port *p, const char *out, size_t len, char *in)
 	memset(&m, 0, sizeof(m));
 	m.data = (uintptr_t)in;
 	m.len = MAX_SIZE;
+	if (p->m == M_MSGBOX_CALL_POLL)
+		m.flags = MSGBOX_MSG_POLL;
 	if (msgbox_reply_recv(p->rx, &p->token, out, len, &m))
 		die("msgbox reply_recv%s", p->token ? " (the reply)" : "");
 	errno = 0;
@@ -519,6 +523,7 @@ static ssize_t port_recv(struct port *p, char *buf, size_t len)
 		r = msgbox_recv(p->rx, buf, MAX_SIZE, 0);
 		break;
 	case M_MSGBOX_CALL:	/* the server's first request */
+	case M_MSGBOX_CALL_POLL:
 		return call_serve(p, NULL, 0, buf);
 	case M_MSGBOX_URING:
 		uring_prep(p, true, buf, MAX_SIZE);
@@ -558,15 +563,22 @@ static ssize_t port_recv(struct port *p, char *buf, size_t len)
  * call/reply in one system call on each side. */
 static ssize_t port_sendrecv(struct port *p, const char *out, char *in, size_t len)
 {
-	ssize_t r;
-
-	if (p->m == M_MSGBOX_CALL && p->server)
+	if ((p->m == M_MSGBOX_CALL || p->m == M_MSGBOX_CALL_POLL) && p->server)
 		return call_serve(p, out, len, in);
-	if (p->m == M_MSGBOX_CALL) {
-		r = msgbox_call(p->tx, out, len, in, MAX_SIZE, MSGBOX_FOREVER);
-		if (r < 0)
+	if (p->m == M_MSGBOX_CALL || p->m == M_MSGBOX_CALL_POLL) {
+		struct msgbox_call c;
+
+		memset(&c, 0, sizeof(c));
+		c.request.data = (uintptr_t)out;
+		c.request.len = len;
+		c.request.type = MSGBOX_TYPE_DEFAULT;
+		if (p->m == M_MSGBOX_CALL_POLL)
+			c.request.flags = MSGBOX_MSG_POLL;
+		c.reply.data = (uintptr_t)in;
+		c.reply.len = MAX_SIZE;
+		if (msgbox_callmsg(p->tx, &c))
 			die("msgbox call");
-		return r;
+		return c.reply.len;
 	}
 	if (p->m != M_MSGBOX_URING) {
 		port_send(p, out, len);
@@ -1404,7 +1416,7 @@ static void table_targets(void)
 				best = turns[pn][m].med;
 				bm = m;
 			}
-		for (m = M_MSGBOX; m <= M_MSGBOX_CALL; m++) {
+		for (m = M_MSGBOX; m <= M_MSGBOX_CALL_POLL; m++) {
 			if (!in_turns(m))
 				continue;
 			if (pn == 0) {
@@ -1495,13 +1507,46 @@ static void csv(void)
 	printf("END-CSV\n");
 }
 
+#define POLL_PARAM	"/sys/module/msgbox/parameters/poll_ns"
+
+/* Set the module's poll_ns: 0, or -1 with errno. */
+static int poll_ns_set(const char *val)
+{
+	FILE *f = fopen(POLL_PARAM, "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fprintf(f, "%s\n", val) > 0 ? 0 : -1;
+	if (fclose(f))
+		ret = -1;
+	return ret;
+}
+
+/* The module's poll_ns, as a string ("?" if unreadable). */
+static const char *poll_ns_get(void)
+{
+	static char val[32] = "?";
+	FILE *f = fopen(POLL_PARAM, "r");
+
+	if (f) {
+		if (!fgets(val, sizeof(val), f))
+			strcpy(val, "?");
+		val[strcspn(val, "\n")] = 0;
+		fclose(f);
+	}
+	return val;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: msgbox-bench [--quick] [--runs N] [-v] [--only ID,...]\n"
+		"usage: msgbox-bench [--quick] [--runs N] [-v] [--poll-ns N] [--only ID,...]\n"
 		"  --quick   tiny counts, one run, every byte checked, TAP output\n"
 		"  --runs N  runs per figure (median taken; default 3, at most %d)\n"
 		"  -v        each measurement's wall time on stderr\n"
+		"  --poll-ns set the module's poll_ns first (root: MSGBOX_MSG_POLL's\n"
+		"            longest busy poll, which msgbox-call-poll uses)\n"
 		"  --only    mechanisms, among:", MAX_RUNS);
 	for (int m = 0; m < NR_MECH; m++)
 		fprintf(stderr, " %s", mech_id[m]);
@@ -1512,7 +1557,8 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
-	const char *only = NULL;
+	const char *only = NULL, *poll_ns = NULL;
+	char poll_old[32];
 	int r, m, pn, tapn = 0, fails = 0;
 	size_t s, i;
 	uint64_t t_start = now_ns();
@@ -1526,6 +1572,8 @@ int main(int argc, char **argv)
 			verbose = true;
 		else if (!strcmp(argv[i], "--only") && i + 1 < (size_t)argc)
 			only = argv[++i];
+		else if (!strcmp(argv[i], "--poll-ns") && i + 1 < (size_t)argc)
+			poll_ns = argv[++i];
 		else
 			usage();
 	}
@@ -1567,6 +1615,12 @@ int main(int argc, char **argv)
 	    ncpus, quick ? "quick check (tiny counts, every byte checked)" : "full run");
 	if (ncpus < 2)
 		out("only one CPU: the two-CPU figures run on one\n");
+	snprintf(poll_old, sizeof(poll_old), "%s", poll_ns_get());
+	if (poll_ns && poll_ns_set(poll_ns))
+		die("--poll-ns %s: %s", poll_ns, POLL_PARAM);
+	if (enabled[M_MSGBOX_CALL_POLL])
+		out("msgbox call, poll: MSGBOX_MSG_POLL on both sides, poll_ns %s\n",
+		    poll_ns_get());
 
 	/* The mechanisms take turns inside each run. */
 	for (r = 0; r < runs; r++) {
@@ -1625,6 +1679,8 @@ int main(int argc, char **argv)
 	for (m = 0; m < NR_MECH; m++)
 		for (pn = 0; pn < 3; pn++)
 			fails += failures[m][pn];
+	if (poll_ns && strcmp(poll_old, "?"))
+		poll_ns_set(poll_old);	/* as it was */
 
 	if (!quick) {
 		csv();

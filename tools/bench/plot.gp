@@ -23,10 +23,10 @@ set grid xtics ytics mxtics mytics lc rgb "#dddddd"
 set logscale x 2
 set xrange [12:140000]
 
-mechs = "msgbox-ioctl msgbox-rw msgbox-batch msgbox-uring msgbox-ring msgbox-call mq sysv pipe seqpacket zmq eventfd memcpy"
-colors = "#d62728 #ff7f0e #8c564b #e377c2 #e6ab02 #000000 #1f77b4 #2ca02c #9467bd #17becf #bcbd22 #7f7f7f #4d4d4d"
-dash(i) = (i <= 6 ? 1 : (i <= 11 ? 2 : 3))
-width(i) = (i <= 6 ? 2.5 : 1.5)
+mechs = "msgbox-ioctl msgbox-rw msgbox-batch msgbox-uring msgbox-ring msgbox-call msgbox-call-poll mq sysv pipe seqpacket zmq eventfd memcpy"
+colors = "#d62728 #ff7f0e #8c564b #e377c2 #e6ab02 #000000 #555555 #1f77b4 #2ca02c #9467bd #17becf #bcbd22 #7f7f7f #4d4d4d"
+dash(i) = (i <= 7 ? 1 : (i <= 12 ? 2 : 3))
+width(i) = (i <= 7 ? 2.5 : 1.5)
 sel(kind, m, cpus, x) = (strcol(1) eq kind && strcol(2) eq m && $4 == cpus && $6 > 0 ? x : NaN)
 
 set multiplot layout 3,2 title "msgbox-bench ".title font ",13"

@@ -282,6 +282,14 @@ struct msgbox_open {
  *   RING      recv: only while the mailbox's receive ring holds no record
  *             (EAGAIN otherwise, waiting or not): how the ring's consumer
  *             takes, in order, a message the ring cannot hold.
+ *   POLL      send, recv and a call's request: before sleeping for room, a
+ *             message or the reply, busy-poll for up to the module's
+ *             poll_ns parameter (default 50 us, 0 turns it off), and only
+ *             while the CPU has nothing else to run, as KVM's halt polling
+ *             does.  What comes meanwhile (from a peer on another CPU) is
+ *             taken without a sleep and its wake-up: shorter round trips
+ *             across CPUs for the CPU time polled.  Results and errors
+ *             are those of the same wait without it.
  *   SYNC      send: rendezvous; return only once a receiver has taken
  *             this message.  If the send fails instead (ETIMEDOUT,
  *             EINTR, EIDRM, or EAGAIN with NONBLOCK when no receiver is
@@ -300,8 +308,10 @@ struct msgbox_open {
 #define MSGBOX_MSG_TRACK	(1U << 10)
 #define MSGBOX_MSG_WAIT_ACK	(1U << 11)
 #define MSGBOX_MSG_RING		(1U << 12)
+#define MSGBOX_MSG_POLL		(1U << 13)
 #define MSGBOX_MSG_WAIT_FLAGS	(MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_TIMEOUT | \
-				 MSGBOX_MSG_ABSTIME | MSGBOX_MSG_REALTIME)
+				 MSGBOX_MSG_ABSTIME | MSGBOX_MSG_REALTIME | \
+				 MSGBOX_MSG_POLL)
 #define MSGBOX_MSG_SEND_FLAGS	(MSGBOX_MSG_WAIT_FLAGS | MSGBOX_MSG_SYNC | \
 				 MSGBOX_MSG_TRACK | MSGBOX_MSG_WAIT_ACK)
 #define MSGBOX_MSG_RECV_FLAGS	(MSGBOX_MSG_WAIT_FLAGS | MSGBOX_MSG_PEEK | \
@@ -397,7 +407,8 @@ struct msgbox_msg {
  * struct msgbox_call - argument of MSGBOX_IOC_CALL (request/reply)
  * @request: in: data, len, type, priority, and flags among TIMEOUT,
  *           ABSTIME, REALTIME with timeout_ns, which bound the whole call
- *           (queueing and waiting for the reply); NONBLOCK and SYNC are
+ *           (queueing and waiting for the reply), and POLL (for room and
+ *           for the reply); NONBLOCK and SYNC are
  *           refused (EINVAL) and the descriptor's O_NONBLOCK does not
  *           apply: a call is a blocking operation.  out: id.
  * @reply:   in: data and len (the buffer for the reply; replies are
@@ -426,9 +437,10 @@ struct msgbox_call {
 /**
  * struct msgbox_reply_recv - argument of MSGBOX_IOC_REPLY_RECV
  * @reply: in: the answer, as MSGBOX_IOC_REPLY takes it (token, data, len,
- *         type, priority; the other fields 0), or a token of 0 to answer
- *         nothing (the other fields are then not looked at).  out: token
- *         is set to 0 once the reply was delivered.
+ *         type, priority; flags, timeout_ns, __reserved, __pad and ttl_ns
+ *         0), or a token of 0 to answer nothing (data, len, type and
+ *         priority are then not looked at).  out: token is set to 0 once
+ *         the reply was delivered.
  * @recv:  as the argument of MSGBOX_IOC_RECV, in and out.
  *
  * A server's loop in one system call per request: answer the request
@@ -438,7 +450,10 @@ struct msgbox_call {
  * nothing is received and @reply.token keeps its value; once @reply.token
  * reads 0, the reply went and an error is the receive's.  A receive
  * interrupted by a signal restarts (where RECV would) as a receive alone.
- * Not available through io_uring (use REPLY and RECV there).
+ * The token's field is checked writable before the reply goes: EFAULT
+ * with the token still set, after the reply went, comes only from another
+ * thread unmapping or protecting the structure meanwhile.  Not available
+ * through io_uring (use REPLY and RECV there).
  */
 struct msgbox_reply_recv {
 	struct msgbox_msg reply;
@@ -964,8 +979,10 @@ struct msgbox_uring_cmd {
  * MSGBOX_IOC_REPLY: answer the request whose token a MSGBOX_IOC_RECV on this
  * descriptor returned, with data, len, type and priority (flags,
  * timeout_ns, ttl_ns, __reserved and __pad must be 0: EINVAL).  A token is
- * opaque; an answered one stays unknown until 2^32 - 1 further requests
- * were received through the same open file.
+ * opaque; an answered one stays unknown until 2^40 - 1 further requests
+ * were received through the same open file.  An open file holds at most
+ * 2^24 - 1 unanswered requests: a receive that would take one more fails
+ * with EBUSY (the request stays queued).
  * Returns 0, or ENOENT (no such token here: unknown, or already answered),
  * EPIPE (the caller gave up or exited; the token is gone), EMSGSIZE (larger
  * than the caller accepts; the token stays valid for a smaller reply).
