@@ -1659,10 +1659,11 @@ static long msgbox_ioc_reply(struct file *file, unsigned int cmd,
  * A server's step: answer one call, then receive the next message, in one
  * system call.  Both halves are checked before either acts.  Once the
  * reply went, its token is cleared in the caller's structure (probed
- * before the reply, so that the clearing cannot fail): a receive that a
- * signal interrupts restarts as a receive alone, and a caller whose
- * token is still set knows that the error is the reply's and that
- * nothing was received.
+ * before the reply, so that only another thread unmapping or protecting
+ * it meanwhile makes the clearing fail): a receive that a signal
+ * interrupts restarts as a receive alone, and a caller whose token is
+ * still set knows that the error is the reply's and that nothing was
+ * received.
  */
 static long msgbox_ioc_reply_recv(struct file *file, unsigned int cmd,
 				  unsigned long arg)
