@@ -1638,12 +1638,6 @@ u64 msgbox_poll_budget(const struct msgbox_wait *wait)
 	return ktime_to_ns(left) > 0 ? min_t(u64, budget, ktime_to_ns(left)) : 0;
 }
 
-/* A poll saved a sleep: count it (the poll_hits parameter). */
-void msgbox_poll_hit(void)
-{
-	atomic_long_inc(&msgbox_poll_hits);
-}
-
 /*
  * A waiter gives up (timeout, signal): unlink it.  A rendezvous sender's
  * message, still queued since nobody claimed the waiter, is withdrawn: the

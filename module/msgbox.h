@@ -306,7 +306,6 @@ struct msgbox_wait {
 };
 
 u64 msgbox_poll_budget(const struct msgbox_wait *wait);
-void msgbox_poll_hit(void);
 
 /*
  * msgbox_poll() - busy-poll until @cond holds, before @wait sleeps.
@@ -329,7 +328,7 @@ do {									\
 	       !signal_pending(current) && local_clock() < __end) {	\
 		cpu_relax();						\
 		if (cond) {						\
-			msgbox_poll_hit();				\
+			atomic_long_inc(&msgbox_poll_hits);		\
 			break;						\
 		}							\
 	}								\

@@ -96,9 +96,14 @@ static bool has_rtt(enum mech m)
 	return m != M_MEMCPY && m != M_MSGBOX_BATCH && m != M_MSGBOX_RING;
 }
 
+static bool is_call(enum mech m)
+{
+	return m == M_MSGBOX_CALL || m == M_MSGBOX_CALL_POLL;
+}
+
 static bool has_stream(enum mech m)
 {
-	return m != M_EVENTFD && m != M_MSGBOX_CALL && m != M_MSGBOX_CALL_POLL;
+	return m != M_EVENTFD && !is_call(m);
 }
 
 static bool has_scaling(enum mech m)
@@ -563,9 +568,9 @@ static ssize_t port_recv(struct port *p, char *buf, size_t len)
  * call/reply in one system call on each side. */
 static ssize_t port_sendrecv(struct port *p, const char *out, char *in, size_t len)
 {
-	if ((p->m == M_MSGBOX_CALL || p->m == M_MSGBOX_CALL_POLL) && p->server)
+	if (is_call(p->m) && p->server)
 		return call_serve(p, out, len, in);
-	if (p->m == M_MSGBOX_CALL || p->m == M_MSGBOX_CALL_POLL) {
+	if (is_call(p->m)) {
 		struct msgbox_call c;
 
 		memset(&c, 0, sizeof(c));
