@@ -1129,6 +1129,9 @@ static bool msgbox_hand_over(struct msgbox *mb, struct msgbox_message *msg,
 static bool msgbox_ring_in_line(struct msgbox *mb, struct msgbox_ring *r)
 {
 	lockdep_assert_held(&mb->lock);
+	/* A record being copied in must stay the last one. */
+	if (r->busy)
+		return false;
 	if (r->behind) {
 		/* Only an empty queue is cheap to be sure of. */
 		if (r->args.mode != MSGBOX_SEL_ANY ||
@@ -1300,6 +1303,9 @@ static bool msgbox_ring_refill(struct msgbox *mb, struct msgbox_ring *r,
 	size_t bytes = 0;
 
 	lockdep_assert_held(&mb->lock);
+	/* msgbox_ring_end() wakes the consumer, which enters again. */
+	if (r->busy)
+		return false;
 	while ((msg = msgbox_find(mb, &r->args))) {
 		if (!msgbox_ring_can_hold(r, msg))
 			return true;
@@ -1390,10 +1396,15 @@ __poll_t msgbox_ring_poll_mask(struct msgbox *mb, struct msgbox_ring *r)
 	__poll_t mask = 0;
 
 	spin_lock(&mb->lock);
-	if (msgbox_ring_nonempty(r) || msgbox_find(mb, &r->args))
+	/*
+	 * While a record is copied in, what waits behind it is not for the
+	 * consumer yet: msgbox_ring_end() wakes it.
+	 */
+	if (msgbox_ring_readable(r) ||
+	    (!r->busy && msgbox_find(mb, &r->args)))
 		mask = EPOLLIN | EPOLLRDNORM;
 	list_for_each_entry(w, &mb->send_waiters, list) {
-		if (msgbox_selects(&r->args, w->msg)) {
+		if (!r->busy && msgbox_selects(&r->args, w->msg)) {
 			mask = EPOLLIN | EPOLLRDNORM;
 			break;
 		}
@@ -1448,6 +1459,70 @@ void msgbox_direct_release(struct msgbox_direct *d)
 	d->len = 0;
 }
 
+/* Copy @len bytes of a pinned buffer to kernel memory (no fault occurs). */
+static void msgbox_direct_copy_to(void *dst, const struct msgbox_direct *src,
+				  size_t len)
+{
+	size_t soff = offset_in_page(src->ubuf), done = 0;
+
+	while (done < len) {
+		size_t s = soff + done;
+		size_t n = min(len - done, PAGE_SIZE - offset_in_page(s));
+
+		memcpy_from_page(dst + done, src->pages[s >> PAGE_SHIFT],
+				 offset_in_page(s), n);
+		done += n;
+		cond_resched();
+	}
+}
+
+/*
+ * msgbox_send_direct() into the receive ring, with mb->lock held (dropped
+ * on return): where msgbox_send() would hand @msg to the ring, reserve its
+ * record under the lock and copy the payload in after the unlock.  The
+ * message is accepted and received (by the ring) at once, as any the ring
+ * takes; its record is published when the copy is done, and nothing is
+ * written into the ring meanwhile (msgbox_ring_begin()).
+ */
+static int msgbox_ring_send_pinned(struct msgbox *mb,
+				   struct msgbox_message *msg,
+				   const struct msgbox_direct *src,
+				   const struct msgbox_wait *wait, u64 *idp)
+	__releases(&mb->lock)
+{
+	struct msgbox_ring *r = mb->ring;
+	struct msgbox_ring_msg *rec;
+	struct msgbox_wake_list wl;
+	u32 need;
+
+	lockdep_assert_held(&mb->lock);
+	if (!r || !msgbox_ring_may_take(mb, r, msg)) {
+		spin_unlock(&mb->lock);
+		return -EAGAIN;
+	}
+	rec = msgbox_ring_begin(r, msg->len, &need);
+	if (!rec) {
+		spin_unlock(&mb->lock);
+		return -EAGAIN;
+	}
+	msgbox_wake_list_init(&wl);
+	msgbox_accept(mb, msg);
+	msgbox_ring_label(r, rec, msg);
+	msgbox_ring_took(mb, r, msg, &wl, msg->queued_ns);
+	*idp = msg->id;
+	spin_unlock(&mb->lock);
+
+	msgbox_direct_copy_to(rec + 1, src, msg->len);
+
+	spin_lock(&mb->lock);
+	msgbox_ring_end(r, need);
+	spin_unlock(&mb->lock);
+	wake_up_var(&r->busy);
+	/* Frees the header and wakes the consumer (msgbox_ring_done()). */
+	msgbox_wakes(mb, wait, &wl, 0);
+	return 0;
+}
+
 /* Copy @len bytes between two pinned buffers (no fault can occur). */
 static void msgbox_direct_copy(const struct msgbox_direct *dst,
 			       const struct msgbox_direct *src, size_t len)
@@ -1468,7 +1543,8 @@ static void msgbox_direct_copy(const struct msgbox_direct *dst,
 }
 
 /**
- * msgbox_send_direct() - copy a message straight into a sleeping receiver.
+ * msgbox_send_direct() - copy a message straight into a sleeping receiver
+ * or the receive ring.
  * @mb:   the mailbox.
  * @msg:  a bare header (msgbox_message_alloc_bare()).
  * @src:  the sender's buffer holding the payload, pinned.
@@ -1482,9 +1558,13 @@ static void msgbox_direct_copy(const struct msgbox_direct *dst,
  * of one: under init_on_alloc that is a second pass over the bytes too).
  * The claimed receiver waits for the result without a timeout; the copy
  * cannot fault, both buffers being pinned, so that wait is short.
- * Anything else (no such receiver, senders asleep ahead of this one, a
- * receiver in ack or peek mode, with a selector, buffer or mode the plain
- * path must judge) is left to msgbox_send().
+ * With no receiver asleep, the receive ring comes next, as in
+ * msgbox_hand_over(): its record is reserved under the lock and the
+ * payload copied in after the unlock (msgbox_ring_send_pinned()).
+ * Anything else (no such receiver or ring, senders asleep ahead of this
+ * one, a receiver in ack or peek mode, with a selector, buffer or mode the
+ * plain path must judge, a ring without room or not in line) is left to
+ * msgbox_send().
  *
  * Return: 0 (the mailbox owns @msg), -EAGAIN (send it the usual way) or
  * -EIDRM.
@@ -1505,6 +1585,9 @@ int msgbox_send_direct(struct msgbox *mb, struct msgbox_message *msg,
 	}
 	if (!list_empty(&mb->send_waiters))
 		goto out_again;
+	/* No receiver asleep: the ring, if any, comes next (msgbox_hand_over()). */
+	if (list_empty(&mb->recv_waiters))
+		return msgbox_ring_send_pinned(mb, msg, src, wait, idp);
 	list_for_each_entry(w, &mb->recv_waiters, list) {
 		if (!msgbox_selects(w->args, msg))
 			continue;

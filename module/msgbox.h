@@ -741,6 +741,12 @@ void msgbox_notifier_release(struct msgbox_notifier *n);
  * @behind:   under msgbox.lock: a message the ring selects was queued
  *            since a refill last left none, so new ones must queue behind
  *            it rather than overtake it into the ring.
+ * @busy:     a sender copies a record in after the unlock
+ *            (msgbox_ring_begin()): set and cleared under msgbox.lock, and
+ *            while set nothing else is written into the ring, so no
+ *            record can be published behind one still being filled;
+ *            cleared with smp_store_release() for ->release, which waits
+ *            for it (wait_var_event()) before freeing the memory.
  * @pid_ns:   where sender pids are translated (a reference).
  * @user_ns:  where sender uids and gids are translated (a reference).
  * @tgid:     the global tgid of the process that set it up (statistics).
@@ -758,6 +764,7 @@ struct msgbox_ring {
 	u32 tail;
 	u64 taken;
 	bool behind;
+	bool busy;
 	struct pid_namespace *pid_ns;
 	struct user_namespace *user_ns;
 	pid_t tgid;
@@ -774,6 +781,12 @@ void msgbox_ring_sender_current(const struct msgbox_ring *r,
 bool msgbox_ring_put_user(struct msgbox_ring *r, const struct msgbox_msg *m,
 			  u64 id, const struct msgbox_ring_msg *from);
 bool msgbox_ring_nonempty(const struct msgbox_ring *r);
+bool msgbox_ring_readable(const struct msgbox_ring *r);
+struct msgbox_ring_msg *msgbox_ring_begin(struct msgbox_ring *r, size_t len,
+					  u32 *needp);
+void msgbox_ring_label(struct msgbox_ring *r, struct msgbox_ring_msg *rec,
+		       const struct msgbox_message *msg);
+void msgbox_ring_end(struct msgbox_ring *r, u32 need);
 bool msgbox_ring_holds(const struct msgbox_ring *r, size_t len);
 bool msgbox_ring_has_room(const struct msgbox_ring *r, size_t len);
 /* mailbox.c */

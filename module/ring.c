@@ -12,8 +12,12 @@
  * per message.  A plain send (MSGBOX_IOC_SEND, a batch's entries) that
  * finds the ring in line copies its payload from the sender's buffer
  * straight into the ring, under the mailbox lock with page faults
- * disabled (msgbox_ring_put_user()): one copy, no kernel buffer; any
- * other message reaches the ring from its kernel copy (msgbox_ring_put()).
+ * disabled (msgbox_ring_put_user()): one copy, no kernel buffer.  A large
+ * one (MSGBOX_DIRECT_MIN bytes and more) is pinned in the sender's memory
+ * instead, its record reserved under the lock and copied after the unlock
+ * (msgbox_ring_begin(), msgbox_ring_end()): one copy too, with no lock
+ * held however large it is.  Any other message reaches the ring from its
+ * kernel copy (msgbox_ring_put()).
  *
  * Layout of the mapping (struct msgbox_ring_setup reports the offsets):
  * the header page holds the consumer's head at offset 0 and the kernel's
@@ -49,6 +53,7 @@
 #include <linux/uio.h>
 #include <linux/user_namespace.h>
 #include <linux/vmalloc.h>
+#include <linux/wait_bit.h>
 
 #include "msgbox.h"
 
@@ -74,8 +79,9 @@ static void msgbox_ring_pad(struct msgbox_ring *r, u32 size)
 }
 
 /*
- * Does @r take messages of @len bytes at all?  A record is copied under the
- * mailbox lock: MSGBOX_RING_MSG_MAX bounds that copy.
+ * Does @r take messages of @len bytes from a kernel copy?  Such a record
+ * is copied under the mailbox lock: MSGBOX_RING_MSG_MAX bounds that copy.
+ * Larger ones come only from a sender's pinned memory (msgbox_ring_begin()).
  */
 bool msgbox_ring_holds(const struct msgbox_ring *r, size_t len)
 {
@@ -116,7 +122,7 @@ static struct msgbox_ring_msg *msgbox_ring_reserve(struct msgbox_ring *r,
 	u32 used, need, off, pad = 0;
 	struct msgbox_ring_msg *rec;
 
-	if (!msgbox_ring_holds(r, len) || !msgbox_ring_used(r, &used))
+	if (len > r->size - sizeof(*rec) || !msgbox_ring_used(r, &used))
 		return NULL;
 	need = msgbox_ring_rec_size(len);
 	off = r->tail & (r->size - 1);
@@ -229,7 +235,7 @@ bool msgbox_ring_put(struct msgbox_ring *r, const struct msgbox_message *msg)
 	struct msgbox_ring_msg *rec, from = {};
 	u32 need;
 
-	if (!msg->payload)
+	if (!msg->payload || !msgbox_ring_holds(r, msg->len))
 		return false;
 	rec = msgbox_ring_reserve(r, msg->len, &need);
 	if (!rec)
@@ -296,7 +302,8 @@ bool msgbox_ring_put_user(struct msgbox_ring *r, const struct msgbox_msg *m,
 	u32 tail = r->tail;
 	u32 need;
 
-	if (WARN_ON_ONCE(m->len >= MSGBOX_DIRECT_MIN))
+	if (WARN_ON_ONCE(m->len >= MSGBOX_DIRECT_MIN) ||
+	    !msgbox_ring_holds(r, m->len))
 		return false;
 	rec = msgbox_ring_reserve(r, m->len, &need);
 	if (!rec)
@@ -311,10 +318,90 @@ bool msgbox_ring_put_user(struct msgbox_ring *r, const struct msgbox_msg *m,
 	return true;
 }
 
-/* Does @r hold records the consumer has not passed yet? */
+/*
+ * Does @r hold records the consumer has not passed yet, or one being
+ * copied in (which comes before anything still queued)?
+ */
 bool msgbox_ring_nonempty(const struct msgbox_ring *r)
 {
+	return msgbox_ring_readable(r) || READ_ONCE(r->busy);
+}
+
+/* Does @r hold published records the consumer has not passed yet? */
+bool msgbox_ring_readable(const struct msgbox_ring *r)
+{
 	return READ_ONCE(*r->head) != READ_ONCE(r->tail);
+}
+
+/**
+ * msgbox_ring_begin() - reserve a record to be filled after the unlock.
+ * @r:     the ring, attached to a mailbox whose lock is held, and not busy.
+ * @len:   the payload's length: any that fits in the ring.
+ * @needp: the record's size, for msgbox_ring_end().
+ *
+ * For a payload too large to copy under the lock (MSGBOX_RING_MSG_MAX),
+ * pinned in the sender's memory so that its copy cannot fail.  The ring
+ * is busy until msgbox_ring_end(): nothing else is written into it
+ * meanwhile (msgbox_ring_in_line() says no, and a refill waits), so the
+ * record is the last one and is published alone, and ->release waits for
+ * it.  A padding written before the record is published now, so that the
+ * tail the kernel keeps is the published one while the ring is busy.
+ *
+ * Return: the record, header to be completed with msgbox_ring_label(), or
+ * NULL if there is no room now (nothing changed but maybe a padding).
+ */
+struct msgbox_ring_msg *msgbox_ring_begin(struct msgbox_ring *r, size_t len,
+					  u32 *needp)
+{
+	u32 tail = r->tail;
+	struct msgbox_ring_msg *rec;
+
+	lockdep_assert_held(&r->mb->lock);
+	if (WARN_ON_ONCE(r->busy))
+		return NULL;
+	rec = msgbox_ring_reserve(r, len, needp);
+	if (!rec)
+		return NULL;
+	if (r->tail != tail) {
+		/* The padding, then the tail that lets it be passed. */
+		smp_store_release(r->tail_pub, r->tail);
+	}
+	r->busy = true;
+	return rec;
+}
+
+/**
+ * msgbox_ring_label() - the header of a record from msgbox_ring_begin().
+ * @r:   the ring, whose mailbox's lock is held.
+ * @rec: the record.
+ * @msg: its message, accepted (it has its id), not yet taken.
+ */
+void msgbox_ring_label(struct msgbox_ring *r, struct msgbox_ring_msg *rec,
+		       const struct msgbox_message *msg)
+{
+	struct msgbox_ring_msg from = {};
+
+	msgbox_ring_sender(r, &from, msg->tgid, msg->tid, msg->uid, msg->gid,
+			   msg->send_time_ns);
+	msgbox_ring_fill(rec, &from, msg->type, msg->priority, msg->id,
+			 msg->deliveries + 1);
+}
+
+/**
+ * msgbox_ring_end() - publish the record msgbox_ring_begin() reserved,
+ * now filled, and end the busy time.
+ * @r:    the ring, whose mailbox's lock is held.
+ * @need: the record's size.
+ *
+ * The caller wakes ->release with wake_up_var(&r->busy) after the unlock,
+ * and touches @r no more: once it is not busy, a closed ring may be freed.
+ */
+void msgbox_ring_end(struct msgbox_ring *r, u32 need)
+{
+	lockdep_assert_held(&r->mb->lock);
+	msgbox_ring_commit(r, need);
+	/* The record's bytes, then the flag ->release frees them after. */
+	smp_store_release(&r->busy, false);
 }
 
 static __poll_t msgbox_ring_poll(struct file *file, poll_table *wait)
@@ -363,6 +450,8 @@ static int msgbox_ring_release(struct inode *inode, struct file *file)
 	if (mb->ring == r)
 		mb->ring = NULL;
 	spin_unlock(&mb->lock);
+	/* A sender still copying a record in: the memory is its until then. */
+	wait_var_event(&r->busy, !smp_load_acquire(&r->busy));
 	vfree(r->base);
 	msgbox_uncharge(r->uid, 0, r->charged);
 	put_pid_ns(r->pid_ns);

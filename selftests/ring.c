@@ -438,11 +438,16 @@ TEST_F(rg, a_ring_receive_comes_after_the_records)
 	EXPECT_TRUE(mb_check(b, 16, 2));
 }
 
-/* A ring copies under a lock: larger messages than it takes wait in line. */
+/*
+ * A large message from a kernel copy cannot go into the ring (that copy is
+ * made under a lock): behind a queued one, larger messages than
+ * MSGBOX_RING_MSG_MAX wait in line, and a receive takes them.
+ */
 TEST_F(rg, messages_over_the_ring_maximum_are_received_in_line)
 {
 	static char big[MSGBOX_RING_MSG_MAX + 1];
 	struct msgbox_msg m;
+	char b[64];
 	int fd;
 
 	fd = msgbox_create_anon(&(struct msgbox_attr){ .max_msgs = 4,
@@ -451,16 +456,23 @@ TEST_F(rg, messages_over_the_ring_maximum_are_received_in_line)
 	ASSERT_LE(0, fd);
 	self->rx = msgbox_rxring_open(fd, 1 << 20, 0, 0);
 	ASSERT_NE(NULL, self->rx);
+	/* A tracked message never goes into a ring: it holds the line. */
+	ASSERT_EQ(0, send_seq(fd, 1, 16, 1, 0, MSGBOX_MSG_TRACK));
 	mb_fill(big, sizeof(big), 9);
 	mb_msg_init(&m, big, sizeof(big), 1, MSGBOX_MSG_NONBLOCK);
 	ASSERT_EQ(0, msgbox_sendmsg(fd, &m));
 	mb_msg_init(&m, big, MSGBOX_RING_MSG_MAX, 1, MSGBOX_MSG_NONBLOCK);
 	ASSERT_EQ(0, msgbox_sendmsg(fd, &m));
-	EXPECT_EQ(2, mb_nr_msgs(fd));
+	EXPECT_EQ(3, mb_nr_msgs(fd));
+	EXPECT_EQ(NULL, msgbox_rxring_next(self->rx));
+	mb_msg_init(&m, b, sizeof(b), 0, MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_RING);
+	ASSERT_EQ(0, msgbox_recvmsg(fd, &m));
+	EXPECT_EQ(1, m.id);
 	mb_msg_init(&m, big, sizeof(big), 0, MSGBOX_MSG_NONBLOCK);
 	ASSERT_EQ(0, msgbox_rxring_recvmsg(self->rx, &m));
 	EXPECT_EQ(sizeof(big), m.len);
-	EXPECT_EQ(1, m.id);
+	EXPECT_EQ(2, m.id);
+	EXPECT_TRUE(mb_check(big, sizeof(big), 9));
 	/* Exactly the maximum does go through the ring. */
 	EXPECT_EQ(NULL, msgbox_rxring_next(self->rx));
 	EXPECT_EQ(1, ioctl(msgbox_rxring_fd(self->rx), MSGBOX_IOC_RING_ENTER,
@@ -469,6 +481,257 @@ TEST_F(rg, messages_over_the_ring_maximum_are_received_in_line)
 	EXPECT_EQ(MSGBOX_RING_MSG_MAX, msgbox_rxring_next(self->rx)->len);
 	msgbox_rxring_close(self->rx);
 	self->rx = NULL;
+	close(fd);
+}
+
+#define BIG_LEN	(240 * 1024)
+
+/* Expect record @rec to be message @seq of BIG_LEN bytes, id @id. */
+static bool big_record_is(const struct msgbox_ring_msg *rec, unsigned int seq,
+			  __u64 id)
+{
+	if (!rec || rec->len != BIG_LEN || rec->id != id || rec->type != 7 ||
+	    rec->priority != 2 || rec->sender_pid != getpid() ||
+	    rec->deliveries != 1 || !rec->send_time_ns)
+		return false;
+	return mb_check(rec + 1, BIG_LEN, seq);
+}
+
+/*
+ * A plain send of a large message, with the ring in line and room in it,
+ * is copied from the sender's memory straight into the ring, whatever its
+ * size (by SEND, write(2) and a batch): received at once, nothing queued.
+ * One that does not fit waits in line, and a receive takes it.
+ */
+TEST_F(rg, a_large_plain_send_goes_straight_into_the_ring)
+{
+	static char big[4][BIG_LEN];
+	struct msgbox_msg m[2];
+	struct msgbox_info info;
+	unsigned int i;
+	int fd;
+
+	fd = msgbox_create_anon(&(struct msgbox_attr){ .max_msgs = 8,
+				.max_msg_size = BIG_LEN,
+				.max_bytes = 8 * BIG_LEN }, MB_RW);
+	ASSERT_LE(0, fd);
+	self->rx = msgbox_rxring_open(fd, 1 << 20, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	for (i = 0; i < 4; i++)
+		mb_fill(big[i], BIG_LEN, 100 + i);
+
+	mb_msg_init(&m[0], big[0], BIG_LEN, 7, MSGBOX_MSG_NONBLOCK);
+	m[0].priority = 2;
+	ASSERT_EQ(0, msgbox_sendmsg(fd, &m[0]));
+	EXPECT_EQ(1, m[0].id);
+	EXPECT_EQ(0, mb_nr_msgs(fd));
+	EXPECT_TRUE(big_record_is(msgbox_rxring_next(self->rx), 100, 1));
+
+	/* write(2) has no type or priority: the defaults. */
+	ASSERT_EQ(BIG_LEN, write(fd, big[1], BIG_LEN));
+	EXPECT_EQ(0, mb_nr_msgs(fd));
+
+	for (i = 0; i < 2; i++) {
+		mb_msg_init(&m[i], big[2 + i], BIG_LEN, 7, MSGBOX_MSG_NONBLOCK);
+		m[i].priority = 2;
+	}
+	ASSERT_EQ(2, msgbox_send_batch(fd, m, 2, NULL));
+	EXPECT_EQ(3, m[0].id);
+	EXPECT_EQ(4, m[1].id);
+	info = mb_info_of(fd);
+	EXPECT_EQ(0, info.nr_msgs);
+	EXPECT_EQ(4, info.sent);
+	EXPECT_EQ(4, info.received);
+
+	/* 4 records of 240 KiB leave no room for a fifth: it queues. */
+	mb_msg_init(&m[0], big[0], BIG_LEN, 7, MSGBOX_MSG_NONBLOCK);
+	m[0].priority = 2;
+	ASSERT_EQ(0, msgbox_sendmsg(fd, &m[0]));
+	EXPECT_EQ(1, mb_nr_msgs(fd));
+
+	EXPECT_TRUE(big_record_is(msgbox_rxring_next(self->rx), 100, 1));
+	msgbox_rxring_consume(self->rx, msgbox_rxring_next(self->rx));
+	ASSERT_NE(NULL, msgbox_rxring_next(self->rx));
+	EXPECT_EQ(BIG_LEN, msgbox_rxring_next(self->rx)->len);
+	EXPECT_EQ(2, msgbox_rxring_next(self->rx)->id);
+	EXPECT_TRUE(mb_check(msgbox_rxring_next(self->rx) + 1, BIG_LEN, 101));
+	msgbox_rxring_consume(self->rx, msgbox_rxring_next(self->rx));
+	EXPECT_TRUE(big_record_is(msgbox_rxring_next(self->rx), 102, 3));
+	msgbox_rxring_consume(self->rx, msgbox_rxring_next(self->rx));
+	EXPECT_TRUE(big_record_is(msgbox_rxring_next(self->rx), 103, 4));
+	msgbox_rxring_consume(self->rx, msgbox_rxring_next(self->rx));
+	EXPECT_EQ(NULL, msgbox_rxring_next(self->rx));
+	/* The queued one, by a receive: too large for a refill. */
+	memset(big[1], 0, BIG_LEN);
+	mb_msg_init(&m[1], big[1], BIG_LEN, 0, MSGBOX_MSG_NONBLOCK);
+	ASSERT_EQ(0, msgbox_rxring_recvmsg(self->rx, &m[1]));
+	EXPECT_EQ(5, m[1].id);
+	EXPECT_TRUE(mb_check(big[1], BIG_LEN, 100));
+	/* In line again: the next goes into the ring, after a padding. */
+	mb_fill(big[1], BIG_LEN, 104);
+	ASSERT_EQ(BIG_LEN, write(fd, big[1], BIG_LEN));
+	EXPECT_EQ(0, mb_nr_msgs(fd));
+	ASSERT_NE(NULL, msgbox_rxring_next(self->rx));
+	EXPECT_EQ(6, msgbox_rxring_next(self->rx)->id);
+	EXPECT_TRUE(mb_check(msgbox_rxring_next(self->rx) + 1, BIG_LEN, 104));
+	msgbox_rxring_close(self->rx);
+	self->rx = NULL;
+	close(fd);
+}
+
+#define MIX_BIG		(512 * 1024)
+#define MIX_N		24
+
+struct mix_sender {
+	int fd;
+	size_t len;
+	unsigned int n;
+	int err;
+};
+
+static void *mix_send(void *arg)
+{
+	struct mix_sender *s = arg;
+	char *buf = malloc(s->len);
+	struct msgbox_msg m;
+	unsigned int i;
+
+	if (!buf) {
+		s->err = ENOMEM;
+		return NULL;
+	}
+	for (i = 0; i < s->n && !s->err; i++) {
+		mb_fill(buf, s->len, i);
+		/* The tag tells the two senders apart: the size does too. */
+		mb_msg_init(&m, buf, s->len, 1, 0);
+		if (msgbox_sendmsg(s->fd, &m))
+			s->err = errno;
+	}
+	free(buf);
+	return NULL;
+}
+
+/*
+ * Large messages copied into the ring after the unlock, small ones copied
+ * under it, from two senders at once into a small ring: the consumer gets
+ * every message intact, each sender's in its order, and all of them in id
+ * order (a small message must not be seen before a large one accepted
+ * earlier, whether it went into the ring or queued).
+ */
+TEST_F(rg, large_and_small_senders_share_the_ring_in_id_order)
+{
+	struct mix_sender s[2] = {
+		{ .len = MIX_BIG, .n = MIX_N },
+		{ .len = 100, .n = 100 * MIX_N },
+	};
+	static char buf[MIX_BIG];
+	unsigned int next[2] = { 0, 0 }, got;
+	__u64 last_id = 0;
+	pthread_t t[2];
+	int fd, i;
+
+	fd = msgbox_create_anon(&(struct msgbox_attr){ .max_msgs = 16,
+				.max_msg_size = MIX_BIG,
+				.max_bytes = 4 * MIX_BIG }, MB_RW);
+	ASSERT_LE(0, fd);
+	/* Room for 3 large records: a copy in flight is the usual case. */
+	self->rx = msgbox_rxring_open(fd, 2 << 20, 0, 0);
+	ASSERT_NE(NULL, self->rx);
+	for (i = 0; i < 2; i++) {
+		s[i].fd = fd;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, mix_send, &s[i]));
+	}
+	for (got = 0; got < s[0].n + s[1].n; got++) {
+		struct msgbox_msg m;
+		int k;
+
+		mb_msg_init(&m, buf, sizeof(buf), 0, 0);
+		m.flags = MSGBOX_MSG_TIMEOUT;
+		m.timeout_ns = 20ULL * 1000 * 1000 * 1000;
+		ASSERT_EQ(0, msgbox_rxring_recvmsg(self->rx, &m));
+		k = m.len == MIX_BIG ? 0 : 1;
+		ASSERT_EQ(s[k].len, m.len);
+		ASSERT_TRUE(mb_check(buf, m.len, next[k]));
+		next[k]++;
+		ASSERT_LT(last_id, m.id);
+		last_id = m.id;
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], NULL));
+		EXPECT_EQ(0, s[i].err);
+	}
+	EXPECT_EQ(MIX_N, next[0]);
+	EXPECT_EQ(100 * MIX_N, next[1]);
+	EXPECT_EQ(0, mb_nr_msgs(fd));
+	msgbox_rxring_close(self->rx);
+	self->rx = NULL;
+	close(fd);
+}
+
+static void *big_sends(void *arg)
+{
+	struct mix_sender *s = arg;
+	char *buf = malloc(s->len);
+	struct msgbox_msg m;
+	unsigned int i;
+
+	if (!buf) {
+		s->err = ENOMEM;
+		return NULL;
+	}
+	mb_fill(buf, s->len, 1);
+	for (i = 0; i < s->n; i++) {
+		mb_msg_init(&m, buf, s->len, 1, MSGBOX_MSG_NONBLOCK);
+		if (msgbox_sendmsg(s->fd, &m) && errno != EAGAIN) {
+			s->err = errno;
+			break;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+/*
+ * Rings closed while large messages are copied into them: the close waits
+ * for the copy (KASAN would see the memory used after it is freed), and
+ * every message sent is received (into a ring, or from the queue).
+ */
+TEST_F(rg, closing_a_ring_during_large_copies_loses_no_accounting)
+{
+	struct mix_sender s = { .len = 24 * 1024, .n = 400 };
+	static char buf[24 * 1024];
+	struct msgbox_info info;
+	struct msgbox_msg m;
+	pthread_t t;
+	int fd, i, done;
+
+	fd = msgbox_create_anon(&(struct msgbox_attr){ .max_msgs = 4,
+				.max_msg_size = sizeof(buf),
+				.max_bytes = 4 * sizeof(buf) }, MB_RW);
+	ASSERT_LE(0, fd);
+	s.fd = fd;
+	ASSERT_EQ(0, pthread_create(&t, NULL, big_sends, &s));
+	for (i = 0, done = 0; !done; i++) {
+		self->rx = msgbox_rxring_open(fd, 64 * 1024, 0, 0);
+		ASSERT_NE(NULL, self->rx);
+		if (i % 2)
+			sched_yield();
+		msgbox_rxring_close(self->rx);
+		self->rx = NULL;
+		mb_msg_init(&m, buf, sizeof(buf), 0, MSGBOX_MSG_NONBLOCK);
+		while (!msgbox_recvmsg(fd, &m))
+			mb_msg_init(&m, buf, sizeof(buf), 0,
+				    MSGBOX_MSG_NONBLOCK);
+		done = pthread_tryjoin_np(t, NULL) == 0;
+	}
+	EXPECT_EQ(0, s.err);
+	mb_msg_init(&m, buf, sizeof(buf), 0, MSGBOX_MSG_NONBLOCK);
+	while (!msgbox_recvmsg(fd, &m))
+		mb_msg_init(&m, buf, sizeof(buf), 0, MSGBOX_MSG_NONBLOCK);
+	info = mb_info_of(fd);
+	EXPECT_EQ(0, info.nr_msgs);
+	EXPECT_LT(0, info.sent);
+	EXPECT_EQ(info.sent, info.received);
 	close(fd);
 }
 

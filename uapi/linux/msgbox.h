@@ -702,8 +702,11 @@ struct msgbox_batch {
  * A message the ring cannot hold stays queued, and so does every later one
  * the ring selects: a request of MSGBOX_IOC_CALL (its answer needs a
  * token), a tracked message (MSGBOX_MSG_TRACK), or a message larger than
- * MSGBOX_RING_MSG_MAX or than the ring.  So does every message while the
- * ring is full.  The consumer takes them in order with
+ * the ring, or larger than MSGBOX_RING_MSG_MAX and taken from the queue
+ * (a plain MSGBOX_IOC_SEND, batch entry or write(2) of a larger one, made
+ * while the ring is next in line and has room, goes into the ring, copied
+ * from the sender's memory with no lock held).  So does every message
+ * while the ring is full.  The consumer takes them in order with
  * MSGBOX_IOC_RING_ENTER, which moves what now fits into the ring, and
  * MSGBOX_IOC_RECV (on the mailbox descriptor) with the ring's selector,
  * which takes the message at the head of the line that the ring cannot
@@ -779,7 +782,10 @@ struct msgbox_ring_setup {
 #define MSGBOX_RING_SETUP_SIZE_VER0	56
 #define MSGBOX_RING_SIZE_MAX		(1U << 30)
 #define MSGBOX_RING_ALIGN		8
-/* The largest payload a ring takes (records are copied under a lock). */
+/*
+ * The largest payload a ring takes from the queue (that copy is made under a
+ * lock); a plain send in line may put a larger one in, up to the ring's size.
+ */
 #define MSGBOX_RING_MSG_MAX		(64 * 1024)
 
 /* MSGBOX_IOC_RING_ENTER's report: a receive must take the next message. */
