@@ -359,7 +359,7 @@ static ssize_t msgbox_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	/* write(2)'s one user buffer may go straight to a receiver or ring. */
 	if (len >= MSGBOX_DIRECT_MIN && !mb->topic && iter_is_ubuf(from) &&
 	    !(iocb->ki_flags & IOCB_NOWAIT) &&
-	    (READ_ONCE(mb->nr_recv_waiters) || READ_ONCE(mb->ring))) {
+	    (READ_ONCE(mb->nr_recv_waiters) || READ_ONCE(mb->ring_large))) {
 		ret = msgbox_send_user_direct(mb, msg,
 					      from->ubuf + from->iov_offset,
 					      &wait, &id);
@@ -545,7 +545,7 @@ static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
 	}
 	/* A large message and a receiver waiting or a ring: one copy. */
 	direct = m.len >= MSGBOX_DIRECT_MIN && !mb->topic &&
-		 (READ_ONCE(mb->nr_recv_waiters) || READ_ONCE(mb->ring));
+		 (READ_ONCE(mb->nr_recv_waiters) || READ_ONCE(mb->ring_large));
 	msg = msgbox_message_alloc_bare(mb, m.len, m.type, m.priority);
 	if (!msg) {
 		ret = -ENOMEM;

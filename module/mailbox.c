@@ -1357,8 +1357,11 @@ long msgbox_ring_enter(struct msgbox *mb, struct msgbox_ring *r, bool *recv)
 	msgbox_wake_list_init(&wl);
 	spin_lock(&mb->lock);
 	if (mb->dead) {
+		/* A record accepted before the destroy is still on its way. */
+		n = r->busy ? 0 : -EIDRM;
 		spin_unlock(&mb->lock);
-		return -EIDRM;
+		*recv = false;
+		return n;
 	}
 	before = r->taken;
 	*recv = msgbox_ring_refill(mb, r, &wl);
@@ -1409,7 +1412,8 @@ __poll_t msgbox_ring_poll_mask(struct msgbox *mb, struct msgbox_ring *r)
 			break;
 		}
 	}
-	if (mb->dead)
+	/* Not while a record accepted before the destroy is on its way. */
+	if (mb->dead && !r->busy)
 		mask |= EPOLLHUP;
 	spin_unlock(&mb->lock);
 	return mask;
@@ -1493,10 +1497,11 @@ static int msgbox_ring_send_pinned(struct msgbox *mb,
 	struct msgbox_ring *r = mb->ring;
 	struct msgbox_ring_msg *rec;
 	struct msgbox_wake_list wl;
+	bool writable;
 	u32 need;
 
 	lockdep_assert_held(&mb->lock);
-	if (!r || !msgbox_ring_may_take(mb, r, msg)) {
+	if (!r || !r->large || !msgbox_ring_may_take(mb, r, msg)) {
 		spin_unlock(&mb->lock);
 		return -EAGAIN;
 	}
@@ -1516,10 +1521,14 @@ static int msgbox_ring_send_pinned(struct msgbox *mb,
 
 	spin_lock(&mb->lock);
 	msgbox_ring_end(r, need);
+	/* A rendezvous channel's writers waited for the ring to be free. */
+	writable = !mb->max_msgs && msgbox_ring_takes_any(mb);
 	spin_unlock(&mb->lock);
+	/* busy's store before wake_up_var()'s look at the queue: a full barrier. */
+	smp_mb();
 	wake_up_var(&r->busy);
 	/* Frees the header and wakes the consumer (msgbox_ring_done()). */
-	msgbox_wakes(mb, wait, &wl, 0);
+	msgbox_wakes(mb, wait, &wl, writable ? EPOLLOUT | EPOLLWRNORM : 0);
 	return 0;
 }
 
@@ -1755,7 +1764,8 @@ static void msgbox_waiter_abort(struct msgbox *mb, struct msgbox_waiter *w)
  * it put into @w.
  */
 static int msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
-		       const struct msgbox_wait *wait, __poll_t wake)
+		       const struct msgbox_wait *wait,
+		       __poll_t wake)
 	__releases(&mb->lock)
 {
 	ktime_t expires = wait->deadline;
@@ -2192,13 +2202,16 @@ again:
 	msgbox_reap_expired(mb);
 	msgbox_wake_list_init(&wl);
 	spin_lock(&mb->lock);
-	if (mb->dead) {
-		ret = -EIDRM;
-		goto out_unlock;
-	}
-	/* The ring's consumer: what the ring holds comes first. */
+	/*
+	 * The ring's consumer: what the ring holds comes first, even after a
+	 * destroy (a record accepted before it may still be being copied in).
+	 */
 	if (args->after_ring && mb->ring && msgbox_ring_nonempty(mb->ring)) {
 		ret = -EAGAIN;
+		goto out_unlock;
+	}
+	if (mb->dead) {
+		ret = -EIDRM;
 		goto out_unlock;
 	}
 	msg = msgbox_find(mb, args);

@@ -453,6 +453,8 @@ struct msgbox_notifier {
  *                topic's mutex); empty once unsubscribed.
  * @ring:         the receive ring attached (ring.c), or NULL; set and
  *                cleared under @lock.
+ * @ring_large:   @ring takes large records (MSGBOX_RING_LARGE): written
+ *                with @ring, read unlocked before pinning a large send.
  * @gone_node:    a subscription's link in its topic's list of those whose
  *                last descriptor closed while the mutex was taken (see
  *                pubsub.c).
@@ -523,6 +525,7 @@ struct msgbox {
 	struct list_head sub_node;
 	struct llist_node gone_node;
 	struct msgbox_ring *ring;
+	bool ring_large;
 	bool subscribed;
 	struct msgbox_recv_args filter;
 	struct pid *inbox_of;
@@ -741,6 +744,8 @@ void msgbox_notifier_release(struct msgbox_notifier *n);
  * @behind:   under msgbox.lock: a message the ring selects was queued
  *            since a refill last left none, so new ones must queue behind
  *            it rather than overtake it into the ring.
+ * @large:    set up with MSGBOX_RING_LARGE: takes records larger than
+ *            MSGBOX_RING_MSG_MAX from msgbox_ring_begin().
  * @busy:     a sender copies a record in after the unlock
  *            (msgbox_ring_begin()): set and cleared under msgbox.lock, and
  *            while set nothing else is written into the ring, so no
@@ -765,6 +770,7 @@ struct msgbox_ring {
 	u64 taken;
 	bool behind;
 	bool busy;
+	bool large;
 	struct pid_namespace *pid_ns;
 	struct user_namespace *user_ns;
 	pid_t tgid;

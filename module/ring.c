@@ -35,7 +35,8 @@
  * Lifetime: the ring file holds the ring, the ring a reference on its
  * mailbox; a mapping holds the file.  So the memory is freed only after the
  * last munmap(2) and close(2), in ->release, which first unhooks the ring
- * from the mailbox under msgbox.lock: no record is written after that.
+ * from the mailbox under msgbox.lock (no record is written after that but
+ * one still being copied in, which ->release waits for).
  */
 #include <linux/anon_inodes.h>
 #include <linux/cred.h>
@@ -339,8 +340,9 @@ bool msgbox_ring_readable(const struct msgbox_ring *r)
  * @len:   the payload's length: any that fits in the ring.
  * @needp: the record's size, for msgbox_ring_end().
  *
- * For a payload too large to copy under the lock (MSGBOX_RING_MSG_MAX),
- * pinned in the sender's memory so that its copy cannot fail.  The ring
+ * For a large payload (MSGBOX_DIRECT_MIN bytes and more, so far as a ring
+ * set up with MSGBOX_RING_LARGE), pinned in the sender's memory so that
+ * its copy cannot fail.  The ring
  * is busy until msgbox_ring_end(): nothing else is written into it
  * meanwhile (msgbox_ring_in_line() says no, and a refill waits), so the
  * record is the last one and is published alone, and ->release waits for
@@ -366,7 +368,8 @@ struct msgbox_ring_msg *msgbox_ring_begin(struct msgbox_ring *r, size_t len,
 		/* The padding, then the tail that lets it be passed. */
 		smp_store_release(r->tail_pub, r->tail);
 	}
-	r->busy = true;
+	/* ->release reads it unlocked. */
+	WRITE_ONCE(r->busy, true);
 	return rec;
 }
 
@@ -393,8 +396,9 @@ void msgbox_ring_label(struct msgbox_ring *r, struct msgbox_ring_msg *rec,
  * @r:    the ring, whose mailbox's lock is held.
  * @need: the record's size.
  *
- * The caller wakes ->release with wake_up_var(&r->busy) after the unlock,
- * and touches @r no more: once it is not busy, a closed ring may be freed.
+ * The caller wakes ->release with wake_up_var(&r->busy) after the unlock
+ * and a full barrier, and touches @r no more: once it is not busy, a
+ * closed ring may be freed (wake_up_var() only hashes the address).
  */
 void msgbox_ring_end(struct msgbox_ring *r, u32 need)
 {
@@ -447,8 +451,10 @@ static int msgbox_ring_release(struct inode *inode, struct file *file)
 	struct msgbox *mb = r->mb;
 
 	spin_lock(&mb->lock);
-	if (mb->ring == r)
+	if (mb->ring == r) {
 		mb->ring = NULL;
+		WRITE_ONCE(mb->ring_large, false);
+	}
 	spin_unlock(&mb->lock);
 	/* A sender still copying a record in: the memory is its until then. */
 	wait_var_event(&r->busy, !smp_load_acquire(&r->busy));
@@ -486,7 +492,7 @@ static int msgbox_ring_check(const struct msgbox_ring_setup *rs)
 	    rs->size > MSGBOX_RING_SIZE_MAX ||
 	    rs->size > READ_ONCE(msgbox_max_mailbox_bytes))
 		return -EINVAL;
-	if ((rs->flags & ~MSGBOX_MSG_EXCEPT) ||
+	if ((rs->flags & ~(MSGBOX_MSG_EXCEPT | MSGBOX_RING_LARGE)) ||
 	    ((rs->flags & MSGBOX_MSG_EXCEPT) && rs->type <= 0))
 		return -EINVAL;
 	if ((rs->fd_flags & ~MSGBOX_FD_CLOEXEC) || rs->mmap_size ||
@@ -536,7 +542,8 @@ struct file *msgbox_ring_file(struct msgbox *mb, struct msgbox_ring_setup *rs)
 	r->head = r->base + MSGBOX_RING_HEAD_OFF;
 	r->tail_pub = r->base + MSGBOX_RING_TAIL_OFF;
 	r->data = r->base + PAGE_SIZE;
-	msgbox_recv_args_init(&r->args, rs->type, rs->flags);
+	msgbox_recv_args_init(&r->args, rs->type, rs->flags & MSGBOX_MSG_EXCEPT);
+	r->large = rs->flags & MSGBOX_RING_LARGE;
 	r->pid_ns = get_pid_ns(task_active_pid_ns(current));
 	r->user_ns = get_user_ns(current_user_ns());
 	r->tgid = task_tgid_nr(current);
@@ -575,12 +582,14 @@ int msgbox_ring_attach(struct file *file)
 	int ret = 0;
 
 	spin_lock(&mb->lock);
-	if (mb->dead)
+	if (mb->dead) {
 		ret = -EIDRM;
-	else if (mb->ring)
+	} else if (mb->ring) {
 		ret = -EBUSY;
-	else
+	} else {
 		mb->ring = r;
+		WRITE_ONCE(mb->ring_large, r->large);
+	}
 	/* What is queued already goes in first (MSGBOX_IOC_RING_ENTER). */
 	r->behind = msgbox_ring_selected_queued(mb, r);
 	spin_unlock(&mb->lock);

@@ -408,12 +408,13 @@ struct msgbox_rxring;
  * msgbox_rxring_open() - set up and map a receive ring on a mailbox.
  * @fd:    a receiving descriptor of the mailbox.  Keep it open while the
  *         ring is in use: messages the ring cannot hold (calls, tracked
- *         messages, larger than the ring, or than MSGBOX_RING_MSG_MAX and
- *         queued) are received through it.
+ *         messages, larger than the ring or than MSGBOX_RING_MSG_MAX but
+ *         for what MSGBOX_RING_LARGE takes) are received through it.
  * @size:  bytes of ring: a power of two, at least the page size; 0 for
  *         MSGBOX_RXRING_DEFAULT_SIZE.
  * @type:  the selector, as struct msgbox_msg.type of a receive (0: all).
- * @flags: 0 or MSGBOX_MSG_EXCEPT.
+ * @flags: 0 or MSGBOX_MSG_EXCEPT, and MSGBOX_RING_LARGE: records larger
+ *         than MSGBOX_RING_MSG_MAX, up to @size, from plain sends.
  *
  * Returns the ring, or NULL with errno: EBUSY (the mailbox has a ring),
  * EBADF (@fd does not receive), EOPNOTSUPP (a topic), EINVAL, ENOMEM,

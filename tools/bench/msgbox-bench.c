@@ -362,7 +362,7 @@ static void port_open(struct port *p, enum mech m, struct chan *out,
 	p->sbuf = xalloc((size_t)port_slots(m) * MAX_SIZE);
 	p->rbuf = xalloc((size_t)port_slots(m) * MAX_SIZE);
 	if (m == M_MSGBOX_RING && in) {
-		p->rxr = msgbox_rxring_open(p->rx, RXRING_SIZE, 0, 0);
+		p->rxr = msgbox_rxring_open(p->rx, RXRING_SIZE, 0, MSGBOX_RING_LARGE);
 		if (!p->rxr)
 			die("msgbox_rxring_open");
 	}

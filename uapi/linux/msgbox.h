@@ -702,11 +702,13 @@ struct msgbox_batch {
  * A message the ring cannot hold stays queued, and so does every later one
  * the ring selects: a request of MSGBOX_IOC_CALL (its answer needs a
  * token), a tracked message (MSGBOX_MSG_TRACK), or a message larger than
- * the ring, or larger than MSGBOX_RING_MSG_MAX and taken from the queue
- * (a plain MSGBOX_IOC_SEND, batch entry or write(2) of a larger one, made
- * while the ring is next in line and has room, goes into the ring, copied
- * from the sender's memory with no lock held).  So does every message
- * while the ring is full.  The consumer takes them in order with
+ * the ring, or larger than MSGBOX_RING_MSG_MAX.  So does every message
+ * while the ring is full.  A ring set up with MSGBOX_RING_LARGE also takes
+ * larger ones, up to its size, from a plain MSGBOX_IOC_SEND, batch entry
+ * or write(2) made while the ring is next in line and has room: copied
+ * from the sender's memory with no lock held.  Until that record is
+ * complete nothing else enters the ring, and what is sent meanwhile
+ * waits in line behind it.  The consumer takes them in order with
  * MSGBOX_IOC_RING_ENTER, which moves what now fits into the ring, and
  * MSGBOX_IOC_RECV (on the mailbox descriptor) with the ring's selector,
  * which takes the message at the head of the line that the ring cannot
@@ -728,7 +730,9 @@ struct msgbox_batch {
  *     the ring first).  Otherwise
  *     poll(2) the ring descriptor for POLLIN, which reports a non-empty
  *     ring or a message the ring selects waiting (queued, or a sender's
- *     asleep for room), and start again.
+ *     asleep for room), and start again.  While a MSGBOX_RING_LARGE record
+ *     is being copied in, neither those nor a destroy (POLLHUP, EIDRM) are
+ *     reported: the record comes first, and its end wakes the poller.
  * Positions (head, tail) count bytes from 0 and wrap at 2^32; records
  * start MSGBOX_RING_ALIGN-aligned and never wrap around the end of the data
  * area.  The kernel only reads the head, and only to know how much room
@@ -748,7 +752,9 @@ struct msgbox_batch {
  *               max_mailbox_bytes parameter.  The whole mapping (header
  *               page and data) is charged to the caller's quota as
  *               max_bytes is (ENOSPC, EDQUOT).
- * @flags:       in: 0 or MSGBOX_MSG_EXCEPT, with @type, as for a receive.
+ * @flags:       in: 0 or MSGBOX_MSG_EXCEPT, with @type, as for a receive;
+ *               and MSGBOX_RING_LARGE: records up to the ring's size (the
+ *               consumer's buffers must allow for them), see above.
  * @type:        in: the ring's selector, as struct msgbox_msg.type of a
  *               receive (0: every message).
  * @mmap_size:   out: length to mmap(2) at offset 0, shared.
@@ -783,10 +789,16 @@ struct msgbox_ring_setup {
 #define MSGBOX_RING_SIZE_MAX		(1U << 30)
 #define MSGBOX_RING_ALIGN		8
 /*
- * The largest payload a ring takes from the queue (that copy is made under a
- * lock); a plain send in line may put a larger one in, up to the ring's size.
+ * The largest payload a ring takes (records are copied under a lock), but
+ * for MSGBOX_RING_LARGE's.
  */
 #define MSGBOX_RING_MSG_MAX		(64 * 1024)
+
+/*
+ * struct msgbox_ring_setup.flags: records larger than MSGBOX_RING_MSG_MAX, up
+ * to the ring's size, for plain sends straight from a sender's memory.
+ */
+#define MSGBOX_RING_LARGE	(1U << 31)
 
 /* MSGBOX_IOC_RING_ENTER's report: a receive must take the next message. */
 #define MSGBOX_RING_RECV	(1U << 0)
