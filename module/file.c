@@ -99,8 +99,8 @@ efault:
 	return false;
 }
 
-static int msgbox_msg_in(struct msgbox_msg *m,
-			 const struct msgbox_msg __user *u, size_t usize)
+static int __msgbox_hot msgbox_msg_in(struct msgbox_msg *m,
+				      const struct msgbox_msg __user *u, size_t usize)
 {
 	if (usize < MSGBOX_MSG_SIZE_VER0)
 		return -EINVAL;
@@ -116,8 +116,8 @@ static int msgbox_msg_in(struct msgbox_msg *m,
 	return 0;
 }
 
-static int msgbox_msg_out(struct msgbox_msg __user *u, size_t usize,
-			  const struct msgbox_msg *m)
+static int __msgbox_hot msgbox_msg_out(struct msgbox_msg __user *u, size_t usize,
+				       const struct msgbox_msg *m)
 {
 	if (usize != sizeof(*m))
 		return msgbox_copy_out(u, usize, m, sizeof(*m));
@@ -154,9 +154,9 @@ efault:
  * size this module knows, they cross field by field as one does; other
  * sizes take the extensible-struct path, from @ver0 bytes up.
  */
-static int msgbox_msg2_in(void *k, size_t ksize, struct msgbox_msg *a,
-			  struct msgbox_msg *b, size_t ver0, unsigned int cmd,
-			  unsigned long arg)
+static int __msgbox_hot msgbox_msg2_in(void *k, size_t ksize, struct msgbox_msg *a,
+				       struct msgbox_msg *b, size_t ver0, unsigned int cmd,
+				       unsigned long arg)
 {
 	const struct msgbox_msg __user *u = u64_to_user_ptr((u64)arg);
 
@@ -298,7 +298,7 @@ static int msgbox_send_user_direct(struct msgbox *mb,
 	return ret;
 }
 
-static ssize_t msgbox_read_iter(struct kiocb *iocb, struct iov_iter *to)
+static ssize_t __msgbox_hot msgbox_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct msgbox *mb = msgbox_file_box(iocb->ki_filp);
 	struct msgbox_direct direct = {};
@@ -341,7 +341,7 @@ out:
 	return ret;
 }
 
-static ssize_t msgbox_write_iter(struct kiocb *iocb, struct iov_iter *from)
+static ssize_t __msgbox_hot msgbox_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct msgbox *mb = msgbox_file_box(iocb->ki_filp);
 	size_t len = iov_iter_count(from), copied;
@@ -400,8 +400,8 @@ out_free:
  * with a relative timeout return EINTR, as a restart would begin the
  * timeout again.
  */
-static int msgbox_msg_check(struct file *file, const struct msgbox_msg *m,
-			    u32 allowed, struct msgbox_wait *wait)
+static int __msgbox_hot msgbox_msg_check(struct file *file, const struct msgbox_msg *m,
+					 u32 allowed, struct msgbox_wait *wait)
 {
 	u32 timeflags = MSGBOX_MSG_ABSTIME | MSGBOX_MSG_REALTIME;
 
@@ -468,8 +468,8 @@ static bool msgbox_track_add(struct msgbox_file *mf, struct msgbox_track *t,
  * (io_uring), so MSGBOX_MSG_WAIT_ACK, which waits after sending, is
  * refused.
  */
-static int msgbox_send_check(struct file *file, const struct msgbox_msg *m,
-			     bool nowait, struct msgbox_wait *wait)
+static int __msgbox_hot msgbox_send_check(struct file *file, const struct msgbox_msg *m,
+					  bool nowait, struct msgbox_wait *wait)
 {
 	struct msgbox *mb = msgbox_file_box(file);
 	int ret;
@@ -500,9 +500,9 @@ static int msgbox_send_check(struct file *file, const struct msgbox_msg *m,
  * came from, for the id written back.  @nowait: as for
  * msgbox_send_check().
  */
-static long msgbox_do_send(struct file *file, struct msgbox_msg *mp,
-			   struct msgbox_msg __user *uarg, bool nowait,
-			   struct msgbox_wake_batch *batch)
+static long __msgbox_hot msgbox_do_send(struct file *file, struct msgbox_msg *mp,
+					struct msgbox_msg __user *uarg, bool nowait,
+					struct msgbox_wake_batch *batch)
 {
 	struct msgbox_file *mf = msgbox_file_of(file);
 	struct msgbox_track *track = NULL;
@@ -604,8 +604,8 @@ out_put:
 	return ret;
 }
 
-static long msgbox_ioc_send(struct file *file, unsigned int cmd,
-			    unsigned long arg)
+static long __msgbox_hot msgbox_ioc_send(struct file *file, unsigned int cmd,
+					 unsigned long arg)
 {
 	struct msgbox_msg m;
 	int ret;
@@ -654,6 +654,33 @@ static long msgbox_ioc_status(struct file *file, unsigned int cmd,
 	return msgbox_copy_result(arg, cmd, &st, sizeof(st));
 }
 
+/*
+ * A message's sender as the current task names it.  In the initial
+ * namespaces every id is its own translation: skip the lookups, which are
+ * four more pages of kernel text for every message received.
+ */
+static void __msgbox_hot msgbox_sender_out(struct msgbox_msg *m,
+					   const struct msgbox_message *msg)
+{
+	struct user_namespace *uns = current_user_ns();
+
+	if (ns_of_pid(task_pid(current)) == &init_pid_ns) {
+		m->sender_pid = pid_nr(msg->tgid);
+		m->sender_tid = pid_nr(msg->tid);
+	} else {
+		m->sender_pid = pid_vnr(msg->tgid);
+		m->sender_tid = pid_vnr(msg->tid);
+	}
+	if (uns == &init_user_ns && uid_valid(msg->uid) &&
+	    gid_valid(msg->gid)) {
+		m->sender_uid = __kuid_val(msg->uid);
+		m->sender_gid = __kgid_val(msg->gid);
+	} else {
+		m->sender_uid = from_kuid_munged(uns, msg->uid);
+		m->sender_gid = from_kgid_munged(uns, msg->gid);
+	}
+}
+
 /* Copy a received (or peeked) message out; false on a fault. */
 static bool msgbox_copy_msg_out(void __user *uarg, size_t usize,
 				struct msgbox_msg *m,
@@ -666,10 +693,7 @@ static bool msgbox_copy_msg_out(void __user *uarg, size_t usize,
 	m->priority = msg->priority;
 	m->id = msg->id;
 	m->send_time_ns = msg->send_time_ns;
-	m->sender_pid = pid_vnr(msg->tgid);
-	m->sender_tid = pid_vnr(msg->tid);
-	m->sender_uid = from_kuid_munged(current_user_ns(), msg->uid);
-	m->sender_gid = from_kgid_munged(current_user_ns(), msg->gid);
+	msgbox_sender_out(m, msg);
 	/* A direct message's payload is in the caller's buffer already. */
 	if (msg->payload &&
 	    msgbox_payload_to_user(msg->payload, u64_to_user_ptr(m->data), len))
@@ -760,9 +784,9 @@ static void msgbox_ack_work(struct work_struct *work)
  *
  * Return: 0, -EBADF, -EOPNOTSUPP, -EINVAL, -ESRCH, -ENOMEM.
  */
-int msgbox_recv_req_init(struct file *file, struct msgbox_recv_req *rq,
-			 const struct msgbox_msg *mp, void __user *uarg,
-			 size_t usize, bool nowait)
+int __msgbox_hot msgbox_recv_req_init(struct file *file, struct msgbox_recv_req *rq,
+				      const struct msgbox_msg *mp, void __user *uarg,
+				      size_t usize, bool nowait)
 {
 	struct msgbox *mb = msgbox_file_box(file);
 	const struct msgbox_msg *m = mp;
@@ -863,8 +887,8 @@ void msgbox_recv_req_return(struct file *file, struct msgbox_recv_req *rq,
  * Return: 0 (rq->m.len is the message's length), 1 if @msg was an
  * abandoned request, discarded (receive again), or a negative errno.
  */
-int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
-			    struct msgbox_message *msg)
+int __msgbox_hot msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
+					 struct msgbox_message *msg)
 {
 	struct msgbox_file *mf = msgbox_file_of(file);
 	struct msgbox *mb = mf->mb;
@@ -971,7 +995,7 @@ out_return:
  * Return: 0, a negative errno, or -EIOCBQUEUED if rq->wait.park was
  * parked (its waker completes it).
  */
-int msgbox_recv_req_run(struct file *file, struct msgbox_recv_req *rq)
+int __msgbox_hot msgbox_recv_req_run(struct file *file, struct msgbox_recv_req *rq)
 {
 	struct msgbox *mb = msgbox_file_box(file);
 	struct msgbox_message *msg;
@@ -991,9 +1015,9 @@ int msgbox_recv_req_run(struct file *file, struct msgbox_recv_req *rq)
  * goes back to @uarg (@usize bytes as the caller knows the structure).
  * @nowait forces a non-blocking receive (later entries of a batch).
  */
-static long msgbox_do_recv(struct file *file, struct msgbox_msg *mp,
-			   void __user *uarg, size_t usize, bool nowait,
-			   struct msgbox_wake_batch *batch)
+static long __msgbox_hot msgbox_do_recv(struct file *file, struct msgbox_msg *mp,
+					void __user *uarg, size_t usize, bool nowait,
+					struct msgbox_wake_batch *batch)
 {
 	struct msgbox_recv_req rq;
 	int ret;
@@ -1007,8 +1031,8 @@ static long msgbox_do_recv(struct file *file, struct msgbox_msg *mp,
 	return ret;
 }
 
-static long msgbox_ioc_recv(struct file *file, unsigned int cmd,
-			    unsigned long arg)
+static long __msgbox_hot msgbox_ioc_recv(struct file *file, unsigned int cmd,
+					 unsigned long arg)
 {
 	struct msgbox_msg m;
 	int ret;
@@ -1434,9 +1458,9 @@ static long msgbox_ioc_ack(struct file *file, unsigned int cmd,
  * Return: 0 once the request is sent, or a negative errno (nothing was
  * sent, and the call will never notify).
  */
-int msgbox_call_start(struct file *file, struct msgbox_call *c,
-		      struct msgbox_wait *wait, void (*notify)(void *data),
-		      void *data, struct msgbox_pending_call **callp)
+int __msgbox_hot msgbox_call_start(struct file *file, struct msgbox_call *c,
+				   struct msgbox_wait *wait, void (*notify)(void *data),
+				   void *data, struct msgbox_pending_call **callp)
 {
 	struct msgbox *mb = msgbox_file_box(file);
 	struct msgbox_wait nowait = { .nonblock = true };
@@ -1511,8 +1535,8 @@ out_abandon:
  *
  * Return: 0 or -EFAULT.
  */
-int msgbox_call_finish(struct msgbox_call *c, struct msgbox_message *reply,
-		       void __user *uarg, size_t usize)
+int __msgbox_hot msgbox_call_finish(struct msgbox_call *c, struct msgbox_message *reply,
+				    void __user *uarg, size_t usize)
 {
 	int ret = 0;
 
@@ -1521,10 +1545,7 @@ int msgbox_call_finish(struct msgbox_call *c, struct msgbox_message *reply,
 	c->reply.priority = reply->priority;
 	c->reply.id = 0;
 	c->reply.send_time_ns = reply->send_time_ns;
-	c->reply.sender_pid = pid_vnr(reply->tgid);
-	c->reply.sender_tid = pid_vnr(reply->tid);
-	c->reply.sender_uid = from_kuid_munged(current_user_ns(), reply->uid);
-	c->reply.sender_gid = from_kgid_munged(current_user_ns(), reply->gid);
+	msgbox_sender_out(&c->reply, reply);
 	c->reply.deliveries = 1;
 	if (msgbox_payload_to_user(reply->payload,
 				   u64_to_user_ptr(c->reply.data), reply->len))
@@ -1539,8 +1560,8 @@ int msgbox_call_finish(struct msgbox_call *c, struct msgbox_message *reply,
 	return ret;
 }
 
-static long msgbox_ioc_call(struct file *file, unsigned int cmd,
-			    unsigned long arg)
+static long __msgbox_hot msgbox_ioc_call(struct file *file, unsigned int cmd,
+					 unsigned long arg)
 {
 	struct msgbox_pending_call *call;
 	struct msgbox_message *reply;
@@ -1579,7 +1600,7 @@ static int msgbox_reply_check(const struct msgbox_msg *m, bool answers)
 }
 
 /* Answer the call that @m->token names with @m, checked. */
-static int msgbox_do_reply(struct file *file, const struct msgbox_msg *m)
+static int __msgbox_hot msgbox_do_reply(struct file *file, const struct msgbox_msg *m)
 {
 	struct msgbox_file *mf = msgbox_file_of(file);
 	struct msgbox_pending_call *call;
@@ -1666,8 +1687,8 @@ static long msgbox_ioc_reply(struct file *file, unsigned int cmd,
  * still set knows that the error is the reply's and that nothing was
  * received.
  */
-static long msgbox_ioc_reply_recv(struct file *file, unsigned int cmd,
-				  unsigned long arg)
+static long __msgbox_hot msgbox_ioc_reply_recv(struct file *file, unsigned int cmd,
+					       unsigned long arg)
 {
 	struct msgbox_reply_recv __user *u = u64_to_user_ptr((u64)arg);
 	struct msgbox_reply_recv rr;
@@ -1955,8 +1976,8 @@ static long msgbox_ioc_notify(struct file *file, unsigned int cmd,
 	return ret;
 }
 
-static long msgbox_file_ioctl(struct file *file, unsigned int cmd,
-			      unsigned long arg)
+static long __msgbox_hot msgbox_file_ioctl(struct file *file, unsigned int cmd,
+					   unsigned long arg)
 {
 	switch (MSGBOX_IOC_BASE(cmd)) {
 	case MSGBOX_IOC_BASE(MSGBOX_IOC_SEND):

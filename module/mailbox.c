@@ -382,8 +382,8 @@ static void msgbox_payload_free(struct msgbox_payload *p)
  * Copy @len bytes of a payload out to, or in from, an iterator; a short
  * count is a fault.  Each page of a paged payload is a separate copy.
  */
-size_t msgbox_payload_to_iter(const struct msgbox_payload *p, size_t len,
-			      struct iov_iter *to)
+size_t __msgbox_hot msgbox_payload_to_iter(const struct msgbox_payload *p, size_t len,
+					   struct iov_iter *to)
 {
 	size_t done, n, c;
 
@@ -407,8 +407,8 @@ size_t msgbox_payload_to_iter(const struct msgbox_payload *p, size_t len,
 	return done;
 }
 
-size_t msgbox_payload_from_iter(struct msgbox_payload *p, size_t len,
-				struct iov_iter *from)
+size_t __msgbox_hot msgbox_payload_from_iter(struct msgbox_payload *p, size_t len,
+					     struct iov_iter *from)
 {
 	size_t done, n, c;
 
@@ -461,7 +461,7 @@ static bool msgbox_short_may_copy(const void *kptr, size_t len, bool to_user)
  *
  * Return: 0 or -EFAULT.
  */
-int msgbox_short_from_user(void *dst, const void __user *src, size_t len)
+int __msgbox_hot msgbox_short_from_user(void *dst, const void __user *src, size_t len)
 {
 	const char __user *s = src;
 	char *d = dst;
@@ -492,7 +492,7 @@ efault:
 }
 
 /* The same out to user memory (unsafe_copy_to_user() itself). */
-int msgbox_short_to_user(void __user *dst, const void *src, size_t len)
+int __msgbox_hot msgbox_short_to_user(void __user *dst, const void *src, size_t len)
 {
 	if (!len)
 		return 0;
@@ -508,8 +508,8 @@ efault:
 }
 
 /* The same from and to a user buffer: 0 or -EFAULT. */
-int msgbox_payload_from_user(struct msgbox_payload *p,
-			     const void __user *ubuf, size_t len)
+int __msgbox_hot msgbox_payload_from_user(struct msgbox_payload *p,
+					  const void __user *ubuf, size_t len)
 {
 	struct iov_iter it;
 
@@ -521,8 +521,8 @@ int msgbox_payload_from_user(struct msgbox_payload *p,
 	return msgbox_payload_from_iter(p, len, &it) == len ? 0 : -EFAULT;
 }
 
-int msgbox_payload_to_user(const struct msgbox_payload *p, void __user *ubuf,
-			   size_t len)
+int __msgbox_hot msgbox_payload_to_user(const struct msgbox_payload *p, void __user *ubuf,
+					size_t len)
 {
 	struct iov_iter it;
 
@@ -563,8 +563,8 @@ static void msgbox_payload_put(struct msgbox_payload *p)
  * the sender's memory cgroup, in one allocation for a small message.  The
  * payload is shared by peeked copies and publications.
  */
-struct msgbox_message *msgbox_message_alloc(struct msgbox *mb, size_t len,
-					    s64 type, u32 priority)
+__msgbox_hot struct msgbox_message *msgbox_message_alloc(struct msgbox *mb, size_t len,
+							 s64 type, u32 priority)
 {
 	struct msgbox_message *msg = msgbox_message_alloc_bare(mb, len, type,
 							       priority);
@@ -611,9 +611,9 @@ static bool msgbox_spare_give(struct msgbox *mb, struct msgbox_message *msg)
  * (uninitialised) payload from the start, in an object @mb kept if it has
  * one.
  */
-struct msgbox_message *msgbox_message_alloc_bare(struct msgbox *mb,
-						 size_t len, s64 type,
-						 u32 priority)
+__msgbox_hot struct msgbox_message *msgbox_message_alloc_bare(struct msgbox *mb,
+							      size_t len, s64 type,
+							      u32 priority)
 {
 	bool small = len <= MSGBOX_EMBED_MAX;
 	struct msgbox_message *msg = NULL;
@@ -654,7 +654,7 @@ struct msgbox_message *msgbox_message_alloc_bare(struct msgbox *mb,
  * Give a bare header its (uninitialised) payload of msg->len bytes, for a
  * message to be sent to @mb (whose page pool it may use; NULL for none).
  */
-int msgbox_message_add_payload(struct msgbox *mb, struct msgbox_message *msg)
+int __msgbox_hot msgbox_message_add_payload(struct msgbox *mb, struct msgbox_message *msg)
 {
 	if (msg->payload)
 		return 0;	/* small: embedded */
@@ -698,7 +698,7 @@ static void msgbox_message_clone(struct msgbox_message *copy,
  * the call has been abandoned already).
  */
 /* Give @msg a time to live of @ttl_ns from now (0: unlimited). */
-void msgbox_message_set_ttl(struct msgbox_message *msg, u64 ttl_ns)
+void __msgbox_hot msgbox_message_set_ttl(struct msgbox_message *msg, u64 ttl_ns)
 {
 	u64 now;
 
@@ -733,7 +733,7 @@ static void msgbox_message_put_refs(struct msgbox_message *msg)
 	put_pid(msg->tid);
 }
 
-void msgbox_message_free(struct msgbox_message *msg)
+void __msgbox_hot msgbox_message_free(struct msgbox_message *msg)
 {
 	struct msgbox_payload *p = msg->payload;
 
@@ -750,7 +750,7 @@ void msgbox_message_free(struct msgbox_message *msg)
  * message) or the pages of its payload (a large one) for the next
  * messages sent there, if no copy shares them.
  */
-void msgbox_message_recycle(struct msgbox *mb, struct msgbox_message *msg)
+void __msgbox_hot msgbox_message_recycle(struct msgbox *mb, struct msgbox_message *msg)
 {
 	struct msgbox_payload *p = msg->payload;
 	unsigned int n;
@@ -827,9 +827,9 @@ static bool msgbox_ring_done(struct msgbox_wake_list *wl);
  * complete its sender if that one waits for the take (rendezvous).  In ack
  * mode (@ack) it stays counted against the capacity while in flight.
  */
-static void msgbox_took_at(struct msgbox *mb, struct msgbox_message *msg,
-			   pid_t receiver, bool ack,
-			   struct msgbox_wake_list *wl, u64 now)
+static void __msgbox_hot msgbox_took_at(struct msgbox *mb, struct msgbox_message *msg,
+					pid_t receiver, bool ack,
+					struct msgbox_wake_list *wl, u64 now)
 {
 	u64 lat = now > msg->queued_ns ? now - msg->queued_ns : 0;
 
@@ -930,7 +930,7 @@ static void msgbox_expire(struct msgbox *mb, struct rb_root_cached *expired,
 }
 
 /* Discard what ran out of time before a receive looks at the queue. */
-static void msgbox_reap_expired(struct msgbox *mb)
+static void __msgbox_hot msgbox_reap_expired(struct msgbox *mb)
 {
 	struct rb_root_cached expired = RB_ROOT_CACHED;
 	struct msgbox_message *msg, *next;
@@ -964,7 +964,7 @@ static void msgbox_reap_expired(struct msgbox *mb)
  * does, and one predicate, msgbox_selects(), serves both the queue scan and
  * the direct hand-over, so the two can never disagree.
  */
-void msgbox_recv_args_init(struct msgbox_recv_args *args, s64 type, u32 flags)
+void __msgbox_hot msgbox_recv_args_init(struct msgbox_recv_args *args, s64 type, u32 flags)
 {
 	memset(args, 0, sizeof(*args));
 	if (!type) {
@@ -1008,8 +1008,8 @@ bool msgbox_selects(const struct msgbox_recv_args *args,
 }
 
 /* The message a receive with @args takes now, or NULL. */
-static struct msgbox_message *msgbox_find(struct msgbox *mb,
-					  const struct msgbox_recv_args *args)
+static __msgbox_hot struct msgbox_message *msgbox_find(struct msgbox *mb,
+						       const struct msgbox_recv_args *args)
 {
 	struct msgbox_message *msg, *best = NULL;
 	struct rb_node *n;
@@ -1046,7 +1046,7 @@ static void waiter_claim(struct msgbox *mb, struct msgbox_wake_list *wl,
 }
 
 /* After the unlock: publish each claimed waiter's result and wake it. */
-static void msgbox_wake_up(struct msgbox_wake_list *wl)
+static void __msgbox_hot msgbox_wake_up(struct msgbox_wake_list *wl)
 {
 	struct msgbox_waiter *w = wl->first;
 
@@ -1085,9 +1085,9 @@ static void msgbox_wake_up(struct msgbox_wake_list *wl)
  * before a receiver can see it; a requeued one keeps its id.
  * Returns true if a receiver took the message.
  */
-static bool msgbox_hand_over(struct msgbox *mb, struct msgbox_message *msg,
-			     bool accept, bool will_queue,
-			     struct msgbox_wake_list *wl)
+static bool __msgbox_hot msgbox_hand_over(struct msgbox *mb, struct msgbox_message *msg,
+					  bool accept, bool will_queue,
+					  struct msgbox_wake_list *wl)
 {
 	struct msgbox_waiter *w, *next;
 
@@ -1452,7 +1452,7 @@ int msgbox_direct_pin(struct msgbox_direct *d, size_t len, bool write)
 }
 
 /* Unpin what msgbox_direct_pin() pinned, dirtying what a sender filled. */
-void msgbox_direct_release(struct msgbox_direct *d)
+void __msgbox_hot msgbox_direct_release(struct msgbox_direct *d)
 {
 	if (!d->pages)
 		return;
@@ -1763,9 +1763,9 @@ static void msgbox_waiter_abort(struct msgbox *mb, struct msgbox_waiter *w)
  * two cases @w has been unlinked here and the caller still owns whatever
  * it put into @w.
  */
-static int msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
-		       const struct msgbox_wait *wait,
-		       __poll_t wake)
+static int __msgbox_hot msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
+				    const struct msgbox_wait *wait,
+				    __poll_t wake)
 	__releases(&mb->lock)
 {
 	ktime_t expires = wait->deadline;
@@ -1931,8 +1931,8 @@ void msgbox_wake_batch_flush(struct msgbox_wake_batch *b)
  * After the unlock: wake the waiters claimed in @wl and the pollers of
  * @mask, now or, within a batch, at its end.
  */
-static void msgbox_wakes(struct msgbox *mb, const struct msgbox_wait *wait,
-			 struct msgbox_wake_list *wl, __poll_t mask)
+static void __msgbox_hot msgbox_wakes(struct msgbox *mb, const struct msgbox_wait *wait,
+				      struct msgbox_wake_list *wl, __poll_t mask)
 {
 	struct msgbox_wake_batch *b = wait->batch;
 
@@ -1952,7 +1952,7 @@ static void msgbox_wakes(struct msgbox *mb, const struct msgbox_wait *wait,
 }
 
 /* May the caller sleep? 0, or the error to fail with now. */
-static int msgbox_may_wait(struct msgbox *mb, const struct msgbox_wait *wait)
+static int __msgbox_hot msgbox_may_wait(struct msgbox *mb, const struct msgbox_wait *wait)
 {
 	lockdep_assert_held(&mb->lock);
 	if (wait->nonblock)
@@ -1984,8 +1984,8 @@ static int msgbox_may_wait(struct msgbox *mb, const struct msgbox_wait *wait)
  * Return: 0, or -EIDRM, -EAGAIN, -ETIMEDOUT, @wait->sig_err; on error the
  * caller still owns @msg.
  */
-int msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
-		const struct msgbox_wait *wait, bool sync, u64 *idp)
+int __msgbox_hot msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
+			     const struct msgbox_wait *wait, bool sync, u64 *idp)
 {
 	struct msgbox_wake_list wl;
 	struct msgbox_waiter w;
@@ -2188,9 +2188,9 @@ int msgbox_recv_many(struct msgbox *mb, const struct msgbox_msg *m,
  *
  * Return: 0, or -EIDRM, -EMSGSIZE, -EAGAIN, -ETIMEDOUT, @wait->sig_err.
  */
-int msgbox_recv(struct msgbox *mb, const struct msgbox_recv_args *args,
-		const struct msgbox_wait *wait, struct msgbox_message *copy,
-		struct msgbox_message **msgp)
+int __msgbox_hot msgbox_recv(struct msgbox *mb, const struct msgbox_recv_args *args,
+			     const struct msgbox_wait *wait, struct msgbox_message *copy,
+			     struct msgbox_message **msgp)
 {
 	struct msgbox_wake_list wl;
 	struct msgbox_message *msg;

@@ -151,6 +151,16 @@ enum msgbox_sel_mode {
 /* Payloads up to this cross word by word (msgbox_short_from_user()). */
 #define MSGBOX_SHORT_COPY	256
 
+/*
+ * The functions every message goes through (send, receive, call, reply,
+ * read, write), packed into one section of their own: a message touches
+ * a few pages of module text rather than most of them.  Each switch
+ * between address spaces costs a TLB refill for every page touched after
+ * it, and under emulation (TCG flushes its whole TLB on a CR3 write) that
+ * was a measurable part of a round trip.
+ */
+#define __msgbox_hot	__section(".text.msgbox_hot")
+
 /**
  * struct msgbox_direct - a user buffer pinned for a one-copy transfer
  * @ubuf:     the buffer's user address.
@@ -658,7 +668,15 @@ struct msgbox_track *msgbox_track_get(struct msgbox_track *t);
 void msgbox_track_put(struct msgbox_track *t);
 u32 msgbox_track_status(const struct msgbox_track *t);
 bool msgbox_status_final(u32 status);
-void msgbox_track_set(struct msgbox_message *msg, u32 status);
+void __msgbox_track_set(struct msgbox_message *msg, u32 status);
+
+/* Most messages are not tracked: no call into track.c for them. */
+static inline void msgbox_track_set(struct msgbox_message *msg, u32 status)
+{
+	if (msg->track)
+		__msgbox_track_set(msg, status);
+}
+
 int msgbox_track_wait(struct msgbox_track *t, const struct msgbox_wait *wait);
 
 /* reply.c */

@@ -63,7 +63,7 @@ struct msgbox_pending_call {
 	void *notify_data;
 };
 
-struct msgbox_pending_call *msgbox_call_alloc(size_t reply_size)
+__msgbox_hot struct msgbox_pending_call *msgbox_call_alloc(size_t reply_size)
 {
 	struct msgbox_pending_call *call;
 
@@ -83,13 +83,13 @@ struct msgbox_pending_call *msgbox_call_alloc(size_t reply_size)
 	return call;
 }
 
-struct msgbox_pending_call *msgbox_call_get(struct msgbox_pending_call *call)
+__msgbox_hot struct msgbox_pending_call *msgbox_call_get(struct msgbox_pending_call *call)
 {
 	refcount_inc(&call->ref);
 	return call;
 }
 
-void msgbox_call_put(struct msgbox_pending_call *call)
+void __msgbox_hot msgbox_call_put(struct msgbox_pending_call *call)
 {
 	if (!refcount_dec_and_test(&call->ref))
 		return;
@@ -98,18 +98,18 @@ void msgbox_call_put(struct msgbox_pending_call *call)
 	kfree(call);
 }
 
-size_t msgbox_call_reply_size(const struct msgbox_pending_call *call)
+size_t __msgbox_hot msgbox_call_reply_size(const struct msgbox_pending_call *call)
 {
 	return call->reply_size;
 }
 
 /* The receiving file names @call by @token (see struct msgbox_file). */
-void msgbox_call_set_token(struct msgbox_pending_call *call, u64 token)
+void __msgbox_hot msgbox_call_set_token(struct msgbox_pending_call *call, u64 token)
 {
 	call->token = token;
 }
 
-u64 msgbox_call_token(const struct msgbox_pending_call *call)
+u64 __msgbox_hot msgbox_call_token(const struct msgbox_pending_call *call)
 {
 	return call->token;
 }
@@ -155,7 +155,7 @@ void msgbox_call_fail(struct msgbox_pending_call *call, int err)
 }
 
 /* Has the caller given up?  Its queued request is then discarded. */
-bool msgbox_call_abandoned(struct msgbox_pending_call *call)
+bool __msgbox_hot msgbox_call_abandoned(struct msgbox_pending_call *call)
 {
 	return READ_ONCE(call->state) == MSGBOX_CALL_ABANDONED;
 }
@@ -168,8 +168,8 @@ bool msgbox_call_abandoned(struct msgbox_pending_call *call)
  * Return: 0, or -EPIPE if the caller is gone (the caller of this keeps
  * @reply).
  */
-int msgbox_call_complete(struct msgbox_pending_call *call,
-			 struct msgbox_message *reply)
+int __msgbox_hot msgbox_call_complete(struct msgbox_pending_call *call,
+				      struct msgbox_message *reply)
 {
 	int ret = -EPIPE;
 
@@ -196,9 +196,9 @@ int msgbox_call_complete(struct msgbox_pending_call *call,
  *
  * Return: 0, -ETIMEDOUT, -EINTR, or the error the call failed with.
  */
-int msgbox_call_wait(struct msgbox_pending_call *call,
-		     const struct msgbox_wait *wait,
-		     struct msgbox_message **replyp)
+int __msgbox_hot msgbox_call_wait(struct msgbox_pending_call *call,
+				  const struct msgbox_wait *wait,
+				  struct msgbox_message **replyp)
 {
 	ktime_t expires = wait->deadline;
 	DEFINE_WAIT(entry);
@@ -239,7 +239,7 @@ int msgbox_call_wait(struct msgbox_pending_call *call,
  *
  * Return: TASK_KILLABLE or TASK_INTERRUPTIBLE.
  */
-unsigned int msgbox_unrestartable_state(void)
+unsigned int __msgbox_hot msgbox_unrestartable_state(void)
 {
 	return signal_pending(current) && !task_sigpending(current) ?
 	       TASK_KILLABLE : TASK_INTERRUPTIBLE;

@@ -64,12 +64,10 @@ bool msgbox_status_final(u32 status)
 }
 
 /* Move @msg's tracked status to @status; a final one ends the tracking. */
-void msgbox_track_set(struct msgbox_message *msg, u32 status)
+void __msgbox_track_set(struct msgbox_message *msg, u32 status)
 {
 	struct msgbox_track *t = msg->track;
 
-	if (!t)
-		return;
 	WRITE_ONCE(t->status, status);
 	if (!msgbox_status_final(status))
 		return;
