@@ -1512,6 +1512,7 @@ static int msgbox_ring_send_pinned(struct msgbox *mb,
 	}
 	msgbox_wake_list_init(&wl);
 	msgbox_accept(mb, msg);
+	mb->stats.direct++;
 	msgbox_ring_label(r, rec, msg);
 	msgbox_ring_took(mb, r, msg, &wl, msg->queued_ns);
 	*idp = msg->id;

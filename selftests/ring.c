@@ -531,6 +531,7 @@ TEST_F(rg, a_large_plain_send_goes_straight_into_the_ring)
 	EXPECT_EQ(0, info.nr_msgs);
 	EXPECT_EQ(4, info.sent);
 	EXPECT_EQ(4, info.received);
+	EXPECT_EQ(4, info.direct);	/* msgboxctl stat's one-copy */
 
 	/* 4 records of 240 KiB leave no room for a fifth: it queues. */
 	mb_msg_init(&m[0], big[0], BIG_LEN, 7, MSGBOX_MSG_NONBLOCK);

@@ -520,9 +520,11 @@ struct msgbox_reply_recv {
  *                in [2^(i-1), 2^i) ns, and the last bucket everything from
  *                2^(MSGBOX_LAT_BUCKETS-2) ns (about 1 s) up.
  * @direct:       messages copied straight from the sender's buffer into
- *                that of a receiver already waiting, with no kernel copy
- *                between (messages of 16 KiB and more, received by
- *                MSGBOX_IOC_RECV or a receive batch).  Not in the first
+ *                that of a receiver already waiting, or into a
+ *                MSGBOX_RING_LARGE receive ring, with no kernel copy
+ *                between (messages of 16 KiB and more, sent plainly,
+ *                received by MSGBOX_IOC_RECV, read(2), a receive batch or
+ *                the ring).  Not in the first
  *                version of this structure (MSGBOX_INFO_SIZE_VER0).
  * @notify_pid:   the process registered by MSGBOX_IOC_NOTIFY, in the
  *                caller's pid namespace (0 if none, or not visible there),
