@@ -1568,9 +1568,9 @@ static void msgbox_direct_copy(const struct msgbox_direct *dst,
  * of one: under init_on_alloc that is a second pass over the bytes too).
  * The claimed receiver waits for the result without a timeout; the copy
  * cannot fault, both buffers being pinned, so that wait is short.
- * With no receiver asleep, the receive ring comes next, as in
- * msgbox_hand_over(): its record is reserved under the lock and the
- * payload copied in after the unlock (msgbox_ring_send_pinned()).
+ * With no receiver asleep that selects the message, the receive ring comes
+ * next, as in msgbox_hand_over(): its record is reserved under the lock and
+ * the payload copied in after the unlock (msgbox_ring_send_pinned()).
  * Anything else (no such receiver or ring, senders asleep ahead of this
  * one, a receiver in ack or peek mode, with a selector, buffer or mode the
  * plain path must judge, a ring without room or not in line) is left to
@@ -1595,9 +1595,6 @@ int msgbox_send_direct(struct msgbox *mb, struct msgbox_message *msg,
 	}
 	if (!list_empty(&mb->send_waiters))
 		goto out_again;
-	/* No receiver asleep: the ring, if any, comes next (msgbox_hand_over()). */
-	if (list_empty(&mb->recv_waiters))
-		return msgbox_ring_send_pinned(mb, msg, src, wait, idp);
 	list_for_each_entry(w, &mb->recv_waiters, list) {
 		if (!msgbox_selects(w->args, msg))
 			continue;
@@ -1608,8 +1605,9 @@ int msgbox_send_direct(struct msgbox *mb, struct msgbox_message *msg,
 			goto out_again;
 		break;
 	}
+	/* No receiver asleep selects it: the ring, if any, comes next. */
 	if (!dst)
-		goto out_again;
+		return msgbox_ring_send_pinned(mb, msg, src, wait, idp);
 	mb->nr_recv_waiters--;
 	msgbox_accept(mb, msg);
 	msgbox_took(mb, msg, w->task, false, &wl);

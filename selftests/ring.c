@@ -1309,6 +1309,53 @@ TEST_F(rg, a_sleeping_receiver_comes_before_the_ring)
 }
 
 /*
+ * A sleeping receiver that does not select a large message does not keep
+ * it from a MSGBOX_RING_LARGE ring, as it would not keep a small one.
+ */
+TEST_F(rg, a_large_message_passes_a_receiver_that_does_not_select_it)
+{
+	static char big[100 * 1024];
+	const struct msgbox_ring_msg *rec;
+	struct msgbox_msg m;
+	pid_t pid;
+	int fd;
+
+	fd = msgbox_create_anon(&(struct msgbox_attr){ .max_msgs = 4,
+				.max_msg_size = sizeof(big),
+				.max_bytes = 4 * sizeof(big) }, MB_RW);
+	ASSERT_LE(0, fd);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char b[64];
+
+		mb_msg_init(&m, b, sizeof(b), 99, 0);
+		CHILD_CHECK(msgbox_recvmsg(fd, &m) == 0 && m.type == 99 &&
+			    m.len == 16 && mb_check(b, 16, 3), 2);
+		_exit(0);
+	}
+	EXPECT_EQ(0, mb_wait_waiters(fd, 1, 0));
+	self->rx = msgbox_rxring_open(fd, 1 << 20, 0, MSGBOX_RING_LARGE);
+	EXPECT_NE(NULL, self->rx);
+	mb_fill(big, sizeof(big), 4);
+	mb_msg_init(&m, big, sizeof(big), 1, MSGBOX_MSG_NONBLOCK);
+	EXPECT_EQ(0, msgbox_sendmsg(fd, &m));
+	EXPECT_EQ(0, mb_nr_msgs(fd));
+	rec = msgbox_rxring_next(self->rx);
+	EXPECT_NE(NULL, rec);
+	if (rec) {
+		EXPECT_EQ(sizeof(big), rec->len);
+		EXPECT_TRUE(mb_check(rec + 1, sizeof(big), 4));
+	}
+	/* Release the receiver whatever happened above. */
+	ASSERT_EQ(0, send_seq(fd, 3, 16, 99, 0, 0));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	msgbox_rxring_close(self->rx);
+	self->rx = NULL;
+	close(fd);
+}
+
+/*
  * Batches go straight into the ring, entry by entry.  A payload that is not
  * in memory cannot be copied under the mailbox lock: that entry takes the
  * usual path, still in order; one that cannot be read at all fails the
