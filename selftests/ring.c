@@ -572,16 +572,23 @@ TEST_F(rg, a_large_plain_send_goes_straight_into_the_ring)
 #define MIX_BIG		(512 * 1024)
 #define MIX_N		24
 
-struct mix_sender {
+/*
+ * A sending thread: @n blocking sends of message 0, 1, ... (@n > 0), or
+ * non-blocking sends of message 1 until @stop or the mailbox is gone.
+ */
+struct sender {
 	int fd;
 	size_t len;
 	unsigned int n;
+	volatile int stop;
+	unsigned int sent;
 	int err;
 };
 
-static void *mix_send(void *arg)
+static void *sends(void *arg)
 {
-	struct mix_sender *s = arg;
+	struct sender *s = arg;
+	__u32 flags = s->n ? 0 : MSGBOX_MSG_NONBLOCK;
 	char *buf = malloc(s->len);
 	struct msgbox_msg m;
 	unsigned int i;
@@ -590,12 +597,19 @@ static void *mix_send(void *arg)
 		s->err = ENOMEM;
 		return NULL;
 	}
-	for (i = 0; i < s->n && !s->err; i++) {
-		mb_fill(buf, s->len, i);
-		/* The tag tells the two senders apart: the size does too. */
-		mb_msg_init(&m, buf, s->len, 1, 0);
-		if (msgbox_sendmsg(s->fd, &m))
+	for (i = 0; s->n ? i < s->n : !s->stop; i++) {
+		if (s->n || !i)
+			mb_fill(buf, s->len, s->n ? i : 1);
+		mb_msg_init(&m, buf, s->len, 1, flags);
+		if (!msgbox_sendmsg(s->fd, &m)) {
+			s->sent++;
+			continue;
+		}
+		if (!s->n && errno == EAGAIN)
+			continue;
+		if (s->n || errno != EIDRM)
 			s->err = errno;
+		break;
 	}
 	free(buf);
 	return NULL;
@@ -610,7 +624,7 @@ static void *mix_send(void *arg)
  */
 TEST_F_TIMEOUT(rg, large_and_small_senders_share_the_ring_in_id_order, 60)
 {
-	struct mix_sender s[2] = {
+	struct sender s[2] = {
 		{ .len = MIX_BIG, .n = MIX_N },
 		{ .len = 100, .n = 100 * MIX_N },
 	};
@@ -629,7 +643,7 @@ TEST_F_TIMEOUT(rg, large_and_small_senders_share_the_ring_in_id_order, 60)
 	ASSERT_NE(NULL, self->rx);
 	for (i = 0; i < 2; i++) {
 		s[i].fd = fd;
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, mix_send, &s[i]));
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, sends, &s[i]));
 	}
 	for (got = 0; got < s[0].n + s[1].n; got++) {
 		struct msgbox_msg m;
@@ -658,41 +672,6 @@ TEST_F_TIMEOUT(rg, large_and_small_senders_share_the_ring_in_id_order, 60)
 	close(fd);
 }
 
-struct big_sender {
-	int fd;
-	size_t len;
-	volatile int stop;
-	unsigned int sent;
-	int err;
-};
-
-/* Large non-blocking sends until stopped or the mailbox is gone. */
-static void *big_sends(void *arg)
-{
-	struct big_sender *s = arg;
-	char *buf = malloc(s->len);
-	struct msgbox_msg m;
-
-	if (!buf) {
-		s->err = ENOMEM;
-		return NULL;
-	}
-	mb_fill(buf, s->len, 1);
-	while (!s->stop) {
-		mb_msg_init(&m, buf, s->len, 1, MSGBOX_MSG_NONBLOCK);
-		if (!msgbox_sendmsg(s->fd, &m)) {
-			s->sent++;
-		} else if (errno == EIDRM) {
-			break;
-		} else if (errno != EAGAIN) {
-			s->err = errno;
-			break;
-		}
-	}
-	free(buf);
-	return NULL;
-}
-
 /*
  * Rings closed while large messages are copied into them, on a rendezvous
  * channel (a send succeeds only if the ring takes it): the close waits for
@@ -701,7 +680,7 @@ static void *big_sends(void *arg)
  */
 TEST_F(rg, closing_a_ring_during_large_copies_loses_no_accounting)
 {
-	struct big_sender s = { .len = 256 * 1024 };
+	struct sender s = { .len = 256 * 1024 };
 	struct msgbox_info info;
 	unsigned int round;
 	pthread_t t;
@@ -711,7 +690,7 @@ TEST_F(rg, closing_a_ring_during_large_copies_loses_no_accounting)
 				.max_msg_size = s.len }, MB_RW);
 	ASSERT_LE(0, fd);
 	s.fd = fd;
-	ASSERT_EQ(0, pthread_create(&t, NULL, big_sends, &s));
+	ASSERT_EQ(0, pthread_create(&t, NULL, sends, &s));
 	for (round = 0; round < 20; round++) {
 		struct pollfd pfd;
 
@@ -802,7 +781,7 @@ TEST_F_TIMEOUT(rg, a_destroy_during_a_large_copy_loses_no_sent_message, 120)
 	unsigned int round;
 
 	for (round = 0; round < 6; round++) {
-		struct big_sender s = { .len = 512 * 1024 };
+		struct sender s = { .len = 512 * 1024 };
 		struct ring_reader r = { .len = 512 * 1024 };
 		pthread_t ts, tr;
 		int fd;
@@ -817,7 +796,7 @@ TEST_F_TIMEOUT(rg, a_destroy_during_a_large_copy_loses_no_sent_message, 120)
 		ASSERT_NE(NULL, r.rx);
 		s.fd = fd;
 		ASSERT_EQ(0, pthread_create(&tr, NULL, ring_reads, &r));
-		ASSERT_EQ(0, pthread_create(&ts, NULL, big_sends, &s));
+		ASSERT_EQ(0, pthread_create(&ts, NULL, sends, &s));
 		mb_sleep_ms(30 + 7 * round);
 		ASSERT_EQ(0, msgbox_destroy(self->name));
 		ASSERT_EQ(0, pthread_join(ts, NULL));
