@@ -1497,7 +1497,7 @@ static int msgbox_ring_send_pinned(struct msgbox *mb,
 	struct msgbox_ring *r = mb->ring;
 	struct msgbox_ring_msg *rec;
 	struct msgbox_wake_list wl;
-	bool writable;
+	__poll_t mask;
 	u32 need;
 
 	lockdep_assert_held(&mb->lock);
@@ -1523,13 +1523,17 @@ static int msgbox_ring_send_pinned(struct msgbox *mb,
 	spin_lock(&mb->lock);
 	msgbox_ring_end(r, need);
 	/* A rendezvous channel's writers waited for the ring to be free. */
-	writable = !mb->max_msgs && msgbox_ring_takes_any(mb);
+	mask = !mb->max_msgs && msgbox_ring_takes_any(mb) ?
+	       EPOLLOUT | EPOLLWRNORM : 0;
+	/* The hang-up poll withheld while the record was on its way. */
+	if (mb->dead)
+		mask |= EPOLLHUP | EPOLLERR | EPOLLIN | EPOLLRDNORM;
 	spin_unlock(&mb->lock);
 	/* busy's store before wake_up_var()'s look at the queue: a full barrier. */
 	smp_mb();
 	wake_up_var(&r->busy);
 	/* Frees the header and wakes the consumer (msgbox_ring_done()). */
-	msgbox_wakes(mb, wait, &wl, writable ? EPOLLOUT | EPOLLWRNORM : 0);
+	msgbox_wakes(mb, wait, &wl, mask);
 	return 0;
 }
 
@@ -2202,10 +2206,11 @@ again:
 	msgbox_wake_list_init(&wl);
 	spin_lock(&mb->lock);
 	/*
-	 * The ring's consumer: what the ring holds comes first, even after a
-	 * destroy (a record accepted before it may still be being copied in).
+	 * The ring's consumer: what the ring holds comes first, and after a
+	 * destroy a record accepted before it and still being copied in.
 	 */
-	if (args->after_ring && mb->ring && msgbox_ring_nonempty(mb->ring)) {
+	if (args->after_ring && mb->ring && msgbox_ring_nonempty(mb->ring) &&
+	    (!mb->dead || mb->ring->busy)) {
 		ret = -EAGAIN;
 		goto out_unlock;
 	}

@@ -80,9 +80,11 @@ static void msgbox_ring_pad(struct msgbox_ring *r, u32 size)
 }
 
 /*
- * Does @r take messages of @len bytes from a kernel copy?  Such a record
- * is copied under the mailbox lock: MSGBOX_RING_MSG_MAX bounds that copy.
- * Larger ones come only from a sender's pinned memory (msgbox_ring_begin()).
+ * Does @r take messages of @len bytes copied under the mailbox lock (from
+ * a kernel copy, or a short one from the sender)?  MSGBOX_RING_MSG_MAX
+ * bounds that copy.  A MSGBOX_RING_LARGE ring takes larger ones too, but
+ * only from a sender's pinned memory, copied after the unlock
+ * (msgbox_ring_begin()).
  */
 bool msgbox_ring_holds(const struct msgbox_ring *r, size_t len)
 {

@@ -770,20 +770,32 @@ static void *ring_reads(void *arg)
 	return NULL;
 }
 
+/* Wait for a hang-up only (no POLLIN asked) on a ring descriptor. */
+static void *hup_poll(void *arg)
+{
+	struct pollfd *pfd = arg;
+
+	if (poll(pfd, 1, 30000) != 1)
+		pfd->revents = 0;
+	return NULL;
+}
+
 /*
  * The mailbox destroyed while large messages are copied into its ring: a
  * message whose send succeeded was accepted before the destroy, and the
  * consumer reads it before it is told EIDRM (it does not see the ring
- * empty and the mailbox gone while that record is still on its way).
+ * empty and the mailbox gone while that record is still on its way), and
+ * a poller waiting for the hang-up alone still gets it.
  */
-TEST_F_TIMEOUT(rg, a_destroy_during_a_large_copy_loses_no_sent_message, 120)
+TEST_F_TIMEOUT(rg, a_destroy_during_a_large_copy_loses_no_sent_message, 240)
 {
 	unsigned int round;
 
 	for (round = 0; round < 6; round++) {
 		struct sender s = { .len = 512 * 1024 };
 		struct ring_reader r = { .len = 512 * 1024 };
-		pthread_t ts, tr;
+		struct pollfd hup;
+		pthread_t ts, tr, th;
 		int fd;
 
 		fd = mb_create(self->name, 0, s.len, 0, MB_RW);
@@ -795,12 +807,16 @@ TEST_F_TIMEOUT(rg, a_destroy_during_a_large_copy_loses_no_sent_message, 120)
 		r.rx = msgbox_rxring_open(fd, 2 << 20, 0, MSGBOX_RING_LARGE);
 		ASSERT_NE(NULL, r.rx);
 		s.fd = fd;
+		hup = (struct pollfd){ .fd = msgbox_rxring_fd(r.rx) };
+		ASSERT_EQ(0, pthread_create(&th, NULL, hup_poll, &hup));
 		ASSERT_EQ(0, pthread_create(&tr, NULL, ring_reads, &r));
 		ASSERT_EQ(0, pthread_create(&ts, NULL, sends, &s));
 		mb_sleep_ms(30 + 7 * round);
 		ASSERT_EQ(0, msgbox_destroy(self->name));
 		ASSERT_EQ(0, pthread_join(ts, NULL));
 		ASSERT_EQ(0, pthread_join(tr, NULL));
+		ASSERT_EQ(0, pthread_join(th, NULL));
+		EXPECT_TRUE(hup.revents & POLLHUP);
 		EXPECT_EQ(0, s.err);
 		EXPECT_EQ(EIDRM, r.err);
 		EXPECT_LT(0, s.sent);
