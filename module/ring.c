@@ -342,14 +342,14 @@ bool msgbox_ring_readable(const struct msgbox_ring *r)
  * @len:   the payload's length: any that fits in the ring.
  * @needp: the record's size, for msgbox_ring_end().
  *
- * For a large payload (MSGBOX_DIRECT_MIN bytes and more, so far as a ring
- * set up with MSGBOX_RING_LARGE), pinned in the sender's memory so that
- * its copy cannot fail.  The ring
- * is busy until msgbox_ring_end(): nothing else is written into it
- * meanwhile (msgbox_ring_in_line() says no, and a refill waits), so the
- * record is the last one and is published alone, and ->release waits for
- * it.  A padding written before the record is published now, so that the
- * tail the kernel keeps is the published one while the ring is busy.
+ * For a large payload (MSGBOX_DIRECT_MIN bytes and more, into a ring set
+ * up with MSGBOX_RING_LARGE), pinned in the sender's memory so that its
+ * copy cannot fail.  The ring is busy until msgbox_ring_end(): nothing
+ * else is written into it meanwhile (msgbox_ring_in_line() says no, and a
+ * refill waits), so the record is the last one and is published alone,
+ * and ->release waits for it.  A padding written before the record is
+ * published now, so that the tail the kernel keeps is the published one
+ * while the ring is busy.
  *
  * Return: the record, header to be completed with msgbox_ring_label(), or
  * NULL if there is no room now (nothing changed but maybe a padding).

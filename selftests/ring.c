@@ -622,7 +622,7 @@ static void *sends(void *arg)
  * order (a small message must not be seen before a large one accepted
  * earlier, whether it went into the ring or queued).
  */
-TEST_F_TIMEOUT(rg, large_and_small_senders_share_the_ring_in_id_order, 60)
+TEST_F_TIMEOUT(rg, large_and_small_senders_share_the_ring_in_id_order, 120)
 {
 	struct sender s[2] = {
 		{ .len = MIX_BIG, .n = MIX_N },
@@ -811,7 +811,11 @@ TEST_F_TIMEOUT(rg, a_destroy_during_a_large_copy_loses_no_sent_message, 240)
 		ASSERT_EQ(0, pthread_create(&th, NULL, hup_poll, &hup));
 		ASSERT_EQ(0, pthread_create(&tr, NULL, ring_reads, &r));
 		ASSERT_EQ(0, pthread_create(&ts, NULL, sends, &s));
-		mb_sleep_ms(30 + 7 * round);
+		/* Sending first (a debug kernel starts threads slowly). */
+		for (int w = 0; w < 20000 && !s.err &&
+		     !__atomic_load_n(&s.sent, __ATOMIC_RELAXED); w++)
+			mb_sleep_ms(1);
+		mb_sleep_ms(10 + 7 * round);
 		ASSERT_EQ(0, msgbox_destroy(self->name));
 		ASSERT_EQ(0, pthread_join(ts, NULL));
 		ASSERT_EQ(0, pthread_join(tr, NULL));
