@@ -200,9 +200,12 @@ static void msgbox_ack_work(struct work_struct *work);
  *         The xarray's own lock serialises them; an entry is taken back by
  *         the one REPLY (or the release) that erases it; while the
  *         receive that took it copies out, the entry is
- *         MSGBOX_CALL_RESERVED, which no REPLY takes.  A server that
- *         answers one call at a time keeps its one entry at index 0, in
- *         the xarray's head: no node is allocated per call.
+ *         MSGBOX_CALL_RESERVED, which no REPLY takes.  Index 0 is not in
+ *         the xarray but in @call_slot.
+ * @call_slot: the entry of @calls at index 0, or NULL, under the lock of
+ *         @calls: a server that answers one call at a time uses it alone,
+ *         without the xarray's walks (msgbox_calls_reserve() and the
+ *         helpers after it).
  * @call_serial: counts the calls received here (under the lock of
  *         @calls).  A reply token is the call's index plus one in its low
  *         MSGBOX_TOKEN_INDEX_BITS and this count above (msgbox_token()),
@@ -219,6 +222,7 @@ struct msgbox_file {
 	struct list_head tracked;
 	unsigned int nr_tracked;
 	struct xarray calls;
+	void *call_slot;
 	u64 call_serial;
 };
 
@@ -238,6 +242,73 @@ static u64 msgbox_token(u32 index, u64 serial)
 static struct msgbox_file *msgbox_file_of(struct file *file)
 {
 	return file->private_data;
+}
+
+/*
+ * Entries of struct msgbox_file.calls, at index 0 in @call_slot, others in
+ * the xarray.  Reserve a free index for a call being received, under
+ * xa_lock(&mf->calls), which __xa_alloc() may drop and take again.
+ */
+static int __msgbox_hot msgbox_calls_reserve(struct msgbox_file *mf, u32 *index)
+{
+	if (!mf->call_slot) {
+		mf->call_slot = MSGBOX_CALL_RESERVED;
+		*index = 0;
+		return 0;
+	}
+	return __xa_alloc(&mf->calls, index, MSGBOX_CALL_RESERVED,
+			  XA_LIMIT(1, MSGBOX_TOKEN_INDEX_MASK - 1),
+			  GFP_KERNEL_ACCOUNT);
+}
+
+/* The entry at @index, under xa_lock(&mf->calls). */
+static __msgbox_hot void *msgbox_calls_load(struct msgbox_file *mf, u32 index)
+{
+	return index ? xa_load(&mf->calls, index) : mf->call_slot;
+}
+
+/*
+ * Store @call at @index, reserved: false only if the xarray failed, which
+ * a reserved index does not.
+ */
+static bool __msgbox_hot msgbox_calls_store(struct msgbox_file *mf, u32 index,
+					    struct msgbox_pending_call *call)
+{
+	if (index)
+		return !xa_is_err(xa_store(&mf->calls, index, call,
+					   GFP_KERNEL_ACCOUNT));
+	xa_lock(&mf->calls);
+	mf->call_slot = call;
+	xa_unlock(&mf->calls);
+	return true;
+}
+
+/* Free @index (reserved, or holding a call taken back). */
+static void msgbox_calls_erase(struct msgbox_file *mf, u32 index)
+{
+	if (index) {
+		xa_erase(&mf->calls, index);
+		return;
+	}
+	xa_lock(&mf->calls);
+	mf->call_slot = NULL;
+	xa_unlock(&mf->calls);
+}
+
+/* Take @call back from @index; false if it is no longer there. */
+static bool __msgbox_hot msgbox_calls_take(struct msgbox_file *mf, u32 index,
+					   struct msgbox_pending_call *call)
+{
+	bool taken;
+
+	if (index)
+		return xa_cmpxchg(&mf->calls, index, call, NULL, 0) == call;
+	xa_lock(&mf->calls);
+	taken = mf->call_slot == call;
+	if (taken)
+		mf->call_slot = NULL;
+	xa_unlock(&mf->calls);
+	return taken;
 }
 
 static struct msgbox *msgbox_file_box(struct file *file)
@@ -912,9 +983,7 @@ int __msgbox_hot msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_r
 	 */
 	if (msg->call) {
 		xa_lock(&mf->calls);
-		ret = __xa_alloc(&mf->calls, &index, MSGBOX_CALL_RESERVED,
-				 XA_LIMIT(0, MSGBOX_TOKEN_INDEX_MASK - 1),
-				 GFP_KERNEL_ACCOUNT);
+		ret = msgbox_calls_reserve(mf, &index);
 		token = msgbox_token(index, ++mf->call_serial);
 		xa_unlock(&mf->calls);
 		if (ret < 0)
@@ -936,7 +1005,7 @@ int __msgbox_hot msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_r
 	m->deliveries = msg->deliveries;
 	if (!msgbox_copy_msg_out(rq->uarg, rq->usize, m, msg)) {
 		if (token)
-			xa_erase(&mf->calls, index);
+			msgbox_calls_erase(mf, index);
 		else if (ack)
 			xa_release(&mf->inflight, msg->id);
 		ret = -EFAULT;
@@ -944,17 +1013,15 @@ int __msgbox_hot msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_r
 	}
 	if (token) {
 		/* The slot is reserved: this cannot fail for want of memory. */
-		if (!WARN_ON_ONCE(xa_is_err(xa_store(&mf->calls, index,
-						     msg->call,
-						     GFP_KERNEL_ACCOUNT))))
+		if (!WARN_ON_ONCE(!msgbox_calls_store(mf, index, msg->call)))
 			msg->call = NULL;	/* the reference lives there now */
 		else
-			xa_erase(&mf->calls, index);
+			msgbox_calls_erase(mf, index);
 		/* A call has its own delivery guarantee: settle at once. */
 		if (ack)
 			msgbox_settle(mb, msg, MSGBOX_SETTLE_ACK);
 		else
-			msgbox_message_free(msg);
+			msgbox_message_recycle(mb, msg);
 	} else if (ack) {
 		u64 deadline = msgbox_ack_deadline(mb);
 
@@ -1491,7 +1558,7 @@ int __msgbox_hot msgbox_call_start(struct file *file, struct msgbox_call *c,
 	wait->sig_err = -EINTR;
 	reply_size = min_t(u64, c->reply.len, READ_ONCE(mb->max_msg_size));
 
-	call = msgbox_call_alloc(reply_size);
+	call = msgbox_call_alloc(mb, reply_size);
 	if (!call)
 		return -ENOMEM;
 	if (notify)
@@ -1528,14 +1595,16 @@ out_abandon:
 
 /**
  * msgbox_call_finish() - hand a call's reply to its caller.
+ * @mb:    the mailbox the call was made on.
  * @c:     the caller's struct msgbox_call; the reply's metadata is set.
- * @reply: the reply, freed here.
+ * @reply: the reply, freed here (kept by @mb for its next message).
  * @uarg:  where @c goes back to.
  * @usize: the caller's size of struct msgbox_call.
  *
  * Return: 0 or -EFAULT.
  */
-int __msgbox_hot msgbox_call_finish(struct msgbox_call *c, struct msgbox_message *reply,
+int __msgbox_hot msgbox_call_finish(struct msgbox *mb, struct msgbox_call *c,
+				    struct msgbox_message *reply,
 				    void __user *uarg, size_t usize)
 {
 	int ret = 0;
@@ -1556,7 +1625,7 @@ int __msgbox_hot msgbox_call_finish(struct msgbox_call *c, struct msgbox_message
 		ret = msgbox_msg_out(uarg, sizeof(c->request), &c->request) ?:
 		      msgbox_msg_out(uarg + sizeof(c->request),
 				     sizeof(c->reply), &c->reply);
-	msgbox_message_free(reply);
+	msgbox_message_recycle(mb, reply);
 	return ret;
 }
 
@@ -1577,10 +1646,11 @@ static long __msgbox_hot msgbox_ioc_call(struct file *file, unsigned int cmd,
 	if (!ret)
 		ret = msgbox_call_wait(call, &wait, &reply);
 	if (!ret)
-		ret = msgbox_call_finish(&c, reply, u64_to_user_ptr((u64)arg),
+		ret = msgbox_call_finish(msgbox_file_box(file), &c, reply,
+					 u64_to_user_ptr((u64)arg),
 					 _IOC_SIZE(cmd));
 	if (call)
-		msgbox_call_put(call);
+		msgbox_call_put_keep(call, msgbox_file_box(file));
 	return ret;
 }
 
@@ -1618,7 +1688,7 @@ static int __msgbox_hot msgbox_do_reply(struct file *file, const struct msgbox_m
 	 * The index may hold a later call: the whole token must match.
 	 */
 	xa_lock(&mf->calls);
-	call = xa_load(&mf->calls, index);
+	call = msgbox_calls_load(mf, index);
 	if (call && !xa_is_value(call) && msgbox_call_token(call) == m->token)
 		msgbox_call_get(call);
 	else
@@ -1630,11 +1700,17 @@ static int __msgbox_hot msgbox_do_reply(struct file *file, const struct msgbox_m
 	if (m->len > msgbox_call_reply_size(call))
 		goto out_put;
 
-	/* A reply goes to its caller, not here: no page of the pool. */
+	/*
+	 * A reply goes to its caller, on the mailbox the request came from:
+	 * a small one may reuse an object that mailbox kept, a large one
+	 * takes no page of its pool.
+	 */
 	ret = -ENOMEM;
-	msg = msgbox_message_alloc(NULL, m->len, m->type, m->priority);
+	msg = msgbox_message_alloc_bare(mf->mb, m->len, m->type, m->priority);
 	if (!msg)
 		goto out_put;
+	if (msgbox_message_add_payload(NULL, msg))
+		goto out_free;
 	ret = msgbox_payload_from_user(msg->payload, u64_to_user_ptr(m->data),
 				       m->len);
 	if (ret)
@@ -1644,7 +1720,7 @@ static int __msgbox_hot msgbox_do_reply(struct file *file, const struct msgbox_m
 	 * a concurrent REPLY answered it meanwhile, its entry is gone (and
 	 * its index may hold another call by now).
 	 */
-	if (xa_cmpxchg(&mf->calls, index, call, NULL, 0) != call) {
+	if (!msgbox_calls_take(mf, index, call)) {
 		ret = -ENOENT;
 		goto out_free;
 	}
@@ -1652,7 +1728,7 @@ static int __msgbox_hot msgbox_do_reply(struct file *file, const struct msgbox_m
 	ret = msgbox_call_complete(call, msg);
 	if (ret)
 		goto out_free;
-	msgbox_call_put(call);
+	msgbox_call_put_keep(call, mf->mb);
 	return 0;
 
 out_free:
@@ -2090,9 +2166,17 @@ static int msgbox_file_release(struct inode *inode, struct file *file)
 	xa_for_each(&mf->inflight, id, msg)
 		msgbox_settle(mf->mb, msg, MSGBOX_SETTLE_REDELIVER);
 	xa_destroy(&mf->inflight);
-	/* Requests received here and never answered: their callers learn. */
+	/*
+	 * Requests received here and never answered: their callers learn.
+	 * A reservation is never left at release.
+	 */
+	call = mf->call_slot;
+	if (call && !xa_is_value(call)) {
+		msgbox_call_fail(call, -ECONNRESET);
+		msgbox_call_put(call);
+	}
 	xa_for_each(&mf->calls, index, call) {
-		if (xa_is_value(call))	/* a reservation: never at release */
+		if (xa_is_value(call))
 			continue;
 		msgbox_call_fail(call, -ECONNRESET);
 		msgbox_call_put(call);

@@ -286,6 +286,8 @@ static void msgbox_pool_free(struct msgbox *mb)
 		__free_page(mb->pool[--mb->nr_pool]);
 	while (mb->nr_spare)
 		kmem_cache_free(msgbox_small_cache, mb->spare[--mb->nr_spare]);
+	kfree(mb->spare_call);
+	mb->spare_call = NULL;
 }
 
 /* Free every message of a tree no one else can see any more. */
@@ -604,6 +606,33 @@ static bool msgbox_spare_give(struct msgbox *mb, struct msgbox_message *msg)
 	return kept;
 }
 
+/* The call @mb kept (struct msgbox.spare_call), or NULL. */
+__msgbox_hot struct msgbox_pending_call *msgbox_spare_call_take(struct msgbox *mb)
+{
+	struct msgbox_pending_call *call;
+
+	spin_lock(&mb->pool_lock);
+	call = mb->spare_call;
+	mb->spare_call = NULL;
+	spin_unlock(&mb->pool_lock);
+	return call;
+}
+
+/* Keep a freed call for @mb's next; false if it keeps one already. */
+bool __msgbox_hot msgbox_spare_call_give(struct msgbox *mb,
+					 struct msgbox_pending_call *call)
+{
+	bool kept = false;
+
+	spin_lock(&mb->pool_lock);
+	if (!mb->spare_call) {
+		mb->spare_call = call;
+		kept = true;
+	}
+	spin_unlock(&mb->pool_lock);
+	return kept;
+}
+
 /*
  * A header for a message of @len bytes, to be sent to @mb (NULL: none in
  * particular), without its payload yet: for msgbox_send_direct(), or
@@ -721,7 +750,7 @@ struct msgbox_message *msgbox_message_copy(const struct msgbox_message *msg)
 }
 
 /* Drop what a message holds besides its memory and its payload. */
-static void msgbox_message_put_refs(struct msgbox_message *msg)
+static void __msgbox_hot msgbox_message_put_refs(struct msgbox_message *msg)
 {
 	/* Freed while still tracked: it was received (ack mode: acked). */
 	msgbox_track_set(msg, MSGBOX_STATUS_ACKED);

@@ -477,8 +477,8 @@ struct msgbox_notifier {
  *                destroyed with its last descriptor.
  * @hnode:        link in the registry's name hash.
  * @name:         NUL-terminated name, empty if anonymous.
- * @pool_lock:    protects @nr_pool, @pool, @nr_spare and @spare, and
- *                nests inside nothing.
+ * @pool_lock:    protects @nr_pool, @pool, @nr_spare, @spare and
+ *                @spare_call, and nests inside nothing.
  * @nr_pool:      pages in @pool.
  * @pool:         pages of large messages received from here, kept for the
  *                next ones sent here as a pipe keeps its spare page: no
@@ -491,6 +491,8 @@ struct msgbox_notifier {
  *                messages sent here (no slab round trip, and only the
  *                header cleared).  At most MSGBOX_SPARE_MSGS, and never
  *                more than @max_msgs.
+ * @spare_call:   a freed struct msgbox_pending_call, for the next call
+ *                made here (reply.c), or NULL.
  */
 struct msgbox {
 	struct kref ref;
@@ -544,11 +546,12 @@ struct msgbox {
 	struct hlist_node hnode;
 	char name[MSGBOX_NAME_MAX];
 
-	spinlock_t pool_lock;		/* protects the four below */
+	spinlock_t pool_lock;		/* protects the five below */
 	unsigned int nr_pool;
 	struct page *pool[MSGBOX_POOL_PAGES];
 	unsigned int nr_spare;
 	struct msgbox_message *spare[MSGBOX_SPARE_MSGS];
+	struct msgbox_pending_call *spare_call;
 };
 
 /* mailbox.c */
@@ -576,6 +579,8 @@ size_t msgbox_payload_from_iter(struct msgbox_payload *p, size_t len,
 size_t msgbox_payload_to_iter(const struct msgbox_payload *p, size_t len,
 			      struct iov_iter *to);
 void msgbox_message_recycle(struct msgbox *mb, struct msgbox_message *msg);
+struct msgbox_pending_call *msgbox_spare_call_take(struct msgbox *mb);
+bool msgbox_spare_call_give(struct msgbox *mb, struct msgbox_pending_call *call);
 int msgbox_direct_pin(struct msgbox_direct *d, size_t len, bool write);
 void msgbox_direct_release(struct msgbox_direct *d);
 int msgbox_send_direct(struct msgbox *mb, struct msgbox_message *msg,
@@ -680,9 +685,11 @@ static inline void msgbox_track_set(struct msgbox_message *msg, u32 status)
 int msgbox_track_wait(struct msgbox_track *t, const struct msgbox_wait *wait);
 
 /* reply.c */
-struct msgbox_pending_call *msgbox_call_alloc(size_t reply_size);
+struct msgbox_pending_call *msgbox_call_alloc(struct msgbox *mb,
+					      size_t reply_size);
 struct msgbox_pending_call *msgbox_call_get(struct msgbox_pending_call *call);
 void msgbox_call_put(struct msgbox_pending_call *call);
+void msgbox_call_put_keep(struct msgbox_pending_call *call, struct msgbox *mb);
 size_t msgbox_call_reply_size(const struct msgbox_pending_call *call);
 void msgbox_call_set_token(struct msgbox_pending_call *call, u64 token);
 u64 msgbox_call_token(const struct msgbox_pending_call *call);
@@ -736,8 +743,9 @@ struct msgbox *msgbox_file_mailbox(struct file *file);
 int msgbox_call_start(struct file *file, struct msgbox_call *c,
 		      struct msgbox_wait *wait, void (*notify)(void *data),
 		      void *data, struct msgbox_pending_call **callp);
-int msgbox_call_finish(struct msgbox_call *c, struct msgbox_message *reply,
-		       void __user *uarg, size_t usize);
+int msgbox_call_finish(struct msgbox *mb, struct msgbox_call *c,
+		       struct msgbox_message *reply, void __user *uarg,
+		       size_t usize);
 
 /* notify.c */
 int msgbox_notify_set(struct msgbox *mb, struct eventfd_ctx *efd);

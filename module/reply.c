@@ -22,14 +22,21 @@
  * References: the caller holds one, and the request message or the
  * server's file table holds the other, whichever has the call now.
  *
- * Locking: call->lock is a leaf lock, never held across anything else;
- * the caller sleeps on call->wq, woken after the state is set.
+ * Locking: call->lock is a leaf lock, never held across anything else.
+ * The caller sleeps in msgbox_call_wait() as the only waiter there can be:
+ * whoever settles the call takes a reference on the caller's task under
+ * call->lock (while the state is PENDING the caller cannot have returned:
+ * msgbox_call_end() takes the lock first) and wakes it after the unlock,
+ * without a wait queue.
+ *
+ * A mailbox keeps one freed call for its next (struct msgbox.spare_call):
+ * a call and its reply then cost no allocation in a steady exchange.
  */
 #include <linux/hrtimer.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/wait.h>
 
 #include "msgbox.h"
 
@@ -43,7 +50,9 @@
  * @state:      see the state paragraph above.
  * @reply_size: largest reply the caller accepts.
  * @reply:      the reply once @state is 0, until the caller takes it.
- * @wq:         the caller sleeps here.
+ * @task:       the calling task, which sleeps in msgbox_call_wait(); not
+ *              referenced (see the locking paragraph above).  Unused when
+ *              @notify is set.
  * @notify:     an io_uring caller, which does not sleep: called once when
  *              the call settles (replied or failed), else NULL.  Set
  *              before the request is sent, never changed afterwards.
@@ -58,17 +67,26 @@ struct msgbox_pending_call {
 	size_t reply_size;
 	u64 token;
 	struct msgbox_message *reply;
-	wait_queue_head_t wq;
+	struct task_struct *task;
 	void (*notify)(void *data);
 	void *notify_data;
 };
 
-__msgbox_hot struct msgbox_pending_call *msgbox_call_alloc(size_t reply_size)
+/**
+ * msgbox_call_alloc() - a new call of the current task.
+ * @mb:         the mailbox it is made on, whose kept call it may reuse.
+ * @reply_size: the largest reply the caller takes.
+ *
+ * Return: the call, with one reference (the caller's), or NULL.
+ */
+__msgbox_hot struct msgbox_pending_call *msgbox_call_alloc(struct msgbox *mb,
+							   size_t reply_size)
 {
-	struct msgbox_pending_call *call;
+	struct msgbox_pending_call *call = msgbox_spare_call_take(mb);
 
 	/* Every field set here: one per call, no memset of the whole. */
-	call = kmalloc(sizeof(*call), GFP_KERNEL_ACCOUNT);
+	if (!call)
+		call = kmalloc(sizeof(*call), GFP_KERNEL_ACCOUNT);
 	if (!call)
 		return NULL;
 	refcount_set(&call->ref, 1);
@@ -77,7 +95,7 @@ __msgbox_hot struct msgbox_pending_call *msgbox_call_alloc(size_t reply_size)
 	call->reply_size = reply_size;
 	call->token = 0;
 	call->reply = NULL;
-	init_waitqueue_head(&call->wq);
+	call->task = current;
 	call->notify = NULL;
 	call->notify_data = NULL;
 	return call;
@@ -91,11 +109,24 @@ __msgbox_hot struct msgbox_pending_call *msgbox_call_get(struct msgbox_pending_c
 
 void __msgbox_hot msgbox_call_put(struct msgbox_pending_call *call)
 {
+	msgbox_call_put_keep(call, NULL);
+}
+
+/**
+ * msgbox_call_put_keep() - drop a reference to @call, keeping it for @mb.
+ * @call: the call.
+ * @mb:   a mailbox whose next call may reuse it if this was the last
+ *        reference (NULL: none).
+ */
+void __msgbox_hot msgbox_call_put_keep(struct msgbox_pending_call *call,
+				       struct msgbox *mb)
+{
 	if (!refcount_dec_and_test(&call->ref))
 		return;
 	if (call->reply)
 		msgbox_message_free(call->reply);
-	kfree(call);
+	if (!mb || !msgbox_spare_call_give(mb, call))
+		kfree(call);
 }
 
 size_t __msgbox_hot msgbox_call_reply_size(const struct msgbox_pending_call *call)
@@ -115,15 +146,28 @@ u64 __msgbox_hot msgbox_call_token(const struct msgbox_pending_call *call)
 }
 
 /*
- * Tell the caller its call settled.  The settler holds a reference, so
- * the call outlives this; the io_uring caller's hook only queues work.
+ * Under call->lock, settling @call: the task to wake after the unlock (a
+ * reference), or NULL for an io_uring caller.
  */
-static void msgbox_call_wake(struct msgbox_pending_call *call)
+static __msgbox_hot struct task_struct *msgbox_call_waker(struct msgbox_pending_call *call)
 {
-	if (call->notify)
+	return call->notify ? NULL : get_task_struct(call->task);
+}
+
+/*
+ * After the unlock: tell the caller its call settled.  The settler holds a
+ * reference, so the call outlives this; the io_uring caller's hook only
+ * queues work.  @task is msgbox_call_waker()'s.
+ */
+static void __msgbox_hot msgbox_call_wake(struct msgbox_pending_call *call,
+					  struct task_struct *task)
+{
+	if (!task) {
 		call->notify(call->notify_data);
-	else
-		wake_up(&call->wq);
+		return;
+	}
+	wake_up_process(task);
+	put_task_struct(task);
 }
 
 /**
@@ -142,16 +186,18 @@ void msgbox_call_set_notify(struct msgbox_pending_call *call,
 /* Settle a pending call with @err; no effect on a settled one. */
 void msgbox_call_fail(struct msgbox_pending_call *call, int err)
 {
+	struct task_struct *task = NULL;
 	bool woke = false;
 
 	spin_lock(&call->lock);
 	if (call->state == MSGBOX_CALL_PENDING) {
+		task = msgbox_call_waker(call);
 		WRITE_ONCE(call->state, err);
 		woke = true;
 	}
 	spin_unlock(&call->lock);
 	if (woke)
-		msgbox_call_wake(call);
+		msgbox_call_wake(call, task);
 }
 
 /* Has the caller given up?  Its queued request is then discarded. */
@@ -171,17 +217,19 @@ bool __msgbox_hot msgbox_call_abandoned(struct msgbox_pending_call *call)
 int __msgbox_hot msgbox_call_complete(struct msgbox_pending_call *call,
 				      struct msgbox_message *reply)
 {
+	struct task_struct *task = NULL;
 	int ret = -EPIPE;
 
 	spin_lock(&call->lock);
 	if (call->state == MSGBOX_CALL_PENDING) {
+		task = msgbox_call_waker(call);
 		call->reply = reply;
 		WRITE_ONCE(call->state, 0);
 		ret = 0;
 	}
 	spin_unlock(&call->lock);
 	if (!ret)
-		msgbox_call_wake(call);
+		msgbox_call_wake(call, task);
 	return ret;
 }
 
@@ -201,13 +249,17 @@ int __msgbox_hot msgbox_call_wait(struct msgbox_pending_call *call,
 				  struct msgbox_message **replyp)
 {
 	ktime_t expires = wait->deadline;
-	DEFINE_WAIT(entry);
 	int err = 0;
 
 	if (wait->poll)
 		msgbox_poll(READ_ONCE(call->state) != MSGBOX_CALL_PENDING, wait);
 	for (;;) {
-		prepare_to_wait(&call->wq, &entry, msgbox_unrestartable_state());
+		/*
+		 * The state is read after ours is set (a full barrier); the
+		 * settler sets the call's before wake_up_process() reads ours:
+		 * no wake-up is lost.
+		 */
+		set_current_state(msgbox_unrestartable_state());
 		if (READ_ONCE(call->state) != MSGBOX_CALL_PENDING)
 			break;
 		if (task_sigpending(current)) {
@@ -221,7 +273,7 @@ int __msgbox_hot msgbox_call_wait(struct msgbox_pending_call *call,
 			break;
 		}
 	}
-	finish_wait(&call->wq, &entry);
+	__set_current_state(TASK_RUNNING);
 	return msgbox_call_end(call, err, replyp);
 }
 

@@ -177,7 +177,8 @@ static void msgbox_ucall_tw(struct msgbox_ucmd *u, unsigned int issue_flags)
 			msgbox_message_free(reply);
 			ret = -ECANCELED;
 		} else if (!ret) {
-			ret = msgbox_call_finish(&u->c, reply, u->uarg, u->usize);
+			ret = msgbox_call_finish(u->mb, &u->c, reply, u->uarg,
+						 u->usize);
 			if (!ret)
 				ret = min_t(u64, u->c.reply.len, INT_MAX);
 		}

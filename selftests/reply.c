@@ -461,6 +461,67 @@ static pid_t caller_child(int fd, const char *req, size_t size)
 	return pid;
 }
 
+#define HELD	4
+
+/*
+ * A server descriptor holding several unanswered calls at once (its first
+ * in a slot of its own, the others in its table): each reply reaches its
+ * own caller, in whatever order they go, and closing the descriptor fails
+ * exactly the calls still held, with ECONNRESET.
+ */
+TEST_F(rr, a_server_holding_several_calls_answers_each_and_its_close_fails_the_rest)
+{
+	char req[HELD][16], buf[64], out[80];
+	__u64 token[HELD];
+	pid_t pid[HELD];
+	int who[HELD], i, s;
+	ssize_t len;
+
+	for (i = 0; i < HELD; i++) {
+		snprintf(req[i], sizeof(req[i]), "call %d", i);
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (pid[i] == 0) {
+			char rep[64];
+			ssize_t n = msgbox_call(self->fd, req[i], strlen(req[i]),
+						rep, sizeof(rep),
+						MSGBOX_FOREVER);
+
+			if (n < 0)
+				_exit(errno == ECONNRESET ? 7 : 2);
+			CHILD_CHECK(n == (ssize_t)strlen(req[i]) + 1, 3);
+			CHILD_CHECK(!memcmp(rep, req[i], n - 1) &&
+				    rep[n - 1] == '!', 4);
+			_exit(0);
+		}
+	}
+	/* Opened after the forks: the callers must not share its file. */
+	s = msgbox_open(self->name, MB_RW);
+	ASSERT_LE(0, s);
+	/* Hold all of them; who[k] is the caller of the k-th received. */
+	for (i = 0; i < HELD; i++) {
+		len = serve_recv(s, buf, sizeof(buf) - 1, &token[i], 0);
+		ASSERT_LT(0, len);
+		buf[len] = 0;
+		ASSERT_EQ(1, sscanf(buf, "call %d", &who[i]));
+		ASSERT_TRUE(who[i] >= 0 && who[i] < HELD);
+	}
+	for (i = 0; i < HELD; i++)
+		EXPECT_NE(0, token[i]);
+	/* The last received first, then the second: out of order. */
+	for (i = HELD - 1; i > 0; i -= 2) {
+		len = snprintf(out, sizeof(out), "%s!", req[who[i]]);
+		EXPECT_EQ(0, msgbox_reply(s, token[i], out, len));
+		EXPECT_EQ(0, mb_reap(pid[who[i]], MB_WAIT_MS));
+		/* Answered: its token is gone. */
+		EXPECT_EQ(-1, msgbox_reply(s, token[i], out, len));
+		EXPECT_EQ(ENOENT, errno);
+	}
+	ASSERT_EQ(0, close(s));
+	for (i = 0; i < HELD; i += 2)
+		EXPECT_EQ(7, mb_reap(pid[who[i]], MB_WAIT_MS));
+}
+
 TEST_F(rr, an_answered_token_is_not_handed_out_again_to_the_next_call)
 {
 	char buf[64];
