@@ -251,6 +251,7 @@ static struct msgbox_file *msgbox_file_of(struct file *file)
  */
 static int __msgbox_hot msgbox_calls_reserve(struct msgbox_file *mf, u32 *index)
 {
+	lockdep_assert_held(&mf->calls.xa_lock);
 	if (!mf->call_slot) {
 		mf->call_slot = MSGBOX_CALL_RESERVED;
 		*index = 0;
@@ -264,6 +265,7 @@ static int __msgbox_hot msgbox_calls_reserve(struct msgbox_file *mf, u32 *index)
 /* The entry at @index, under xa_lock(&mf->calls). */
 static __msgbox_hot void *msgbox_calls_load(struct msgbox_file *mf, u32 index)
 {
+	lockdep_assert_held(&mf->calls.xa_lock);
 	return index ? xa_load(&mf->calls, index) : mf->call_slot;
 }
 
@@ -978,8 +980,8 @@ int __msgbox_hot msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_r
 	 * A request: this file keeps the call until it replies.  Its token
 	 * is only reserved until the copy-out succeeded: another thread's
 	 * REPLY must not take the call of a receive that may still fail.
-	 * The reservation is MSGBOX_CALL_RESERVED, not a NULL (zero) entry,
-	 * which the xarray cannot keep in its head without a node.
+	 * The reservation is MSGBOX_CALL_RESERVED, not NULL, which means
+	 * a free index (in the slot as in the xarray).
 	 */
 	if (msg->call) {
 		xa_lock(&mf->calls);
@@ -1013,10 +1015,12 @@ int __msgbox_hot msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_r
 	}
 	if (token) {
 		/* The slot is reserved: this cannot fail for want of memory. */
-		if (!WARN_ON_ONCE(!msgbox_calls_store(mf, index, msg->call)))
+		if (likely(msgbox_calls_store(mf, index, msg->call))) {
 			msg->call = NULL;	/* the reference lives there now */
-		else
+		} else {
+			WARN_ON_ONCE(1);
 			msgbox_calls_erase(mf, index);
+		}
 		/* A call has its own delivery guarantee: settle at once. */
 		if (ack)
 			msgbox_settle(mb, msg, MSGBOX_SETTLE_ACK);
@@ -1701,16 +1705,14 @@ static int __msgbox_hot msgbox_do_reply(struct file *file, const struct msgbox_m
 		goto out_put;
 
 	/*
-	 * A reply goes to its caller, on the mailbox the request came from:
-	 * a small one may reuse an object that mailbox kept, a large one
-	 * takes no page of its pool.
+	 * A reply goes to its caller, on the mailbox the request came from,
+	 * which takes it back (msgbox_call_finish()): it may reuse an
+	 * object or pages that mailbox kept.
 	 */
 	ret = -ENOMEM;
-	msg = msgbox_message_alloc_bare(mf->mb, m->len, m->type, m->priority);
+	msg = msgbox_message_alloc(mf->mb, m->len, m->type, m->priority);
 	if (!msg)
 		goto out_put;
-	if (msgbox_message_add_payload(NULL, msg))
-		goto out_free;
 	ret = msgbox_payload_from_user(msg->payload, u64_to_user_ptr(m->data),
 				       m->len);
 	if (ret)
@@ -1734,7 +1736,7 @@ static int __msgbox_hot msgbox_do_reply(struct file *file, const struct msgbox_m
 out_free:
 	msgbox_message_free(msg);
 out_put:
-	msgbox_call_put(call);
+	msgbox_call_put_keep(call, mf->mb);
 	return ret;
 }
 
@@ -2251,7 +2253,7 @@ int msgbox_install_fd(struct msgbox *mb, u32 fd_flags, bool counted,
 	INIT_DELAYED_WORK(&mf->ack_work, msgbox_ack_work);
 	spin_lock_init(&mf->track_lock);
 	INIT_LIST_HEAD(&mf->tracked);
-	xa_init_flags(&mf->calls, XA_FLAGS_ALLOC);
+	xa_init_flags(&mf->calls, XA_FLAGS_ALLOC1);	/* 0 is @call_slot */
 	fd = get_unused_fd_flags(fd_flags & MSGBOX_FD_CLOEXEC ? O_CLOEXEC : 0);
 	if (fd < 0) {
 		kfree(mf);

@@ -490,9 +490,14 @@ struct msgbox_notifier {
  *                their references dropped, reused whole by the next small
  *                messages sent here (no slab round trip, and only the
  *                header cleared).  At most MSGBOX_SPARE_MSGS, and never
- *                more than @max_msgs.
+ *                more than @max_msgs.  Replies to calls made here come
+ *                from and return to @pool and @spare too.
  * @spare_call:   a freed struct msgbox_pending_call, for the next call
  *                made here (reply.c), or NULL.
+ *
+ * What @pool, @spare and @spare_call keep stays charged to the memory
+ * cgroup of whoever allocated it (a sender, a server, a caller): bounded
+ * as above, and freed with the mailbox.
  */
 struct msgbox {
 	struct kref ref;

@@ -27,7 +27,9 @@
  * whoever settles the call takes a reference on the caller's task under
  * call->lock (while the state is PENDING the caller cannot have returned:
  * msgbox_call_end() takes the lock first) and wakes it after the unlock,
- * without a wait queue.
+ * without a wait queue.  Such a wake-up may come late, once the caller
+ * has left the call (it saw the state change first): every sleep takes a
+ * spurious wake-up, as with the kernel's wake_q.
  *
  * A mailbox keeps one freed call for its next (struct msgbox.spare_call):
  * a call and its reply then cost no allocation in a steady exchange.
@@ -149,7 +151,8 @@ u64 __msgbox_hot msgbox_call_token(const struct msgbox_pending_call *call)
  * Under call->lock, settling @call: the task to wake after the unlock (a
  * reference), or NULL for an io_uring caller.
  */
-static __msgbox_hot struct task_struct *msgbox_call_waker(struct msgbox_pending_call *call)
+static __msgbox_hot struct task_struct *
+msgbox_call_waker(struct msgbox_pending_call *call)
 {
 	return call->notify ? NULL : get_task_struct(call->task);
 }
@@ -181,22 +184,23 @@ void msgbox_call_set_notify(struct msgbox_pending_call *call,
 {
 	call->notify = notify;
 	call->notify_data = data;
+	call->task = NULL;	/* it never sleeps on the call */
 }
 
 /* Settle a pending call with @err; no effect on a settled one. */
 void msgbox_call_fail(struct msgbox_pending_call *call, int err)
 {
 	struct task_struct *task = NULL;
-	bool woke = false;
+	bool pending;
 
 	spin_lock(&call->lock);
-	if (call->state == MSGBOX_CALL_PENDING) {
+	pending = call->state == MSGBOX_CALL_PENDING;
+	if (pending) {
 		task = msgbox_call_waker(call);
 		WRITE_ONCE(call->state, err);
-		woke = true;
 	}
 	spin_unlock(&call->lock);
-	if (woke)
+	if (pending)
 		msgbox_call_wake(call, task);
 }
 
@@ -251,6 +255,8 @@ int __msgbox_hot msgbox_call_wait(struct msgbox_pending_call *call,
 	ktime_t expires = wait->deadline;
 	int err = 0;
 
+	/* Only the thread that made the call sleeps on it. */
+	WARN_ON_ONCE(call->task != current);
 	if (wait->poll)
 		msgbox_poll(READ_ONCE(call->state) != MSGBOX_CALL_PENDING, wait);
 	for (;;) {

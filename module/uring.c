@@ -122,7 +122,7 @@ static void msgbox_ucmd_finish(struct msgbox_ucmd *u, int res,
 	if (msgbox_ucmd_wait(u)->timed)
 		cancel_delayed_work_sync(&u->timeout);
 	if (u->is_call) {
-		msgbox_call_put(u->call);
+		msgbox_call_put_keep(u->call, u->mb);
 	} else {
 		msgbox_recv_req_release(&u->rq);
 		put_task_struct(u->w.task);

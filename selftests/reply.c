@@ -461,64 +461,95 @@ static pid_t caller_child(int fd, const char *req, size_t size)
 	return pid;
 }
 
-#define HELD	4
+#define HELD	5
+
+/* A caller of @req that exits 0 with its own reply, 7 on ECONNRESET. */
+static pid_t held_caller(int fd, const char *req)
+{
+	pid_t pid = fork();
+	char rep[64];
+	ssize_t n;
+
+	if (pid)
+		return pid;
+	n = msgbox_call(fd, req, strlen(req), rep, sizeof(rep), MSGBOX_FOREVER);
+	if (n < 0)
+		_exit(errno == ECONNRESET ? 7 : 2);
+	CHILD_CHECK(n == (ssize_t)strlen(req) + 1, 3);
+	CHILD_CHECK(!memcmp(rep, req, n - 1) && rep[n - 1] == '!', 4);
+	_exit(0);
+}
+
+/* Receive a request "call <i>" on @s: <i>, or -1.  *@token gets its token. */
+static int held_recv(int s, __u64 *token)
+{
+	char buf[64];
+	ssize_t len;
+	int who;
+
+	len = serve_recv(s, buf, sizeof(buf) - 1, token, 0);
+	if (len <= 0 || !*token)
+		return -1;
+	buf[len] = 0;
+	if (sscanf(buf, "call %d", &who) != 1 || who < 0 || who >= HELD)
+		return -1;
+	return who;
+}
 
 /*
  * A server descriptor holding several unanswered calls at once (its first
  * in a slot of its own, the others in its table): each reply reaches its
- * own caller, in whatever order they go, and closing the descriptor fails
+ * own caller, in whatever order they go, the slot is answered and taken
+ * again while the table holds calls, and closing the descriptor fails
  * exactly the calls still held, with ECONNRESET.
  */
 TEST_F(rr, a_server_holding_several_calls_answers_each_and_its_close_fails_the_rest)
 {
-	char req[HELD][16], buf[64], out[80];
+	char req[HELD][16], out[80];
 	__u64 token[HELD];
 	pid_t pid[HELD];
-	int who[HELD], i, s;
-	ssize_t len;
+	int who[HELD], i, s, len;
+	/* Answered, in this order: the last received, then the first. */
+	const int answer[] = { HELD - 2, 0 };
 
-	for (i = 0; i < HELD; i++) {
+	for (i = 0; i < HELD; i++)
 		snprintf(req[i], sizeof(req[i]), "call %d", i);
-		pid[i] = fork();
+	for (i = 0; i < HELD - 1; i++) {
+		pid[i] = held_caller(self->fd, req[i]);
 		ASSERT_LE(0, pid[i]);
-		if (pid[i] == 0) {
-			char rep[64];
-			ssize_t n = msgbox_call(self->fd, req[i], strlen(req[i]),
-						rep, sizeof(rep),
-						MSGBOX_FOREVER);
-
-			if (n < 0)
-				_exit(errno == ECONNRESET ? 7 : 2);
-			CHILD_CHECK(n == (ssize_t)strlen(req[i]) + 1, 3);
-			CHILD_CHECK(!memcmp(rep, req[i], n - 1) &&
-				    rep[n - 1] == '!', 4);
-			_exit(0);
-		}
 	}
 	/* Opened after the forks: the callers must not share its file. */
 	s = msgbox_open(self->name, MB_RW);
 	ASSERT_LE(0, s);
-	/* Hold all of them; who[k] is the caller of the k-th received. */
-	for (i = 0; i < HELD; i++) {
-		len = serve_recv(s, buf, sizeof(buf) - 1, &token[i], 0);
-		ASSERT_LT(0, len);
-		buf[len] = 0;
-		ASSERT_EQ(1, sscanf(buf, "call %d", &who[i]));
-		ASSERT_TRUE(who[i] >= 0 && who[i] < HELD);
+	/* Hold them all; who[k] is the caller of the k-th received. */
+	for (i = 0; i < HELD - 1; i++) {
+		who[i] = held_recv(s, &token[i]);
+		ASSERT_LE(0, who[i]);
 	}
-	for (i = 0; i < HELD; i++)
-		EXPECT_NE(0, token[i]);
-	/* The last received first, then the second: out of order. */
-	for (i = HELD - 1; i > 0; i -= 2) {
-		len = snprintf(out, sizeof(out), "%s!", req[who[i]]);
-		EXPECT_EQ(0, msgbox_reply(s, token[i], out, len));
-		EXPECT_EQ(0, mb_reap(pid[who[i]], MB_WAIT_MS));
+	for (i = 0; i < 2; i++) {
+		int k = answer[i];
+
+		len = snprintf(out, sizeof(out), "%s!", req[who[k]]);
+		EXPECT_EQ(0, msgbox_reply(s, token[k], out, len));
+		EXPECT_EQ(0, mb_reap(pid[who[k]], MB_WAIT_MS));
 		/* Answered: its token is gone. */
-		EXPECT_EQ(-1, msgbox_reply(s, token[i], out, len));
+		EXPECT_EQ(-1, msgbox_reply(s, token[k], out, len));
 		EXPECT_EQ(ENOENT, errno);
 	}
+	/* One more call while two are held: it gets its own reply. */
+	pid[HELD - 1] = held_caller(self->fd, req[HELD - 1]);
+	ASSERT_LE(0, pid[HELD - 1]);
+	ASSERT_EQ(HELD - 1, held_recv(s, &token[HELD - 1]));
+	for (i = 1; i < HELD - 2; i++)
+		EXPECT_NE(token[i], token[HELD - 1]);
+	len = snprintf(out, sizeof(out), "%s!", req[HELD - 1]);
+	EXPECT_EQ(0, msgbox_reply(s, token[HELD - 1], out, len));
+	EXPECT_EQ(0, mb_reap(pid[HELD - 1], MB_WAIT_MS));
+	/* The first answered's token still names nothing. */
+	EXPECT_EQ(-1, msgbox_reply(s, token[0], out, len));
+	EXPECT_EQ(ENOENT, errno);
 	ASSERT_EQ(0, close(s));
-	for (i = 0; i < HELD; i += 2)
+	for (i = 1; i < HELD - 2; i++)
 		EXPECT_EQ(7, mb_reap(pid[who[i]], MB_WAIT_MS));
 }
 
