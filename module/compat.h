@@ -9,6 +9,7 @@
 #include <linux/eventfd.h>
 #include <linux/file.h>
 #include <linux/ipc_namespace.h>
+#include <linux/mm.h>
 #include <linux/percpu-refcount.h>
 #include <linux/proc_ns.h>
 #include <linux/sched.h>
@@ -170,6 +171,20 @@ static inline void msgbox_eventfd_signal(struct eventfd_ctx *ctx)
 	eventfd_signal(ctx);
 #else
 	eventfd_signal(ctx, 1);
+#endif
+}
+
+/*
+ * Set flags of a mapping being set up.  6.3 made vm_flags writable only
+ * through vm_flags_set(); Kbuild looks for it.
+ */
+static inline void msgbox_vm_flags_set(struct vm_area_struct *vma,
+				       vm_flags_t flags)
+{
+#ifdef MSGBOX_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
 #endif
 }
 

@@ -22,9 +22,10 @@
  * Layout of the mapping (struct msgbox_ring_setup reports the offsets):
  * the header page holds the consumer's head at offset 0 and the kernel's
  * tail one cache line further, so the two sides do not share a line; the
- * data area follows, @size bytes.  The mapping is memory from
- * vmalloc_user(): zeroed, and only ever written by the kernel with records
- * for this consumer.
+ * data area follows, @size bytes.  The mapping is vmalloc memory of its
+ * own, zeroed, charged to the memory cgroup of the process that set the
+ * ring up (as well as to its owner's msgbox quota), and only ever written
+ * by the kernel with records for this consumer.
  *
  * Trust: the consumer can write anything into the whole mapping.  The
  * kernel reads only the head, once per record it writes, and checks it
@@ -56,6 +57,7 @@
 #include <linux/vmalloc.h>
 #include <linux/wait_bit.h>
 
+#include "compat.h"
 #include "msgbox.h"
 
 /* Offsets in the mapping; the header page holds both positions. */
@@ -439,12 +441,25 @@ static long msgbox_ring_ioctl(struct file *file, unsigned int cmd,
 static int msgbox_ring_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct msgbox_ring *r = file->private_data;
+	unsigned long off;
+	int ret;
 
 	/* A private copy would keep the consumer's head from the kernel. */
-	if (!(vma->vm_flags & VM_SHARED) || vma->vm_pgoff)
+	if (!(vma->vm_flags & VM_SHARED) || vma->vm_pgoff ||
+	    vma_pages(vma) > r->charged >> PAGE_SHIFT)
 		return -EINVAL;
-	/* Checks the length against the allocation, sets VM_DONTEXPAND. */
-	return remap_vmalloc_range(vma, r->base, 0);
+	/*
+	 * What remap_vmalloc_range() does, which takes only vmalloc_user()
+	 * memory, whose pages no memory cgroup is charged for.
+	 */
+	for (off = 0; off < vma->vm_end - vma->vm_start; off += PAGE_SIZE) {
+		ret = vm_insert_page(vma, vma->vm_start + off,
+				     vmalloc_to_page(r->base + off));
+		if (ret)
+			return ret;
+	}
+	msgbox_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	return 0;
 }
 
 static int msgbox_ring_release(struct inode *inode, struct file *file)
@@ -536,7 +551,7 @@ struct file *msgbox_ring_file(struct msgbox *mb, struct msgbox_ring_setup *rs)
 	ret = msgbox_charge(r->uid, 0, r->charged);
 	if (ret)
 		goto out_free;
-	r->base = vmalloc_user(r->charged);
+	r->base = __vmalloc(r->charged, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!r->base) {
 		ret = -ENOMEM;
 		goto out_uncharge;

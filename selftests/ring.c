@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include "msgbox_test.h"
 
 FIXTURE(rg) {
@@ -174,6 +176,112 @@ TEST_F(rg, mmap_must_be_shared_from_offset_zero_and_no_longer_than_the_ring)
 			ASSERT_EQ(0, ((unsigned char *)p)[i]);
 	munmap(p, rs.mmap_size);
 	close(rfd);
+}
+
+/* A number read from cgroup file @name of @dir, or -1. */
+static long long cg_read(const char *dir, const char *name)
+{
+	char path[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Write @val to cgroup file @name of @dir: 0 or -1. */
+static int cg_write(const char *dir, const char *name, const char *val)
+{
+	char path[128];
+	int fd, ret;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	ret = write(fd, val, strlen(val)) == (ssize_t)strlen(val) ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+#define CG_RING	(16U << 20)
+
+/*
+ * Ring memory is the setter's: a process in a memory cgroup that sets up
+ * a 16 MiB ring is charged 16 MiB more, and uncharged when the ring goes,
+ * so a container's memory limit covers its rings.
+ */
+TEST_F(rg, ring_memory_is_charged_to_the_setters_memory_cgroup)
+{
+	char root[] = "/tmp/msgbox-cg-XXXXXX", dir[64], ctl[256] = "";
+	int fd, status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, mkdtemp(root));
+	if (mount("none", root, "cgroup2", 0, NULL)) {
+		rmdir(root);
+		SKIP(return, "no cgroup2 to mount: %s", strerror(errno));
+	}
+	fd = open(strcat(strcpy(dir, root), "/cgroup.controllers"), O_RDONLY);
+	if (fd >= 0) {
+		if (read(fd, ctl, sizeof(ctl) - 1) < 0)
+			ctl[0] = 0;
+		close(fd);
+	}
+	if (!strstr(ctl, "memory")) {
+		umount(root);
+		rmdir(root);
+		SKIP(return, "no memory controller");
+	}
+	ASSERT_EQ(0, cg_write(root, "cgroup.subtree_control", "+memory"));
+	snprintf(dir, sizeof(dir), "%s/t%d", root, (int)getpid());
+	ASSERT_EQ(0, mkdir(dir, 0755));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct msgbox_ring_setup rs;
+		long long before, set_up, gone;
+		char me[32];
+		void *p;
+		int rfd;
+
+		snprintf(me, sizeof(me), "%d", (int)getpid());
+		CHILD_CHECK(cg_write(dir, "cgroup.procs", me) == 0, 2);
+		before = cg_read(dir, "memory.current");
+		CHILD_CHECK(before >= 0, 3);
+		rfd = ring_setup(self->fd, CG_RING, 0, 0, &rs);
+		CHILD_CHECK(rfd >= 0, 4);
+		p = mmap(NULL, rs.mmap_size, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, rfd, 0);
+		CHILD_CHECK(p != MAP_FAILED, 5);
+		set_up = cg_read(dir, "memory.current");
+		if (set_up - before < CG_RING) {
+			fprintf(stderr, "# charged %lld bytes for the ring\n",
+				set_up - before);
+			_exit(6);
+		}
+		munmap(p, rs.mmap_size);
+		close(rfd);
+		gone = cg_read(dir, "memory.current");
+		if (set_up - gone < CG_RING) {
+			fprintf(stderr, "# uncharged %lld bytes with the ring\n",
+				set_up - gone);
+			_exit(7);
+		}
+		_exit(0);
+	}
+	status = mb_reap(pid, MB_WAIT_MS);
+	EXPECT_EQ(0, rmdir(dir));
+	EXPECT_EQ(0, umount(root));
+	rmdir(root);
+	EXPECT_EQ(0, status);
 }
 
 TEST_F(rg, messages_land_in_the_ring_received_with_their_metadata)

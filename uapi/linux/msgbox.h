@@ -753,7 +753,8 @@ struct msgbox_batch {
  *               size to MSGBOX_RING_SIZE_MAX and at most the module's
  *               max_mailbox_bytes parameter.  The whole mapping (header
  *               page and data) is charged to the caller's quota as
- *               max_bytes is (ENOSPC, EDQUOT).
+ *               max_bytes is (ENOSPC, EDQUOT), and its memory to the
+ *               caller's memory cgroup.
  * @flags:       in: 0 or MSGBOX_MSG_EXCEPT, with @type, as for a receive;
  *               and MSGBOX_RING_LARGE: records up to the ring's size (the
  *               consumer's buffers must allow for them), see above.
