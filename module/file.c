@@ -1755,22 +1755,31 @@ static long msgbox_ioc_reply(struct file *file, unsigned int cmd,
 	return msgbox_do_reply(file, &m);
 }
 
-/*
+/**
+ * msgbox_reply_recv_start() - MSGBOX_IOC_REPLY_RECV up to its receive.
+ * @file: the mailbox file.
+ * @cmd:  the ioctl number (its size is the argument's).
+ * @arg:  the user address of the struct msgbox_reply_recv.
+ * @rq:   set up here for the receive half, to be run by the caller.
+ *
  * A server's step: answer one call, then receive the next message, in one
- * system call.  Both halves are checked before either acts.  Once the
- * reply went, its token is cleared in the caller's structure (probed
- * before the reply, so that only another thread unmapping or protecting
- * it meanwhile makes the clearing fail): a receive that a signal
- * interrupts restarts as a receive alone, and a caller whose token is
- * still set knows that the error is the reply's and that nothing was
- * received.
+ * system call (or one io_uring command).  Both halves are checked before
+ * either acts.  Once the reply went, its token is cleared in the caller's
+ * structure (probed before the reply, so that only another thread
+ * unmapping or protecting it meanwhile makes the clearing fail): a
+ * receive that a signal interrupts restarts as a receive alone, and a
+ * caller whose token is still set knows that the error is the reply's and
+ * that nothing was received.
+ *
+ * Return: 0 with @rq ready (msgbox_recv_req_release() it after the run),
+ * or a negative errno with nothing to release.
  */
-static long __msgbox_hot msgbox_ioc_reply_recv(struct file *file, unsigned int cmd,
-					       unsigned long arg)
+int __msgbox_hot msgbox_reply_recv_start(struct file *file, unsigned int cmd,
+					 unsigned long arg,
+					 struct msgbox_recv_req *rq)
 {
 	struct msgbox_reply_recv __user *u = u64_to_user_ptr((u64)arg);
 	struct msgbox_reply_recv rr;
-	struct msgbox_recv_req rq;
 	int ret;
 
 	ret = msgbox_msg2_in(&rr, sizeof(rr), &rr.reply, &rr.recv,
@@ -1780,23 +1789,35 @@ static long __msgbox_hot msgbox_ioc_reply_recv(struct file *file, unsigned int c
 	ret = msgbox_reply_check(&rr.reply, rr.reply.token);
 	if (ret)
 		return ret;
-	ret = msgbox_recv_req_init(file, &rq, &rr.recv, &u->recv,
+	ret = msgbox_recv_req_init(file, rq, &rr.recv, &u->recv,
 				   sizeof(u->recv), false);
+	if (ret || !rr.reply.token)
+		return ret;
+	ret = -EFAULT;
+	if (put_user(rr.reply.token, &u->reply.token))
+		goto out;
+	ret = msgbox_do_reply(file, &rr.reply);
+	if (ret)
+		goto out;
+	ret = -EFAULT;
+	if (put_user(0, &u->reply.token))
+		goto out;
+	return 0;
+out:
+	msgbox_recv_req_release(rq);
+	return ret;
+}
+
+static long __msgbox_hot msgbox_ioc_reply_recv(struct file *file, unsigned int cmd,
+					       unsigned long arg)
+{
+	struct msgbox_recv_req rq;
+	int ret;
+
+	ret = msgbox_reply_recv_start(file, cmd, arg, &rq);
 	if (ret)
 		return ret;
-	if (rr.reply.token) {
-		ret = -EFAULT;
-		if (put_user(rr.reply.token, &u->reply.token))
-			goto out;
-		ret = msgbox_do_reply(file, &rr.reply);
-		if (ret)
-			goto out;
-		ret = -EFAULT;
-		if (put_user(0, &u->reply.token))
-			goto out;
-	}
 	ret = msgbox_recv_req_run(file, &rq);
-out:
 	msgbox_recv_req_release(&rq);
 	return ret;
 }

@@ -738,6 +738,8 @@ int msgbox_recv_req_init(struct file *file, struct msgbox_recv_req *rq,
 			 size_t usize, bool nowait);
 void msgbox_recv_req_release(struct msgbox_recv_req *rq);
 int msgbox_recv_req_run(struct file *file, struct msgbox_recv_req *rq);
+int msgbox_reply_recv_start(struct file *file, unsigned int cmd,
+			    unsigned long arg, struct msgbox_recv_req *rq);
 int msgbox_recv_req_deliver(struct file *file, struct msgbox_recv_req *rq,
 			    struct msgbox_message *msg);
 void msgbox_recv_req_return(struct file *file, struct msgbox_recv_req *rq,

@@ -343,44 +343,38 @@ static int msgbox_ucmd_cancel_tag(struct file *file, u32 tag)
 	return n;
 }
 
-/* MSGBOX_IOC_RECV: receive now, or park until a message comes. */
-static int msgbox_ucmd_recv(struct io_uring_cmd *cmd,
-			    const struct msgbox_uring_cmd *uc,
-			    unsigned int issue_flags)
+/*
+ * Run receive @rq, set up for @cmd (released here): now, or parked until
+ * a message comes.
+ */
+static int msgbox_ucmd_recv_run(struct io_uring_cmd *cmd,
+				const struct msgbox_uring_cmd *uc,
+				unsigned int issue_flags,
+				struct msgbox_recv_req *rq)
 {
 	struct file *file = cmd->file;
-	struct msgbox_recv_req rq;
 	struct msgbox_ucmd *u;
-	struct msgbox_msg m;
 	bool nonblock;
 	int ret;
 
-	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd->cmd_op,
-			      uc->arg);
-	if (ret)
-		return ret;
-	ret = msgbox_recv_req_init(file, &rq, &m, u64_to_user_ptr(uc->arg),
-				   _IOC_SIZE(cmd->cmd_op), false);
-	if (ret)
-		return ret;
 	/* First without parking: most receives end here, inline. */
-	nonblock = rq.wait.nonblock;
-	rq.wait.nonblock = true;
-	ret = msgbox_recv_req_run(file, &rq);
+	nonblock = rq->wait.nonblock;
+	rq->wait.nonblock = true;
+	ret = msgbox_recv_req_run(file, rq);
 	if (ret != -EAGAIN || nonblock) {
 		if (!ret)
-			ret = min_t(u64, rq.m.len, INT_MAX);
-		msgbox_recv_req_release(&rq);
+			ret = min_t(u64, rq->m.len, INT_MAX);
+		msgbox_recv_req_release(rq);
 		return ret;
 	}
 
 	/* Nothing yet: the receive moves to the heap, to be parked. */
 	u = kzalloc(sizeof(*u), GFP_KERNEL_ACCOUNT);
 	if (!u) {
-		msgbox_recv_req_release(&rq);
+		msgbox_recv_req_release(rq);
 		return -ENOMEM;
 	}
-	u->rq = rq;
+	u->rq = *rq;
 	/* A parked receive is completed by its waker, never directly. */
 	u->rq.args.direct = NULL;
 	u->file = file;
@@ -418,6 +412,44 @@ static int msgbox_ucmd_recv(struct io_uring_cmd *cmd,
 	else
 		msgbox_ucmd_arm_monitor();
 	return -EIOCBQUEUED;
+}
+
+/* MSGBOX_IOC_RECV: receive now, or park until a message comes. */
+static int msgbox_ucmd_recv(struct io_uring_cmd *cmd,
+			    const struct msgbox_uring_cmd *uc,
+			    unsigned int issue_flags)
+{
+	struct msgbox_recv_req rq;
+	struct msgbox_msg m;
+	int ret;
+
+	ret = msgbox_copy_arg(&m, sizeof(m), MSGBOX_MSG_SIZE_VER0, cmd->cmd_op,
+			      uc->arg);
+	if (ret)
+		return ret;
+	ret = msgbox_recv_req_init(cmd->file, &rq, &m, u64_to_user_ptr(uc->arg),
+				   _IOC_SIZE(cmd->cmd_op), false);
+	if (ret)
+		return ret;
+	return msgbox_ucmd_recv_run(cmd, uc, issue_flags, &rq);
+}
+
+/*
+ * MSGBOX_IOC_REPLY_RECV: answer at once, then receive as MSGBOX_IOC_RECV
+ * does (the result is the receive's, the token says whether the reply
+ * went, as for the ioctl).
+ */
+static int msgbox_ucmd_reply_recv(struct io_uring_cmd *cmd,
+				  const struct msgbox_uring_cmd *uc,
+				  unsigned int issue_flags)
+{
+	struct msgbox_recv_req rq;
+	int ret;
+
+	ret = msgbox_reply_recv_start(cmd->file, cmd->cmd_op, uc->arg, &rq);
+	if (ret)
+		return ret;
+	return msgbox_ucmd_recv_run(cmd, uc, issue_flags, &rq);
 }
 
 /* MSGBOX_IOC_CALL: send the request now, complete when the reply comes. */
@@ -522,6 +554,9 @@ static int msgbox_ucmd_issue(struct io_uring_cmd *cmd,
 	if (_IOC_NR(cmd->cmd_op) == _IOC_NR(MSGBOX_IOC_CALL) &&
 	    _IOC_DIR(cmd->cmd_op) == _IOC_DIR(MSGBOX_IOC_CALL))
 		return msgbox_ucmd_call(cmd, &uc, issue_flags);
+	if (_IOC_NR(cmd->cmd_op) == _IOC_NR(MSGBOX_IOC_REPLY_RECV) &&
+	    _IOC_DIR(cmd->cmd_op) == _IOC_DIR(MSGBOX_IOC_REPLY_RECV))
+		return msgbox_ucmd_reply_recv(cmd, &uc, issue_flags);
 	if (uc.tag)
 		return -EINVAL;
 	return msgbox_file_ioctl_nowait(cmd->file, cmd->cmd_op, uc.arg);

@@ -456,6 +456,107 @@ TEST_F(uc, call_answered_by_a_uring_server)
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 }
 
+#define RR_CALLS	3
+
+/*
+ * MSGBOX_IOC_REPLY_RECV through io_uring: a server answers each call and
+ * takes the next in one SQE.  The first, answering nothing, parks until
+ * the first call; each later one answers (its token reads 0 afterwards)
+ * and receives the next; the last parks and is cancelled by its tag, its
+ * reply delivered all the same.
+ */
+TEST_F(uc, reply_recv_answers_and_parks_for_the_next_call_in_one_sqe)
+{
+	struct msgbox_reply_recv rr;
+	char in[32], out[32];
+	int i, res;
+	__u64 ud;
+	pid_t pid;
+
+	memset(&rr, 0, sizeof(rr));
+	mb_msg_init(&rr.recv, in, sizeof(in), 0, 0);
+	cmd(&self->ring, self->fd, MSGBOX_IOC_REPLY_RECV, &rr, 7, 1);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		for (i = 0; i < RR_CALLS; i++) {
+			char req[8], rep[8];
+			ssize_t n;
+
+			snprintf(req, sizeof(req), "c%d", i);
+			n = msgbox_call(self->fd, req, 2, rep, sizeof(rep),
+					MSGBOX_FOREVER);
+			CHILD_CHECK(n == 3 && rep[0] == 'C' && rep[1] == req[1] &&
+				    rep[2] == '!', 2 + i);
+		}
+		_exit(0);
+	}
+	for (i = 0; i < RR_CALLS; i++) {
+		ASSERT_EQ(2, mb_uring_reap(&self->ring, MB_WAIT_MS, &ud));
+		EXPECT_EQ(1, ud);
+		EXPECT_EQ('c', in[0]);
+		EXPECT_EQ('0' + i, in[1]);
+		EXPECT_NE(0, rr.recv.token);
+		EXPECT_EQ(0, rr.reply.token);
+		snprintf(out, sizeof(out), "C%c!", in[1]);
+		mb_msg_init(&rr.reply, out, 3, 1, 0);
+		rr.reply.token = rr.recv.token;
+		mb_msg_init(&rr.recv, in, sizeof(in), 0, 0);
+		cmd(&self->ring, self->fd, MSGBOX_IOC_REPLY_RECV, &rr, 7, 1);
+		ASSERT_EQ(1, io_uring_submit(&self->ring));
+	}
+	/* The last answer went; its receive waits for a call that never comes. */
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
+	EXPECT_EQ(0, rr.reply.token);
+	cmd(&self->ring, self->fd, MSGBOX_UCMD_CANCEL, NULL, 7, 2);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	for (i = 0; i < 2; i++) {
+		res = mb_uring_reap(&self->ring, MB_WAIT_MS, &ud);
+		EXPECT_EQ(ud == 2 ? 1 : -ECANCELED, res);
+	}
+}
+
+/*
+ * A REPLY_RECV whose reply fails completes with the reply's error, its
+ * token kept, and receives nothing; bad fields in either half change
+ * nothing at all.
+ */
+TEST_F(uc, reply_recv_whose_reply_fails_receives_nothing)
+{
+	struct msgbox_reply_recv rr;
+	char in[16] = { 0 };
+
+	ASSERT_EQ(0, msgbox_send(self->fd, "x", 1, 0));
+	memset(&rr, 0, sizeof(rr));
+	mb_msg_init(&rr.reply, "no", 2, 1, 0);
+	rr.reply.token = 12345;		/* no such call here */
+	mb_msg_init(&rr.recv, in, sizeof(in), 0, 0);
+	cmd(&self->ring, self->fd, MSGBOX_IOC_REPLY_RECV, &rr, 0, 1);
+	EXPECT_EQ(-ENOENT, run1(&self->ring));
+	EXPECT_EQ(12345, rr.reply.token);
+	EXPECT_EQ(0, in[0]);
+
+	rr.reply.flags = MSGBOX_MSG_NONBLOCK;	/* a reply takes no flags */
+	cmd(&self->ring, self->fd, MSGBOX_IOC_REPLY_RECV, &rr, 0, 2);
+	EXPECT_EQ(-EINVAL, run1(&self->ring));
+	rr.reply.flags = 0;
+	rr.reply.token = 0;
+	rr.recv.__pad = 1;
+	cmd(&self->ring, self->fd, MSGBOX_IOC_REPLY_RECV, &rr, 0, 3);
+	EXPECT_EQ(-EINVAL, run1(&self->ring));
+	EXPECT_EQ(0, in[0]);
+
+	/* Answering nothing, it receives what was queued all along. */
+	rr.recv.__pad = 0;
+	cmd(&self->ring, self->fd, MSGBOX_IOC_REPLY_RECV, &rr, 0, 4);
+	EXPECT_EQ(1, run1(&self->ring));
+	EXPECT_EQ('x', in[0]);
+}
+
 static void call_init(struct msgbox_call *c, const char *req, void *rep,
 		      size_t rep_size)
 {

@@ -53,6 +53,7 @@ TEST(prep_helpers_fill_the_whole_sqe)
 	struct msgbox_msg m;
 	struct msgbox_batch b;
 	struct msgbox_call call;
+	struct msgbox_reply_recv rr;
 	struct msgbox_ack a;
 
 	memset(&sqe, 0xa5, sizeof(sqe));
@@ -99,6 +100,13 @@ TEST(prep_helpers_fill_the_whole_sqe)
 	EXPECT_EQ(0, sqe.__pad1);
 	EXPECT_EQ((uintptr_t)&call, c.arg);
 	EXPECT_EQ(77, c.tag);
+	EXPECT_EQ(0, c.__pad);
+	memset(&sqe, 0xa5, sizeof(sqe));
+	msgbox_prep_reply_recv(&sqe, 3, &rr, 78);
+	memcpy(&c, sqe.cmd, sizeof(c));
+	EXPECT_EQ(MSGBOX_IOC_REPLY_RECV, sqe.cmd_op);
+	EXPECT_EQ((uintptr_t)&rr, c.arg);
+	EXPECT_EQ(78, c.tag);
 	EXPECT_EQ(0, c.__pad);
 	msgbox_prep_ack(&sqe, 3, &a);
 	memcpy(&c, sqe.cmd, sizeof(c));

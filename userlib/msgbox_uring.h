@@ -150,6 +150,25 @@ static inline void msgbox_prep_reply(struct io_uring_sqe *sqe, int fd,
 }
 
 /**
+ * msgbox_prep_reply_recv() - prepare MSGBOX_IOC_REPLY_RECV of @rr (as
+ * msgbox_reply_recvmsg(): rr->reply answers the call of its token, 0 for
+ * none; rr->recv receives the next message).
+ * @tag: names the receive for msgbox_prep_cancel(), like a receive's.
+ *
+ * The reply goes at issue; rr->reply.token reads 0 once it went.  Then it
+ * completes as msgbox_prep_recv() does, with the length of the message
+ * received into rr->recv; with a token still set, the error is the
+ * reply's (-ENOENT, -EPIPE, -EMSGSIZE) and nothing was received.  An
+ * older module completes it with -EOPNOTSUPP.
+ */
+static inline void msgbox_prep_reply_recv(struct io_uring_sqe *sqe, int fd,
+					  struct msgbox_reply_recv *rr,
+					  unsigned int tag)
+{
+	msgbox_prep_cmd(sqe, fd, MSGBOX_IOC_REPLY_RECV, rr, tag);
+}
+
+/**
  * msgbox_prep_ack() - prepare MSGBOX_IOC_ACK of @a (a->id, a->flags 0 to
  * ack, MSGBOX_ACK_NACK or MSGBOX_ACK_EXTEND).  Completes with 0 or -ENOENT.
  */

@@ -452,8 +452,9 @@ struct msgbox_call {
  * interrupted by a signal restarts (where RECV would) as a receive alone.
  * The token's field is checked writable before the reply goes: EFAULT
  * with the token still set, after the reply went, comes only from another
- * thread unmapping or protecting the structure meanwhile.  Not available
- * through io_uring (use REPLY and RECV there).
+ * thread unmapping or protecting the structure meanwhile.  Through
+ * io_uring it answers at issue and receives as MSGBOX_IOC_RECV does there
+ * (see struct msgbox_uring_cmd).
  */
 struct msgbox_reply_recv {
 	struct msgbox_msg reply;
@@ -920,11 +921,13 @@ struct msgbox_notify {
  * struct msgbox_uring_cmd - payload of an IORING_OP_URING_CMD on a mailbox
  * @arg:   the user address of the command's argument: the structure its
  *         ioctl takes (struct msgbox_msg for MSGBOX_IOC_SEND, _RECV and
- *         _REPLY, struct msgbox_ack for _ACK, struct msgbox_batch for the
- *         batches); 0 for MSGBOX_UCMD_CANCEL.
- * @tag:   MSGBOX_IOC_RECV and MSGBOX_IOC_CALL: a caller-chosen tag naming
- *         the command for MSGBOX_UCMD_CANCEL; MSGBOX_UCMD_CANCEL: the tag
- *         to cancel; 0 for the other commands.
+ *         _REPLY, struct msgbox_reply_recv for _REPLY_RECV, struct
+ *         msgbox_call for _CALL, struct msgbox_ack for _ACK, struct
+ *         msgbox_batch for the batches); 0 for MSGBOX_UCMD_CANCEL.
+ * @tag:   MSGBOX_IOC_RECV, MSGBOX_IOC_REPLY_RECV and MSGBOX_IOC_CALL: a
+ *         caller-chosen tag naming the command for MSGBOX_UCMD_CANCEL;
+ *         MSGBOX_UCMD_CANCEL: the tag to cancel; 0 for the other
+ *         commands.
  * @__pad: must be zero.
  *
  * It fills the 16 command bytes of a normal 64-byte SQE (sqe->cmd); no
@@ -945,6 +948,12 @@ struct msgbox_notify {
  *                     destroyed, and with -ECANCELED when cancelled, when
  *                     its ring is closed or its task exits (the message it
  *                     may have been handed goes back to the mailbox).
+ *   MSGBOX_IOC_REPLY_RECV
+ *                     answers at issue, as the ioctl does (its token
+ *                     cleared once the reply went; a failed reply
+ *                     completes with its error, receiving nothing), then
+ *                     receives as MSGBOX_IOC_RECV does here, parked if
+ *                     need be: a server loop in one SQE per request.
  *   MSGBOX_IOC_CALL   sends the request at once (never waiting for room:
  *                     -EAGAIN), then stays parked until the reply comes
  *                     and completes with the reply's length (struct
