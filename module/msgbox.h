@@ -765,7 +765,8 @@ void msgbox_notifier_release(struct msgbox_notifier *n);
  * struct msgbox_ring - a receive ring (ring.c)
  * @mb:       its mailbox (a reference).
  * @args:     its selector.
- * @base:     the mapping, from vmalloc_user(): header page, then data.
+ * @base:     the mapping, from __vmalloc() (see ring.c): header page,
+ *            then data.
  * @head:     the consumer's position, in @base: read with
  *            smp_load_acquire() and checked, never trusted.
  * @tail_pub: the published tail, in @base.

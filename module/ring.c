@@ -551,6 +551,11 @@ struct file *msgbox_ring_file(struct msgbox *mb, struct msgbox_ring_setup *rs)
 	ret = msgbox_charge(r->uid, 0, r->charged);
 	if (ret)
 		goto out_free;
+	/*
+	 * Page-aligned, where vmalloc_user() aligns to SHMLBA: the same on
+	 * the architectures without aliasing data caches that msgbox is
+	 * built for (amd64, arm64).
+	 */
 	r->base = __vmalloc(r->charged, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!r->base) {
 		ret = -ENOMEM;

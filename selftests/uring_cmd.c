@@ -557,6 +557,42 @@ TEST_F(uc, reply_recv_whose_reply_fails_receives_nothing)
 	EXPECT_EQ('x', in[0]);
 }
 
+/*
+ * A REPLY_RECV whose reply went but whose receive fails (non-blocking, on
+ * an empty mailbox) completes with the receive's -EAGAIN, its token 0: the
+ * caller has its answer.
+ */
+TEST_F(uc, reply_recv_whose_receive_fails_after_the_reply_still_answers)
+{
+	struct msgbox_reply_recv rr;
+	struct msgbox_msg r;
+	char in[16];
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char rep[8];
+
+		CHILD_CHECK(msgbox_call(self->fd, "q", 1, rep, sizeof(rep),
+					MSGBOX_FOREVER) == 1 && rep[0] == 'a', 2);
+		_exit(0);
+	}
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
+	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
+	ASSERT_EQ(1, run1(&self->ring));
+	ASSERT_NE(0, r.token);
+	memset(&rr, 0, sizeof(rr));
+	mb_msg_init(&rr.reply, "a", 1, 1, 0);
+	rr.reply.token = r.token;
+	mb_msg_init(&rr.recv, in, sizeof(in), 0, MSGBOX_MSG_NONBLOCK);
+	cmd(&self->ring, self->fd, MSGBOX_IOC_REPLY_RECV, &rr, 0, 2);
+	EXPECT_EQ(-EAGAIN, run1(&self->ring));
+	EXPECT_EQ(0, rr.reply.token);
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(0, mb_recv_waiters(self->fd));
+}
+
 static void call_init(struct msgbox_call *c, const char *req, void *rep,
 		      size_t rep_size)
 {

@@ -157,9 +157,11 @@ static inline void msgbox_prep_reply(struct io_uring_sqe *sqe, int fd,
  *
  * The reply goes at issue; rr->reply.token reads 0 once it went.  Then it
  * completes as msgbox_prep_recv() does, with the length of the message
- * received into rr->recv; with a token still set, the error is the
- * reply's (-ENOENT, -EPIPE, -EMSGSIZE) and nothing was received.  An
- * older module completes it with -EOPNOTSUPP.
+ * received into rr->recv, or the receive's error.  With the token still
+ * set, no reply went and nothing was received: the error is the reply's
+ * (-ENOENT, -EPIPE, -EMSGSIZE) or a check's of either half (-EINVAL,
+ * -EBADF, -ESRCH).  A module without it completes it with -EINVAL if @tag
+ * is not 0, else -EOPNOTSUPP.
  */
 static inline void msgbox_prep_reply_recv(struct io_uring_sqe *sqe, int fd,
 					  struct msgbox_reply_recv *rr,

@@ -978,7 +978,8 @@ struct msgbox_notify {
  *                     file with @tag with -ECANCELED; its own result is
  *                     how many.
  *
- * Any other cmd_op completes with -EOPNOTSUPP; IORING_SETUP_IOPOLL rings
+ * Any other cmd_op completes with -EOPNOTSUPP (-EINVAL if @tag is not 0:
+ * probe with a tag of 0); IORING_SETUP_IOPOLL rings
  * are refused likewise.  Kernels: 6.1 (Debian's, >= 6.1.23) and 6.12 both
  * park receives; on 6.12 io_uring itself cancels them at ring or task
  * exit, on 6.1 the module notices within about a tenth of a second.
