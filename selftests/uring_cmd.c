@@ -593,6 +593,46 @@ TEST_F(uc, reply_recv_whose_receive_fails_after_the_reply_still_answers)
 	EXPECT_EQ(0, mb_recv_waiters(self->fd));
 }
 
+/*
+ * A REPLY_RECV forced into an io-wq worker: the reply goes from there (its
+ * token cleared in the submitter's memory), then the receive parks and
+ * completes when a message comes.
+ */
+TEST_F(uc, reply_recv_forced_into_a_worker_answers_and_parks)
+{
+	struct msgbox_reply_recv rr;
+	struct msgbox_msg r;
+	char in[16] = { 0 };
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char rep[8];
+
+		CHILD_CHECK(msgbox_call(self->fd, "w", 1, rep, sizeof(rep),
+					MSGBOX_FOREVER) == 1 && rep[0] == 'W', 2);
+		_exit(0);
+	}
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
+	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
+	ASSERT_EQ(1, run1(&self->ring));
+	ASSERT_NE(0, r.token);
+	memset(&rr, 0, sizeof(rr));
+	mb_msg_init(&rr.reply, "W", 1, 1, 0);
+	rr.reply.token = r.token;
+	mb_msg_init(&rr.recv, in, sizeof(in), 0, 0);
+	io_uring_sqe_set_flags(cmd(&self->ring, self->fd, MSGBOX_IOC_REPLY_RECV,
+				   &rr, 0, 2), IOSQE_ASYNC);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
+	EXPECT_EQ(0, rr.reply.token);
+	ASSERT_EQ(0, msgbox_send(self->fd, "m", 1, 0));
+	EXPECT_EQ(1, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
+	EXPECT_EQ('m', in[0]);
+}
+
 static void call_init(struct msgbox_call *c, const char *req, void *rep,
 		      size_t rep_size)
 {
