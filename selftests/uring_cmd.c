@@ -562,30 +562,47 @@ TEST_F(uc, reply_recv_whose_reply_fails_receives_nothing)
  * an empty mailbox) completes with the receive's -EAGAIN, its token 0: the
  * caller has its answer.
  */
-TEST_F(uc, reply_recv_whose_receive_fails_after_the_reply_still_answers)
+/*
+ * A caller of the one-byte request @req that expects the answer @want,
+ * whose request is then received through @ring: its pid, @rr set up to
+ * answer it with @want and receive into @in (@flags), or -1.
+ */
+static pid_t rr_take_call(struct io_uring *ring, int fd, char req, char *want,
+			  struct msgbox_reply_recv *rr, char *in, size_t size,
+			  __u32 flags)
 {
-	struct msgbox_reply_recv rr;
 	struct msgbox_msg r;
-	char in[16];
-	pid_t pid;
+	pid_t pid = fork();
 
-	pid = fork();
-	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		char rep[8];
 
-		CHILD_CHECK(msgbox_call(self->fd, "q", 1, rep, sizeof(rep),
-					MSGBOX_FOREVER) == 1 && rep[0] == 'a', 2);
+		CHILD_CHECK(msgbox_call(fd, &req, 1, rep, sizeof(rep),
+					MSGBOX_FOREVER) == 1 && rep[0] == *want, 2);
 		_exit(0);
 	}
-	mb_msg_init(&r, in, sizeof(in), 0, 0);
-	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
-	ASSERT_EQ(1, run1(&self->ring));
-	ASSERT_NE(0, r.token);
-	memset(&rr, 0, sizeof(rr));
-	mb_msg_init(&rr.reply, "a", 1, 1, 0);
-	rr.reply.token = r.token;
-	mb_msg_init(&rr.recv, in, sizeof(in), 0, MSGBOX_MSG_NONBLOCK);
+	if (pid < 0)
+		return -1;
+	mb_msg_init(&r, in, size, 0, 0);
+	cmd(ring, fd, MSGBOX_IOC_RECV, &r, 0, 1);
+	if (run1(ring) != 1 || !r.token || in[0] != req)
+		return -1;
+	memset(rr, 0, sizeof(*rr));
+	mb_msg_init(&rr->reply, want, 1, 1, 0);
+	rr->reply.token = r.token;
+	mb_msg_init(&rr->recv, in, size, 0, flags);
+	return pid;
+}
+
+TEST_F(uc, reply_recv_whose_receive_fails_after_the_reply_still_answers)
+{
+	struct msgbox_reply_recv rr;
+	char in[16];
+	pid_t pid;
+
+	pid = rr_take_call(&self->ring, self->fd, 'q', "a", &rr, in, sizeof(in),
+			   MSGBOX_MSG_NONBLOCK);
+	ASSERT_LE(0, pid);
 	cmd(&self->ring, self->fd, MSGBOX_IOC_REPLY_RECV, &rr, 0, 2);
 	EXPECT_EQ(-EAGAIN, run1(&self->ring));
 	EXPECT_EQ(0, rr.reply.token);
@@ -601,27 +618,12 @@ TEST_F(uc, reply_recv_whose_receive_fails_after_the_reply_still_answers)
 TEST_F(uc, reply_recv_forced_into_a_worker_answers_and_parks)
 {
 	struct msgbox_reply_recv rr;
-	struct msgbox_msg r;
 	char in[16] = { 0 };
 	pid_t pid;
 
-	pid = fork();
+	pid = rr_take_call(&self->ring, self->fd, 'w', "W", &rr, in, sizeof(in),
+			   0);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		char rep[8];
-
-		CHILD_CHECK(msgbox_call(self->fd, "w", 1, rep, sizeof(rep),
-					MSGBOX_FOREVER) == 1 && rep[0] == 'W', 2);
-		_exit(0);
-	}
-	mb_msg_init(&r, in, sizeof(in), 0, 0);
-	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 1);
-	ASSERT_EQ(1, run1(&self->ring));
-	ASSERT_NE(0, r.token);
-	memset(&rr, 0, sizeof(rr));
-	mb_msg_init(&rr.reply, "W", 1, 1, 0);
-	rr.reply.token = r.token;
-	mb_msg_init(&rr.recv, in, sizeof(in), 0, 0);
 	io_uring_sqe_set_flags(cmd(&self->ring, self->fd, MSGBOX_IOC_REPLY_RECV,
 				   &rr, 0, 2), IOSQE_ASYNC);
 	ASSERT_EQ(1, io_uring_submit(&self->ring));
