@@ -313,6 +313,18 @@ static bool __msgbox_hot msgbox_calls_take(struct msgbox_file *mf, u32 index,
 	return taken;
 }
 
+/*
+ * At release: fail the call of an entry of struct msgbox_file.calls and
+ * drop the file's reference.  A reservation is never left at release.
+ */
+static void msgbox_calls_reset(void *entry)
+{
+	if (!entry || xa_is_value(entry))
+		return;
+	msgbox_call_fail(entry, -ECONNRESET);
+	msgbox_call_put(entry);
+}
+
 static struct msgbox *msgbox_file_box(struct file *file)
 {
 	return msgbox_file_of(file)->mb;
@@ -2189,21 +2201,10 @@ static int msgbox_file_release(struct inode *inode, struct file *file)
 	xa_for_each(&mf->inflight, id, msg)
 		msgbox_settle(mf->mb, msg, MSGBOX_SETTLE_REDELIVER);
 	xa_destroy(&mf->inflight);
-	/*
-	 * Requests received here and never answered: their callers learn.
-	 * A reservation is never left at release.
-	 */
-	call = mf->call_slot;
-	if (call && !xa_is_value(call)) {
-		msgbox_call_fail(call, -ECONNRESET);
-		msgbox_call_put(call);
-	}
-	xa_for_each(&mf->calls, index, call) {
-		if (xa_is_value(call))
-			continue;
-		msgbox_call_fail(call, -ECONNRESET);
-		msgbox_call_put(call);
-	}
+	/* Requests received here and never answered: their callers learn. */
+	msgbox_calls_reset(mf->call_slot);
+	xa_for_each(&mf->calls, index, call)
+		msgbox_calls_reset(call);
 	xa_destroy(&mf->calls);
 	if (mf->counted)
 		msgbox_file_closed(mf->mb);
