@@ -572,14 +572,21 @@ static int msgbox_ucmd_issue(struct io_uring_cmd *cmd,
  * would mean "issue again from an io-wq worker", which could only get the
  * same answer a thread switch later: complete with it here instead.
  *
- * Return: the result of a command completed inline, or -EIOCBQUEUED for
- * a parked one or one completed here.
+ * So is a positive result (a length, a count).  6.1's io_uring_cmd()
+ * passes it up as if it were not a result: issued inline, the request is
+ * completed as failed (which cancels the requests linked after it); in an
+ * io-wq worker (IOSQE_ASYNC) it is never completed at all, and the ring
+ * can then never be torn down, nor the mailbox file released.  0 and
+ * errors are io_uring's to post on every kernel.
+ *
+ * Return: the result of a command completed inline (0 or an error), or
+ * -EIOCBQUEUED for a parked one or one completed here.
  */
 int msgbox_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags)
 {
 	int ret = msgbox_ucmd_issue(cmd, issue_flags);
 
-	if (ret != -EAGAIN)
+	if (ret != -EAGAIN && ret <= 0)
 		return ret;
 	msgbox_iou_done(cmd, ret, issue_flags);
 	return -EIOCBQUEUED;

@@ -261,6 +261,92 @@ TEST_F(uc, cancel_by_tag_completes_only_that_receive)
 	EXPECT_EQ('x', in2[0]);
 }
 
+/*
+ * Positive results (a length, a count) from an io-wq worker: 6.1's
+ * io_uring_cmd() never completed them (the ring could not be torn down,
+ * the mailbox never freed) until the module posted them itself.
+ */
+TEST_F(uc, positive_results_from_a_worker_complete)
+{
+	struct msgbox_msg r, r2, e[2];
+	struct msgbox_batch b;
+	char in[16] = { 0 }, in2[16], ins[2][16];
+	int i, res, seen = 0;
+	__u64 ud;
+
+	/* A receive that finds its message: the length. */
+	ASSERT_EQ(0, msgbox_send(self->fd, "worker", 6, 0));
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
+	io_uring_sqe_set_flags(cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r,
+				   0, 1), IOSQE_ASYNC);
+	ASSERT_EQ(6, run1(&self->ring));
+	EXPECT_EQ(0, memcmp(in, "worker", 6));
+
+	/* A batch receive: the count. */
+	ASSERT_EQ(0, msgbox_send(self->fd, "a", 1, 0));
+	ASSERT_EQ(0, msgbox_send(self->fd, "b", 1, 0));
+	mb_msg_init(&e[0], ins[0], sizeof(ins[0]), 0, 0);
+	mb_msg_init(&e[1], ins[1], sizeof(ins[1]), 0, 0);
+	memset(&b, 0, sizeof(b));
+	b.msgs = (uintptr_t)e;
+	b.count = 2;
+	b.msg_size = sizeof(e[0]);
+	io_uring_sqe_set_flags(cmd(&self->ring, self->fd, MSGBOX_IOC_RECV_BATCH,
+				   &b, 0, 2), IOSQE_ASYNC);
+	ASSERT_EQ(2, run1(&self->ring));
+	EXPECT_EQ('a', ins[0][0]);
+	EXPECT_EQ('b', ins[1][0]);
+
+	/* A cancel of a parked receive: how many it cancelled. */
+	mb_msg_init(&r2, in2, sizeof(in2), 0, 0);
+	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r2, 7, 3);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
+	io_uring_sqe_set_flags(cmd(&self->ring, self->fd, MSGBOX_UCMD_CANCEL,
+				   NULL, 7, 4), IOSQE_ASYNC);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	for (i = 0; i < 2; i++) {
+		res = mb_uring_reap(&self->ring, MB_WAIT_MS, &ud);
+		ASSERT_NE(-ETIME, res) TH_LOG("completion %d never came", i + 1);
+		if (ud == 4) {
+			EXPECT_EQ(1, res);
+		} else {
+			EXPECT_EQ(-ECANCELED, res);
+		}
+		seen |= 1 << (ud - 3);
+	}
+	EXPECT_EQ(3, seen);
+	EXPECT_EQ(0, mb_recv_waiters(self->fd));
+}
+
+/*
+ * A receive that succeeds inline does not fail its link: 6.1's
+ * io_uring_cmd() posted a positive result as a failure, so the request
+ * linked after it was cancelled.
+ */
+TEST_F(uc, successful_receive_runs_the_request_linked_after_it)
+{
+	struct io_uring_sqe *sqe;
+	struct msgbox_msg r;
+	char in[16];
+	int i, res;
+	__u64 ud;
+
+	ASSERT_EQ(0, msgbox_send(self->fd, "link", 4, 0));
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
+	io_uring_sqe_set_flags(cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r,
+				   0, 1), IOSQE_IO_LINK);
+	sqe = io_uring_get_sqe(&self->ring);
+	io_uring_prep_nop(sqe);
+	sqe->user_data = 2;
+	ASSERT_EQ(2, io_uring_submit(&self->ring));
+	for (i = 0; i < 2; i++) {
+		res = mb_uring_reap(&self->ring, MB_WAIT_MS, &ud);
+		EXPECT_EQ(ud == 1 ? 4 : 0, res) TH_LOG("user_data %llu",
+						      (unsigned long long)ud);
+	}
+}
+
 TEST_F(uc, destroy_completes_parked_receives_with_EIDRM)
 {
 	struct msgbox_msg r;
