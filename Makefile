@@ -119,7 +119,7 @@ build/bin/msgbox-demo: tools/demo/msgbox-demo.c build/lib/libmsgbox.a userlib/ms
 
 build/bin/msgbox-fuzz: tools/fuzz/msgbox-fuzz.c
 	@mkdir -p $(@D)
-	$(CC) $(APP_CFLAGS) -static -o $@ $<
+	$(CC) $(APP_CFLAGS) -static -o $@ $< -luring
 
 # The benchmark alone is dynamic: Debian's libzmq exists only as a shared
 # library in practice (its static one needs Kerberos GSSAPI, shipped shared

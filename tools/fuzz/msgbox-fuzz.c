@@ -8,11 +8,16 @@
  * against a few shared mailboxes (a queue, a rendezvous channel, a topic)
  * and whatever they create themselves: every ioctl with structure-aware
  * arguments (boundary limits, random flags, bad pointers, structures
- * straddling an unmapped page), the same ioctl numbers with other sizes
+ * straddling an inaccessible page), the same ioctl numbers with other sizes
  * and directions, unknown numbers, read, write, poll, close, dup, and
- * short-lived children killed in the middle of what they do.  A one-shot
- * timer interrupts every blocking call.  The parent SIGKILLs and respawns
- * workers at random.
+ * short-lived children killed in the middle of what they do.  Receive
+ * rings are set up, mapped (at every length, offset and protection), their
+ * head overwritten with anything, remapped and unmapped.  The same
+ * commands, reads and writes go through io_uring too: uring_cmd SQEs with
+ * random operations, tags and padding, parked receives and calls left in
+ * flight, cancelled by tag or by io_uring, or abandoned with the ring torn
+ * down or the worker killed.  A one-shot timer interrupts every blocking
+ * call.  The parent SIGKILLs and respawns workers at random.
  *
  * Same seed, same sequence: each worker draws everything from its own
  * generator, seeded from the seed, its index and its generation, and
@@ -20,11 +25,13 @@
  * same operations (their outcomes depend on timing).  The run ends after
  * OPS operations or SECONDS, whichever comes first.
  *
- * Oracles: every errno must be one the ABI documents (an internal one like
- * ERESTARTSYS leaking out fails the run); no worker may die other than by
- * the parent's SIGKILL; every worker must exit when told to; afterwards
- * the module's mailbox count (total_mailboxes) must be back where it
- * was, so nothing leaked a mailbox or its charge.  The kernel's own
+ * Oracles: every errno, and every io_uring completion's error, must be one
+ * the ABI documents (an internal one like ERESTARTSYS leaking out fails
+ * the run); no worker may die other than by the parent's SIGKILL; every
+ * worker must exit when told to; afterwards the module's mailbox count
+ * (total_mailboxes) must be back where it was, so nothing leaked a
+ * mailbox or its charge (io_uring's own teardown and every ring included;
+ * the names a worker made up are destroyed first).  The kernel's own
  * checkers (KASAN, lockdep, kmemleak on the debug kernel; WARN, BUG and
  * Oops everywhere) are read from the console by the VM runner.
  *
@@ -49,11 +56,15 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <linux/msgbox.h>
+#include <liburing.h>
 
 #define FZ_WORKERS_MAX	16
 #define FZ_NFD		16	/* descriptor slots per worker */
 #define FZ_REGION	(4u << 20)	/* payload area: max_msg_size fits */
 #define FZ_NAMES	8	/* names workers create and destroy */
+#define FZ_MAPS		4	/* ring mappings a worker holds */
+#define FZ_UARGS	16	/* io_uring argument slots */
+#define FZ_UARG_SIZE	512	/* bytes per slot */
 
 struct fuzz_opts {
 	unsigned long long seed;
@@ -70,6 +81,12 @@ struct fuzz_result {
 	unsigned int bad_deaths;
 	unsigned int stuck;
 	long long leaked;		/* mailboxes left over */
+	/* How far the run reached (zero would mean a path never fuzzed): */
+	unsigned long long rings;	/* receive rings set up */
+	unsigned long long maps;	/* mmap()s that succeeded */
+	unsigned long long cqes;	/* io_uring completions */
+	unsigned long long cqes_ok;	/* of which successes */
+	unsigned long long cancelled;	/* of which -ECANCELED */
 };
 
 /* Shared between the parent and the workers (MAP_SHARED). */
@@ -77,11 +94,16 @@ struct fz_shared {
 	volatile int stop;
 	volatile unsigned long long ops[FZ_WORKERS_MAX];
 	volatile unsigned int bad_errno;
+	unsigned long long rings, maps, cqes, cqes_ok, cancelled;
+	/* errnos seen, for tuning: of system calls, of completions */
+	unsigned long long eh_sys[256], eh_cqe[256];
 	volatile pid_t pids[FZ_WORKERS_MAX];
 	char names[3 + FZ_NAMES][MSGBOX_NAME_MAX];
 };
 
 static struct fz_shared *fz;
+
+#define FZ_COUNT(field)	__atomic_add_fetch(&fz->field, 1, __ATOMIC_RELAXED)
 
 /* splitmix64: small, fast, and the same everywhere. */
 static uint64_t fz_next(uint64_t *s)
@@ -100,10 +122,16 @@ struct fz_worker {
 	int fds[FZ_NFD];
 	uint64_t ids[8];	/* recently received message ids */
 	uint64_t tokens[8];	/* recently received call tokens */
-	char *region;		/* FZ_REGION bytes, then an unmapped page */
-	char *argpage;		/* a page, then an unmapped one */
+	char *region;		/* FZ_REGION bytes, then a PROT_NONE page */
+	char *argpage;		/* a page, then a PROT_NONE one */
 	char *ropage;		/* a read-only page */
 	int efd;		/* an eventfd, for NOTIFY */
+	uint64_t ring_size[FZ_NFD];	/* mmap_size of a ring fd, by slot */
+	void *maps[FZ_MAPS];	/* ring mappings held */
+	size_t map_len[FZ_MAPS];
+	struct io_uring uring;
+	bool uring_up;
+	char *uargs;		/* FZ_UARGS slots: io_uring arguments */
 	bool verbose;
 	unsigned long long nops;
 };
@@ -162,8 +190,12 @@ static int64_t fz_type(struct fz_worker *w)
 
 static int fz_fd(struct fz_worker *w)
 {
-	int s = Rn(w, FZ_NFD + 4);
+	int s = Rn(w, FZ_NFD + 2), live = Rn(w, 8);
 
+	/* Mostly an open one: the empty slot's next, if any. */
+	for (int i = 0; s < FZ_NFD && live && i < FZ_NFD; i++)
+		if (w->fds[(s + i) % FZ_NFD] >= 0)
+			return w->fds[(s + i) % FZ_NFD];
 	if (s < FZ_NFD)
 		return w->fds[s];
 	/* Never 0, 1 or 2: random writes and ioctls on a terminal. */
@@ -212,10 +244,32 @@ static uint32_t fz_fdflags(struct fz_worker *w)
 	return Rn(w, MSGBOX_FD_ALL + 1);
 }
 
-/* Fill one struct msgbox_msg for a send, receive, reply or call. */
+/*
+ * Fill one struct msgbox_msg for a send, receive, reply or call: half of
+ * them well formed (so that the paths behind the checks run too), the
+ * others anything.
+ */
 static void fz_msg(struct fz_worker *w, struct msgbox_msg *m)
 {
 	memset(m, 0, sizeof(*m));
+	if (Rn(w, 2)) {
+		m->len = Rn(w, 300);
+		m->data = (uintptr_t)w->region + Rn(w, 4096 - 300);
+		m->type = (int64_t)PICK(w, 0, 1, 1, 2, 3, -2);
+		m->priority = Rn(w, 8);
+		m->flags = PICK(w, 0, MSGBOX_MSG_NONBLOCK, MSGBOX_MSG_NONBLOCK,
+				MSGBOX_MSG_TIMEOUT,
+				MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_TRUNC,
+				MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_PEEK,
+				MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_ACK,
+				MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_SYNC,
+				MSGBOX_MSG_TIMEOUT | MSGBOX_MSG_TRACK,
+				MSGBOX_MSG_NONBLOCK | MSGBOX_MSG_RING);
+		if (m->flags & MSGBOX_MSG_TIMEOUT)
+			m->timeout_ns = 1000 + Rn(w, 5000000);
+		m->token = Rn(w, 2) ? 0 : w->tokens[Rn(w, 8)];
+		return;
+	}
 	m->len = fz_len(w);
 	m->data = fz_ptr(w, m->len);
 	m->type = fz_type(w);
@@ -253,6 +307,7 @@ static void fz_keep(struct fz_worker *w, int slot, int fd)
 	if (w->fds[slot] >= 0)
 		close(w->fds[slot]);
 	w->fds[slot] = fd;
+	w->ring_size[slot] = 0;
 }
 
 struct fz_cmd {
@@ -283,6 +338,8 @@ static const struct fz_cmd fz_cmds[] = {
 	{ "SEND_BATCH", MSGBOX_IOC_SEND_BATCH, sizeof(struct msgbox_batch), false, false },
 	{ "RECV_BATCH", MSGBOX_IOC_RECV_BATCH, sizeof(struct msgbox_batch), false, false },
 	{ "NOTIFY", MSGBOX_IOC_NOTIFY, sizeof(struct msgbox_notify), false, false },
+	{ "RING_SETUP", MSGBOX_IOC_RING_SETUP, sizeof(struct msgbox_ring_setup), false, true },
+	{ "RING_ENTER", MSGBOX_IOC_RING_ENTER, sizeof(__u32), false, false },
 };
 
 #define NCMDS	(sizeof(fz_cmds) / sizeof(fz_cmds[0]))
@@ -431,6 +488,23 @@ static void fz_fill(struct fz_worker *w, const struct fz_cmd *c, void *a)
 		b->__reserved = Rn(w, 16) ? 0 : R(w);
 		break;
 	}
+	case MSGBOX_IOC_RING_SETUP: {
+		struct msgbox_ring_setup *rs = a;
+
+		rs->size = PICK(w, 4096, 8192, 65536, 1u << 20, (1u << 20) << 1,
+				0, 4095, 12288, R(w));
+		rs->flags = Rn(w, 8) ? PICK(w, 0, MSGBOX_RING_LARGE,
+					     MSGBOX_MSG_EXCEPT,
+					     MSGBOX_RING_LARGE | MSGBOX_MSG_EXCEPT) :
+				       (uint32_t)R(w);
+		rs->type = fz_type(w);
+		rs->fd_flags = PICK(w, 0, 0, MSGBOX_FD_CLOEXEC, R(w));
+		if (!Rn(w, 16))
+			rs->mmap_size = R(w);
+		if (!Rn(w, 16))
+			rs->__reserved[Rn(w, 2)] = R(w);
+		break;
+	}
 	default:
 		break;
 	}
@@ -454,6 +528,8 @@ static bool fz_errno_ok(int e)
 
 static void fz_check(struct fz_worker *w, const char *what, long r, int e)
 {
+	if (r < 0)
+		__atomic_add_fetch(&fz->eh_sys[e & 255], 1, __ATOMIC_RELAXED);
 	if (r >= 0 || fz_errno_ok(e))
 		return;
 	__atomic_add_fetch(&fz->bad_errno, 1, __ATOMIC_SEQ_CST);
@@ -533,6 +609,11 @@ static void fz_ioctl(struct fz_worker *w)
 		return;
 	if (cmd == c->cmd && c->newfd) {
 		fz_keep(w, slot, (int)r);
+		if (cmd == MSGBOX_IOC_RING_SETUP)
+			FZ_COUNT(rings);
+		if (cmd == MSGBOX_IOC_RING_SETUP && a == w->argpage)
+			w->ring_size[slot] =
+				((struct msgbox_ring_setup *)a)->mmap_size;
 	} else if ((cmd == MSGBOX_IOC_RECV || cmd == MSGBOX_IOC_REPLY_RECV) &&
 		   a == w->argpage) {
 		struct msgbox_msg *m = (void *)a;
@@ -579,6 +660,313 @@ static void fz_poll(struct fz_worker *w)
 	fz_check(w, "poll", r, errno);
 }
 
+/*
+ * Map a descriptor, a ring's mostly: every length, offset and protection,
+ * shared or private.  Scribble on what the consumer may write (the head,
+ * but also the kernel's tail and the records, which must harm only this
+ * ring), try to grow it, and keep it mapped for a while or unmap it now.
+ */
+static void fz_map(struct fz_worker *w)
+{
+	int slot = Rn(w, FZ_NFD), fd = w->fds[slot], keep = Rn(w, FZ_MAPS + 1);
+	uint64_t size = w->ring_size[slot] ? w->ring_size[slot] : 3 * 4096;
+	size_t len = PICK(w, size, size, size, size - 4096, 4096, size + 4096,
+			  Rn(w, 4 * size));
+	off_t off = PICK(w, 0, 0, 0, 4096, 4096 * Rn(w, 8));
+	int prot = PICK(w, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE,
+			PROT_READ, PROT_WRITE, PROT_READ | PROT_WRITE | PROT_EXEC);
+	int flags = Rn(w, 8) ? MAP_SHARED : MAP_PRIVATE;
+	uint32_t scribble[8];
+	char *p, *q;
+
+	for (int i = 0; i < 8; i++)
+		scribble[i] = (uint32_t)PICK(w, 0, 8, 4096, size, R(w));
+	if (!Rn(w, 16))
+		fd = fz_fd(w);
+	if (w->verbose)
+		fprintf(stderr, "# w%d %llu mmap(%zu, %#x, %#x, %d, %lld)\n",
+			w->idx, w->nops, len, prot, flags, fd, (long long)off);
+	p = mmap(NULL, len, prot, flags, fd, off);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		/* mm's own checks, and the module's (EINVAL, EACCES, EPERM) */
+		if (e != ENODEV && e != EINVAL && e != EACCES && e != EPERM &&
+		    e != EBADF && e != ENOMEM && e != EOVERFLOW && e != ENXIO)
+			fz_check(w, "mmap", -1, e);
+		return;
+	}
+	FZ_COUNT(maps);
+	if ((prot & PROT_WRITE) && (prot & PROT_READ) && len >= 4096) {
+		/* Header words (head, tail), then the first records. */
+		for (int i = 0; i < 8; i++)
+			((volatile uint32_t *)p)[PICK(w, 0, 1, 2, 16, 32,
+						       Rn(w, 1024))] = scribble[i];
+		if (len > 8192 && Rn(w, 2))
+			memset(p + 4096, (int)R(w), 64);
+	}
+	if (Rn(w, 4)) {		/* a ring's is VM_DONTEXPAND: this fails */
+		size_t nlen = len + 4096 * (1 + Rn(w, 4));
+
+		q = mremap(p, len, nlen, MREMAP_MAYMOVE);
+		if (q != MAP_FAILED) {
+			p = q;
+			len = nlen;
+		}
+	}
+	if (keep < FZ_MAPS) {
+		if (w->maps[keep])
+			munmap(w->maps[keep], w->map_len[keep]);
+		w->maps[keep] = p;
+		w->map_len[keep] = len;
+	} else {
+		munmap(p, len);
+	}
+}
+
+/*
+ * A receive ring worked as its consumer would, and abused: set up on a
+ * mailbox of its own or any, mapped, fed by sends (large ones straight
+ * from the sender's pages with MSGBOX_RING_LARGE), emptied, entered and
+ * polled, its head overwritten; then kept, closed, unmapped or orphaned
+ * in any order.
+ */
+static void fz_ring(struct fz_worker *w)
+{
+	struct msgbox_ring_setup rs = { 0 };
+	int slot = Rn(w, FZ_NFD), keep = Rn(w, FZ_MAPS + 2), fd, rfd;
+	unsigned int steps = 1 + Rn(w, 8);
+	volatile uint32_t *head, *tail;
+	char *p;
+
+	if (Rn(w, 2)) {
+		struct msgbox_create c = {
+			.max_msgs = PICK(w, 1, 8, 64),
+			.max_msg_size = PICK(w, 4096, 65536),
+			.max_bytes = PICK(w, 65536, 1u << 20),
+			.fd_flags = MSGBOX_FD_RECV | MSGBOX_FD_SEND,
+			.flags = MSGBOX_CREATE_ANON,
+			.mode = 0600,
+		};
+
+		fd = ioctl(w->ctl, MSGBOX_IOC_CREATE, &c);
+		fz_check(w, "CREATE (ring)", fd, errno);
+		fz_keep(w, slot, fd);
+		slot = Rn(w, FZ_NFD);
+	} else {
+		fd = fz_fd(w);
+	}
+	rs.size = PICK(w, 4096, 8192, 65536);
+	rs.flags = PICK(w, 0, 0, MSGBOX_RING_LARGE, MSGBOX_MSG_EXCEPT);
+	rs.type = PICK(w, 0, 1, 2);
+	if (rs.flags & MSGBOX_MSG_EXCEPT && !rs.type)
+		rs.type = 1;
+	rfd = ioctl(fd, MSGBOX_IOC_RING_SETUP, &rs);
+	fz_check(w, "RING_SETUP", rfd, errno);
+	if (rfd < 0)
+		return;
+	FZ_COUNT(rings);
+	p = mmap(NULL, rs.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0);
+	if (p == MAP_FAILED) {
+		fz_check(w, "mmap (ring)", -1, errno);
+		close(rfd);
+		return;
+	}
+	FZ_COUNT(maps);
+	head = (volatile uint32_t *)(p + rs.head_offset);
+	tail = (volatile uint32_t *)(p + rs.tail_offset);
+	for (unsigned int i = 0; i < steps; i++) {
+		struct msgbox_msg m = {
+			.type = 1 + Rn(w, 2),
+			.flags = MSGBOX_MSG_NONBLOCK,
+		};
+		uint32_t ret = 0;
+		long r;
+
+		switch (Rn(w, 6)) {
+		case 0:
+		case 1:		/* a send, large ones from the sender's pages */
+			m.len = Rn(w, 4) ? Rn(w, 300) : 16384 + Rn(w, 49152);
+			m.data = (uintptr_t)w->region;
+			r = ioctl(fd, MSGBOX_IOC_SEND, &m);
+			fz_check(w, "SEND (ring)", r, errno);
+			break;
+		case 2:		/* consume everything */
+			__atomic_store_n(head, __atomic_load_n(tail, __ATOMIC_ACQUIRE),
+					 __ATOMIC_RELEASE);
+			break;
+		case 3:		/* a head of anything */
+			*head = (uint32_t)PICK(w, 0, *tail + 8, *head - 8, R(w));
+			break;
+		case 4:
+			r = ioctl(rfd, MSGBOX_IOC_RING_ENTER, &ret);
+			fz_check(w, "RING_ENTER", r, errno);
+			break;
+		default: {	/* what the ring cannot hold, or a poll */
+			struct pollfd pf = { .fd = rfd, .events = POLLIN };
+
+			if (Rn(w, 2)) {
+				m.type = rs.type;
+				m.flags |= MSGBOX_MSG_RING |
+					   (rs.flags & MSGBOX_MSG_EXCEPT);
+				m.len = 65536;
+				m.data = (uintptr_t)w->region;
+				r = ioctl(fd, MSGBOX_IOC_RECV, &m);
+				fz_check(w, "RECV (ring)", r, errno);
+			} else {
+				r = poll(&pf, 1, 0);
+				fz_check(w, "poll (ring)", r, errno);
+			}
+			break;
+		}
+		}
+	}
+	if (keep < FZ_MAPS) {	/* the mapping outlives what it holds, or not */
+		if (w->maps[keep])
+			munmap(w->maps[keep], w->map_len[keep]);
+		w->maps[keep] = p;
+		w->map_len[keep] = rs.mmap_size;
+	} else {
+		munmap(p, rs.mmap_size);
+	}
+	if (Rn(w, 2)) {
+		fz_keep(w, slot, rfd);
+		w->ring_size[slot] = rs.mmap_size;
+	} else {
+		close(rfd);
+	}
+}
+
+/* Completion errors: the ioctls', io_uring's own, and cancellation's. */
+static bool fz_cqe_ok(int res)
+{
+	return res >= 0 || fz_errno_ok(-res) || res == -ECANCELED ||
+	       res == -EALREADY;
+}
+
+/* Reap what has completed; wait up to a few ms for more sometimes. */
+static void fz_reap(struct fz_worker *w)
+{
+	struct io_uring_cqe *cqe;
+	int r;
+
+	if (!Rn(w, 3)) {
+		struct __kernel_timespec ts = { 0, 1000000 * (1 + Rn(w, 5)) };
+
+		r = io_uring_wait_cqe_timeout(&w->uring, &cqe, &ts);
+		if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN)
+			fz_check(w, "io_uring_wait_cqe_timeout", -1, -r);
+	}
+	while (io_uring_peek_cqe(&w->uring, &cqe) == 0) {
+		FZ_COUNT(cqes);
+		if (cqe->res >= 0)
+			FZ_COUNT(cqes_ok);
+		else if (cqe->res == -ECANCELED)
+			FZ_COUNT(cancelled);
+		if (cqe->res < 0)
+			__atomic_add_fetch(&fz->eh_cqe[-cqe->res & 255], 1,
+					   __ATOMIC_RELAXED);
+		if (!fz_cqe_ok(cqe->res)) {
+			fprintf(stderr, "# fuzz: worker %d: CQE %#llx: res %d\n",
+				w->idx, (unsigned long long)cqe->user_data,
+				cqe->res);
+			fz_check(w, "io_uring completion", -1, -cqe->res);
+		}
+		io_uring_cqe_seen(&w->uring, cqe);
+	}
+}
+
+/* One SQE: a msgbox command, a read or write, a poll, or a cancel. */
+static void fz_sqe(struct fz_worker *w, struct io_uring_sqe *sqe)
+{
+	static const unsigned int ops[] = {
+		MSGBOX_IOC_SEND, MSGBOX_IOC_RECV, MSGBOX_IOC_CALL,
+		MSGBOX_IOC_REPLY, MSGBOX_IOC_REPLY_RECV, MSGBOX_IOC_ACK,
+		MSGBOX_IOC_SEND_BATCH, MSGBOX_IOC_RECV_BATCH,
+	};
+	unsigned int kind = Rn(w, 10), op = ops[Rn(w, sizeof(ops) / sizeof(ops[0]))];
+	char *a = w->uargs + Rn(w, FZ_UARGS) * FZ_UARG_SIZE;
+	int fd = fz_fd(w);
+	uint64_t len = fz_len(w), p = fz_ptr(w, len);
+
+	if (kind < 6) {			/* a command */
+		const struct fz_cmd *c = fz_cmds;
+		struct msgbox_uring_cmd uc = { 0 };
+
+		while (c->cmd != op)
+			c++;
+		memset(a, 0, FZ_UARG_SIZE);
+		fz_fill(w, c, a);
+		uc.arg = Rn(w, 16) ? (uintptr_t)a : fz_ptr(w, c->size);
+		uc.tag = PICK(w, 0, 1, 2, 3, R(w));
+		uc.__pad = Rn(w, 16) ? 0 : R(w);
+		if (kind == 5) {	/* cancel, unknown or misdirected */
+			op = PICK(w, MSGBOX_UCMD_CANCEL, MSGBOX_UCMD_CANCEL,
+				  MSGBOX_IOC_INFO, MSGBOX_IOC_CREATE, R(w));
+			if (op == MSGBOX_UCMD_CANCEL && Rn(w, 2))
+				uc.arg = 0;
+		}
+		io_uring_prep_rw(IORING_OP_URING_CMD, sqe, fd, NULL, 0, 0);
+		sqe->cmd_op = op;
+		memcpy(sqe->cmd, &uc, sizeof(uc));
+		if (!Rn(w, 16))
+			sqe->uring_cmd_flags = (uint32_t)R(w);
+	} else if (kind < 8) {
+		if (kind == 6)
+			io_uring_prep_read(sqe, fd, (void *)(uintptr_t)p, len, 0);
+		else
+			io_uring_prep_write(sqe, fd, (void *)(uintptr_t)p, len, 0);
+	} else if (kind == 8) {
+		io_uring_prep_poll_add(sqe, fd, PICK(w, POLLIN, POLLOUT,
+						     POLLIN | POLLOUT));
+	} else {			/* io_uring's cancel: one, or all on an fd */
+		if (Rn(w, 2)) {
+			io_uring_prep_cancel64(sqe, Rn(w, 64), 0);
+		} else {
+			io_uring_prep_cancel_fd(sqe, fd, IORING_ASYNC_CANCEL_ALL);
+		}
+	}
+	sqe->user_data = Rn(w, 64);
+	if (!Rn(w, 8))
+		sqe->flags |= IOSQE_ASYNC;
+	if (w->verbose)
+		fprintf(stderr, "# w%d %llu sqe op %u cmd %#x fd %d\n", w->idx,
+			w->nops, sqe->opcode, kind < 6 ? op : 0, fd);
+}
+
+/*
+ * io_uring: submit one to four SQEs, reap, and now and then tear the ring
+ * down with whatever is still parked on it.
+ */
+static void fz_uring(struct fz_worker *w)
+{
+	unsigned int n = 1 + Rn(w, 4);
+	int r;
+
+	if (!w->uring_up) {
+		if (io_uring_queue_init(16, &w->uring, 0) < 0)
+			return;		/* no io_uring here: nothing to fuzz */
+		w->uring_up = true;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->uring);
+
+		if (!sqe)
+			break;
+		fz_sqe(w, sqe);
+	}
+	fz_timer(w);
+	r = io_uring_submit(&w->uring);
+	if (r < 0 && r != -EBUSY && r != -EAGAIN && r != -EINTR)
+		fz_check(w, "io_uring_submit", -1, -r);
+	fz_reap(w);
+	fz_untimer();
+	if (!Rn(w, 32)) {
+		io_uring_queue_exit(&w->uring);
+		w->uring_up = false;
+	}
+}
+
 /* A child that does a few things and is killed, or exits, meanwhile. */
 static void fz_child(struct fz_worker *w, int depth)
 {
@@ -594,6 +982,7 @@ static void fz_child(struct fz_worker *w, int depth)
 		return;
 	if (pid == 0) {
 		w->rng = seed;
+		w->uring_up = false;	/* the parent's ring is the parent's */
 		for (unsigned int i = 0; i < nops; i++)
 			fz_op(w, depth + 1);
 		_exit(0);
@@ -605,20 +994,39 @@ static void fz_child(struct fz_worker *w, int depth)
 
 static void fz_op(struct fz_worker *w, int depth)
 {
-	unsigned int k = Rn(w, 100);
+	unsigned int k = Rn(w, 100), shared = Rn(w, 3);
 	int slot = Rn(w, FZ_NFD), slot2 = Rn(w, FZ_NFD);
 
 	w->nops++;
-	if (k < 60) {
+	/*
+	 * Closes, kills and descriptors opened without rights empty the
+	 * slots: open a shared mailbox again, or most operations would only
+	 * ever meet EBADF.
+	 */
+	if (w->fds[shared] < 0 && depth == 0) {
+		struct msgbox_open o = { .fd_flags = MSGBOX_FD_RECV | MSGBOX_FD_SEND };
+
+		strcpy(o.name, fz->names[shared]);
+		w->fds[shared] = ioctl(w->ctl, MSGBOX_IOC_OPEN, &o);
+		w->ring_size[shared] = 0;
+	}
+	if (k < 52) {
 		fz_ioctl(w);
-	} else if (k < 75) {
+	} else if (k < 64) {
 		fz_rw(w);
-	} else if (k < 82) {
+	} else if (k < 70) {
 		fz_poll(w);
-	} else if (k < 88) {
+	} else if (k < 80) {
+		fz_uring(w);
+	} else if (k < 82) {
+		fz_map(w);
+	} else if (k < 84) {
+		fz_ring(w);
+	} else if (k < 89) {
 		if (w->fds[slot] >= 0)
 			close(w->fds[slot]);
 		w->fds[slot] = -1;
+		w->ring_size[slot] = 0;
 	} else if (k < 92) {
 		int d = dup(w->fds[slot]);
 
@@ -641,16 +1049,26 @@ static void fz_worker_main(struct fz_worker *w)
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		_exit(2);
-	munmap(p + FZ_REGION, 4096);
+	/*
+	 * Guard pages stay reserved (PROT_NONE), never unmapped: a later
+	 * mapping (a ring, io_uring's own) must not land where hostile
+	 * pointers are aimed.
+	 */
+	mprotect(p + FZ_REGION, 4096, PROT_NONE);
 	w->region = p;
 	p = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		_exit(2);
-	munmap(p + 4096, 4096);
+	mprotect(p + 4096, 4096, PROT_NONE);
 	w->argpage = p;
 	w->ropage = p + 2 * 4096;
 	mprotect(w->ropage, 4096, PROT_READ);
+	p = mmap(NULL, FZ_UARGS * FZ_UARG_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		_exit(2);
+	w->uargs = p;
 	w->ctl = open(MSGBOX_DEVICE, O_RDWR);
 	if (w->ctl < 0)
 		_exit(3);
@@ -707,14 +1125,62 @@ static bool fz_param(const char *name, unsigned long long *val, bool set)
 	return (fclose(f) == 0) && ok;
 }
 
-static void fz_destroy_all(int ctl)
+/* The names /proc/msgbox lists, one per line between newlines. */
+static char *fz_list_names(void)
 {
+	char line[512], *list = strdup("\n");
+	FILE *f = fopen("/proc/msgbox", "r");
+
+	while (f && list && fgets(line, sizeof(line), f)) {
+		size_t n = strcspn(line, " "), len = strlen(list);
+		char *l;
+
+		if (!strncmp(line, "name ", 5) || n >= MSGBOX_NAME_MAX)
+			continue;	/* the header */
+		l = realloc(list, len + n + 2);
+		if (!l)
+			break;
+		list = l;
+		memcpy(list + len, line, n);
+		strcpy(list + len + n, "\n");
+	}
+	if (f)
+		fclose(f);
+	return list;
+}
+
+/*
+ * Destroy the run's names, and any other that was not there before it
+ * (@before, from fz_list_names()): workers also create names of their
+ * own (long ones, or whatever bytes a received payload left in an
+ * argument).  Returns how many of those there were.
+ */
+static unsigned int fz_destroy_all(int ctl, const char *before)
+{
+	unsigned int strays = 0;
+	char *now, *name, *save = NULL;
+
 	for (int i = 0; i < 3 + FZ_NAMES; i++) {
 		struct msgbox_open o = { 0 };
 
 		strcpy(o.name, fz->names[i]);
 		ioctl(ctl, MSGBOX_IOC_DESTROY, &o);
 	}
+	now = before ? fz_list_names() : NULL;
+	for (name = now ? strtok_r(now, "\n", &save) : NULL; name;
+	     name = strtok_r(NULL, "\n", &save)) {
+		struct msgbox_open o = { 0 };
+		char key[MSGBOX_NAME_MAX + 2];
+
+		snprintf(key, sizeof(key), "\n%s\n", name);
+		if (strstr(before, key))
+			continue;
+		strcpy(o.name, name);
+		if (ioctl(ctl, MSGBOX_IOC_DESTROY, &o) == 0)
+			strays++;
+	}
+	free(now);
+	return strays;
 }
 
 static uint64_t fz_now_ms(void)
@@ -723,6 +1189,26 @@ static uint64_t fz_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+/* The five errnos seen most often, for tuning the generators. */
+static void fz_print_errnos(const char *what, const unsigned long long *h)
+{
+	bool done[256] = { false };
+
+	printf("# fuzz: most frequent errnos of %s:", what);
+	for (int k = 0; k < 5; k++) {
+		int best = 0;
+
+		for (int e = 1; e < 256; e++)
+			if (!done[e] && h[e] > h[best])
+				best = e;
+		if (!h[best])
+			break;
+		done[best] = true;
+		printf(" %s %llu", strerrorname_np(best) ?: "?", h[best]);
+	}
+	printf("\n");
 }
 
 /* Run the fuzzer; 0 if every oracle held, fills @res either way. */
@@ -736,6 +1222,8 @@ static int fuzz_run(const struct fuzz_opts *o, struct fuzz_result *res)
 	uint64_t prng = o->seed ^ 0x7061726e74ull, t0 = fz_now_ms();
 	struct msgbox_create c;
 	int ctl, shared[3], st;
+	unsigned int strays;
+	char *names_before;
 
 	memset(res, 0, sizeof(*res));
 	if (workers > FZ_WORKERS_MAX)
@@ -755,7 +1243,10 @@ static int fuzz_run(const struct fuzz_opts *o, struct fuzz_result *res)
 	}
 	for (int i = 0; i < 3 + FZ_NAMES; i++)
 		snprintf(fz->names[i], MSGBOX_NAME_MAX, "fz-%d-%d", (int)getpid(), i);
-	fz_destroy_all(ctl);
+	fz_destroy_all(ctl, NULL);
+	names_before = fz_list_names();
+	if (!names_before)
+		return -1;
 	fz_param("total_mailboxes", &before, false);
 
 	/* A queue, a rendezvous channel and a topic, open to all. */
@@ -826,20 +1317,40 @@ static int fuzz_run(const struct fuzz_opts *o, struct fuzz_result *res)
 		}
 	}
 	res->bad_errno = fz->bad_errno;
+	res->rings = fz->rings;
+	res->maps = fz->maps;
+	res->cqes = fz->cqes;
+	res->cqes_ok = fz->cqes_ok;
+	res->cancelled = fz->cancelled;
 	res->ops = killed_ops;
 	for (unsigned int i = 0; i < workers; i++)
 		res->ops += fz->ops[i];
 	for (int i = 0; i < 3; i++)
 		close(shared[i]);
-	fz_destroy_all(ctl);
+	strays = fz_destroy_all(ctl, names_before);
+	free(names_before);
 	close(ctl);
 	for (int i = 0; i < 2; i++)
 		fz_param(lowered[i], &saved[i], true);
-	fz_param("total_mailboxes", &after, false);
+	/*
+	 * io_uring drops what its requests held (their files, so mailboxes)
+	 * from a work item after its owner died: give that a few seconds.
+	 */
+	for (int i = 0; i < 100; i++) {
+		fz_param("total_mailboxes", &after, false);
+		if (after == before)
+			break;
+		usleep(50000);
+	}
 	res->leaked = (long long)after - (long long)before;
 	printf("# fuzz: seed %llu: %llu ops, %u kills, %u unexpected errnos, %u bad deaths, %u stuck, %lld mailboxes leaked, %llu ms\n",
 	       o->seed, res->ops, res->kills, res->bad_errno, res->bad_deaths,
 	       res->stuck, res->leaked, (unsigned long long)(fz_now_ms() - t0));
+	printf("# fuzz: %llu rings set up, %llu mappings, %llu io_uring completions (%llu succeeded, %llu cancelled), %u names of their own destroyed\n",
+	       res->rings, res->maps, res->cqes, res->cqes_ok, res->cancelled,
+	       strays);
+	fz_print_errnos("system calls", fz->eh_sys);
+	fz_print_errnos("completions", fz->eh_cqe);
 	fflush(stdout);
 	munmap((void *)fz, sizeof(*fz));
 	return res->bad_errno || res->bad_deaths || res->stuck || res->leaked ? 1 : 0;
