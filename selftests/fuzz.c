@@ -50,11 +50,9 @@ TEST_F_TIMEOUT(fz, new_seed_for_a_fixed_budget, 120)
 
 	o.seed = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
 	expect_clean(_metadata, &r, fuzz_run(&o, &r));
-	/* It reached the rings and io_uring, parked commands included. */
+	/* It reached the receive rings (io_uring is opt-in: see -u). */
 	EXPECT_LT(0, r.rings);
 	EXPECT_LT(0, r.maps);
-	EXPECT_LT(0, r.cqes_ok);
-	EXPECT_LT(0, r.cancelled);
 }
 
 TEST_F_TIMEOUT(fz, regression_seeds, 120)
