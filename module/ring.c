@@ -577,6 +577,14 @@ struct file *msgbox_ring_file(struct msgbox *mb, struct msgbox_ring_setup *rs)
 		ret = PTR_ERR(file);
 		goto out_put;
 	}
+	/*
+	 * It has no read or write to block in.  Said so, io_uring fails a
+	 * READ or WRITE on it at once; otherwise it punts them for a
+	 * blocking retry through poll, and 6.1 re-arms that poll in task
+	 * work for as long as the ring is readable: a CPU spun in the
+	 * submitter's task work, where SIGKILL cannot reach it.
+	 */
+	file->f_mode |= FMODE_NOWAIT;
 	/* From here on ->release frees @r. */
 	rs->mmap_size = r->charged;
 	rs->head_offset = MSGBOX_RING_HEAD_OFF;

@@ -347,6 +347,38 @@ TEST_F(uc, successful_receive_runs_the_request_linked_after_it)
 	}
 }
 
+/*
+ * A receive ring's descriptor has no read or write.  Through io_uring they
+ * fail at once, even while the ring is readable: on 6.1 they used to be
+ * punted to a poll that re-armed itself in task work for as long as the
+ * ring stayed readable, a CPU spinning where SIGKILL could not end it.
+ */
+TEST_F(uc, read_and_write_on_a_ring_descriptor_fail_at_once)
+{
+	struct msgbox_ring_setup rs = { .size = 4096 };
+	struct io_uring_sqe *sqe;
+	char buf[64];
+	int rfd, i, res;
+
+	rfd = ioctl(self->fd, MSGBOX_IOC_RING_SETUP, &rs);
+	ASSERT_LE(0, rfd);
+	/* A record in the ring: it polls readable. */
+	ASSERT_EQ(0, msgbox_send(self->fd, "ring", 4, 0));
+	for (i = 0; i < 2; i++) {
+		sqe = io_uring_get_sqe(&self->ring);
+		if (i)
+			io_uring_prep_write(sqe, rfd, buf, sizeof(buf), 0);
+		else
+			io_uring_prep_read(sqe, rfd, buf, sizeof(buf), 0);
+		sqe->user_data = i;
+		res = run1(&self->ring);
+		EXPECT_NE(-ETIME, res) TH_LOG("no completion for op %d", i);
+		EXPECT_GT(0, res);
+		EXPECT_NE(-EAGAIN, res);
+	}
+	close(rfd);
+}
+
 TEST_F(uc, destroy_completes_parked_receives_with_EIDRM)
 {
 	struct msgbox_msg r;
