@@ -20,13 +20,13 @@
  * one-shot timer interrupts every blocking call.  The parent SIGKILLs and
  * respawns workers at random.
  *
- * io_uring, -u: it found the lost completions of positive results on 6.1
- * (fixed), and still hangs workers on 6.1, so it is not part of the
- * selftest yet: a blocking MSGBOX_IOC_CALL sleeps killable while io_uring
- * task work is pending (msgbox_unrestartable_state()), so the timer's
- * signal cannot end it; and a worker was seen busy in io_uring task work
- * (tctx_task_work) long after the run should have ended.  Reproduce with
- * "msgbox-fuzz -u -s 7797161668615" on 6.1.
+ * io_uring, -u: it found, on 6.1, the lost completions of positive
+ * results and a READ on a ring descriptor spinning in task work (both
+ * fixed; "msgbox-fuzz -u -s 7797161668615" reproduced the second).  It is
+ * not part of the selftest yet: a blocking MSGBOX_IOC_CALL sleeps
+ * killable while io_uring task work is pending for its thread
+ * (msgbox_unrestartable_state()), so the timer's signal cannot end it,
+ * and a run was seen with such callers stuck until SIGKILL.
  *
  * Same seed, same sequence: each worker draws everything from its own
  * generator, seeded from the seed, its index and its generation, and
