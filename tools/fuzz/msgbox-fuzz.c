@@ -1003,6 +1003,16 @@ static void fz_child(struct fz_worker *w, int depth)
 	waitpid(pid, &st, 0);
 }
 
+/* Open shared mailbox @i (a queue, a channel, a topic) into slot @i. */
+static void fz_open_shared(struct fz_worker *w, int i)
+{
+	struct msgbox_open o = { .fd_flags = MSGBOX_FD_RECV | MSGBOX_FD_SEND };
+
+	strcpy(o.name, fz->names[i]);
+	w->fds[i] = ioctl(w->ctl, MSGBOX_IOC_OPEN, &o);
+	w->ring_size[i] = 0;
+}
+
 static void fz_op(struct fz_worker *w, int depth)
 {
 	unsigned int k = Rn(w, 100), shared = Rn(w, 3);
@@ -1014,13 +1024,8 @@ static void fz_op(struct fz_worker *w, int depth)
 	 * slots: open a shared mailbox again, or most operations would only
 	 * ever meet EBADF.
 	 */
-	if (w->fds[shared] < 0 && depth == 0) {
-		struct msgbox_open o = { .fd_flags = MSGBOX_FD_RECV | MSGBOX_FD_SEND };
-
-		strcpy(o.name, fz->names[shared]);
-		w->fds[shared] = ioctl(w->ctl, MSGBOX_IOC_OPEN, &o);
-		w->ring_size[shared] = 0;
-	}
+	if (w->fds[shared] < 0 && depth == 0)
+		fz_open_shared(w, shared);
 	if (k < 52) {
 		fz_ioctl(w);
 	} else if (k < 64) {
@@ -1092,12 +1097,8 @@ static void fz_worker_main(struct fz_worker *w)
 	for (int i = 0; i < FZ_NFD; i++)
 		w->fds[i] = -1;
 	/* Start with the shared mailboxes at hand. */
-	for (int i = 0; i < 3; i++) {
-		struct msgbox_open o = { .fd_flags = MSGBOX_FD_RECV | MSGBOX_FD_SEND };
-
-		strcpy(o.name, fz->names[i]);
-		w->fds[i] = ioctl(w->ctl, MSGBOX_IOC_OPEN, &o);
-	}
+	for (int i = 0; i < 3; i++)
+		fz_open_shared(w, i);
 	while (!fz->stop) {
 		fz_op(w, 0);
 		fz->ops[w->idx] = w->nops;
