@@ -672,6 +672,22 @@ static void fz_poll(struct fz_worker *w)
 }
 
 /*
+ * Keep mapping @p of @len bytes in slot @keep (unmapping what was there),
+ * or unmap it now if @keep is past the slots.
+ */
+static void fz_hold_map(struct fz_worker *w, int keep, void *p, size_t len)
+{
+	if (keep >= FZ_MAPS) {
+		munmap(p, len);
+		return;
+	}
+	if (w->maps[keep])
+		munmap(w->maps[keep], w->map_len[keep]);
+	w->maps[keep] = p;
+	w->map_len[keep] = len;
+}
+
+/*
  * Map a descriptor, a ring's mostly: every length, offset and protection,
  * shared or private.  Scribble on what the consumer may write (the head,
  * but also the kernel's tail and the records, which must harm only this
@@ -725,14 +741,7 @@ static void fz_map(struct fz_worker *w)
 			len = nlen;
 		}
 	}
-	if (keep < FZ_MAPS) {
-		if (w->maps[keep])
-			munmap(w->maps[keep], w->map_len[keep]);
-		w->maps[keep] = p;
-		w->map_len[keep] = len;
-	} else {
-		munmap(p, len);
-	}
+	fz_hold_map(w, keep, p, len);
 }
 
 /*
@@ -832,14 +841,8 @@ static void fz_ring(struct fz_worker *w)
 		}
 		}
 	}
-	if (keep < FZ_MAPS) {	/* the mapping outlives what it holds, or not */
-		if (w->maps[keep])
-			munmap(w->maps[keep], w->map_len[keep]);
-		w->maps[keep] = p;
-		w->map_len[keep] = rs.mmap_size;
-	} else {
-		munmap(p, rs.mmap_size);
-	}
+	/* The mapping outlives what it holds, or not. */
+	fz_hold_map(w, keep, p, rs.mmap_size);
 	if (Rn(w, 2)) {
 		fz_keep(w, slot, rfd);
 		w->ring_size[slot] = rs.mmap_size;
