@@ -13,6 +13,7 @@
 #include <linux/percpu-refcount.h>
 #include <linux/proc_ns.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 /* Kbuild defines it when the kernel tree has the header (6.7+). */
 #ifdef MSGBOX_HAVE_IOU_CMD_H
 #include <linux/io_uring/cmd.h>
@@ -187,5 +188,51 @@ static inline void msgbox_vm_flags_set(struct vm_area_struct *vma,
 	vma->vm_flags |= flags;
 #endif
 }
+
+/*
+ * A wait that cannot end in -ERESTARTSYS and begin again (a call whose
+ * request went out, a send waiting for its ack) must not be ended by
+ * io_uring's task work for this thread: TIF_NOTIFY_SIGNAL, set by a ring's
+ * completion, makes signal_pending() true without a signal, and returning
+ * to run that work would abandon what is waited for.  Debian's 6.1 and
+ * 6.12 carry PF_NO_NOTIFY_SIGNAL (a stable backport) for such waits:
+ * between msgbox_unrestartable_begin() and _end() the task sleeps
+ * interruptibly past the flag, an ordinary signal still ends the wait, and
+ * the work runs once the system call returns.  A kernel without it sleeps
+ * killable while only task work is pending (a signal then waits for the
+ * next wake-up).
+ */
+#ifdef PF_NO_NOTIFY_SIGNAL
+static inline unsigned int msgbox_unrestartable_begin(void)
+{
+	return no_notify_signal_save();
+}
+
+static inline void msgbox_unrestartable_end(unsigned int flags)
+{
+	no_notify_signal_restore(flags);
+}
+
+/* The state to sleep in, set again before each check of the condition. */
+static inline unsigned int msgbox_unrestartable_state(void)
+{
+	return TASK_INTERRUPTIBLE;
+}
+#else
+static inline unsigned int msgbox_unrestartable_begin(void)
+{
+	return 0;
+}
+
+static inline void msgbox_unrestartable_end(unsigned int flags)
+{
+}
+
+static inline unsigned int msgbox_unrestartable_state(void)
+{
+	return signal_pending(current) && !task_sigpending(current) ?
+	       TASK_KILLABLE : TASK_INTERRUPTIBLE;
+}
+#endif
 
 #endif /* _MSGBOX_COMPAT_H */

@@ -702,7 +702,6 @@ void msgbox_call_fail(struct msgbox_pending_call *call, int err);
 bool msgbox_call_abandoned(struct msgbox_pending_call *call);
 int msgbox_call_complete(struct msgbox_pending_call *call,
 			 struct msgbox_message *reply);
-unsigned int msgbox_unrestartable_state(void);
 int msgbox_call_wait(struct msgbox_pending_call *call,
 		     const struct msgbox_wait *wait,
 		     struct msgbox_message **replyp);

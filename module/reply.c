@@ -40,6 +40,7 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 
+#include "compat.h"
 #include "msgbox.h"
 
 #define MSGBOX_CALL_PENDING	1
@@ -253,12 +254,14 @@ int __msgbox_hot msgbox_call_wait(struct msgbox_pending_call *call,
 				  struct msgbox_message **replyp)
 {
 	ktime_t expires = wait->deadline;
+	unsigned int pflags;
 	int err = 0;
 
 	/* Only the thread that made the call sleeps on it. */
 	WARN_ON_ONCE(call->task != current);
 	if (wait->poll)
 		msgbox_poll(READ_ONCE(call->state) != MSGBOX_CALL_PENDING, wait);
+	pflags = msgbox_unrestartable_begin();
 	for (;;) {
 		/*
 		 * The state is read after ours is set (a full barrier); the
@@ -280,27 +283,8 @@ int __msgbox_hot msgbox_call_wait(struct msgbox_pending_call *call,
 		}
 	}
 	__set_current_state(TASK_RUNNING);
+	msgbox_unrestartable_end(pflags);
 	return msgbox_call_end(call, err, replyp);
-}
-
-/**
- * msgbox_unrestartable_state() - how a wait that cannot restart sleeps.
- *
- * A call whose request went out, or a send waiting for its ack, cannot
- * return -ERESTARTSYS and begin again.  io_uring's task work for this
- * thread (TIF_NOTIFY_SIGNAL, from a ring's completions) makes
- * signal_pending() true without a signal: an interruptible sleep would
- * not sleep, and returning to run that work would abandon what is waited
- * for with a spurious EINTR.  While only task work is pending, sleep
- * killable instead: the work runs once the system call returns, and
- * only a fatal signal ends the wait meanwhile.
- *
- * Return: TASK_KILLABLE or TASK_INTERRUPTIBLE.
- */
-unsigned int __msgbox_hot msgbox_unrestartable_state(void)
-{
-	return signal_pending(current) && !task_sigpending(current) ?
-	       TASK_KILLABLE : TASK_INTERRUPTIBLE;
 }
 
 /**

@@ -24,6 +24,7 @@
 #include <linux/slab.h>
 #include <linux/wait.h>
 
+#include "compat.h"
 #include "msgbox.h"
 
 struct msgbox_track *msgbox_track_alloc(void)
@@ -89,8 +90,10 @@ int msgbox_track_wait(struct msgbox_track *t, const struct msgbox_wait *wait)
 {
 	ktime_t expires = wait->deadline;
 	DEFINE_WAIT(entry);
+	unsigned int pflags;
 	int ret = 0;
 
+	pflags = msgbox_unrestartable_begin();
 	for (;;) {
 		prepare_to_wait(&t->wq, &entry, msgbox_unrestartable_state());
 		if (msgbox_status_final(READ_ONCE(t->status)))
@@ -107,6 +110,7 @@ int msgbox_track_wait(struct msgbox_track *t, const struct msgbox_wait *wait)
 		}
 	}
 	finish_wait(&t->wq, &entry);
+	msgbox_unrestartable_end(pflags);
 	switch (READ_ONCE(t->status)) {
 	case MSGBOX_STATUS_ACKED:
 		return 0;

@@ -836,6 +836,65 @@ TEST_F(uc, ring_completion_during_a_blocking_call_does_not_interrupt_it)
 	close(b);
 }
 
+static volatile sig_atomic_t usr1_seen;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_seen++;
+}
+
+/*
+ * The other half: while that completion's task work waits for the call to
+ * return, an ordinary signal still ends the call (EINTR, the call
+ * abandoned: the late reply fails with EPIPE), and the task work then runs
+ * on the way out (its completion is posted before the call returns).
+ */
+TEST_F(uc, signal_after_a_ring_completion_still_interrupts_a_blocking_call)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
+	char in[32] = { 0 }, rep[32] = { 0 };
+	pid_t parent = getpid(), pid;
+	struct msgbox_msg r;
+	int b;
+
+	b = msgbox_create_anon(NULL, MB_RW);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	usr1_seen = 0;
+	mb_msg_init(&r, in, sizeof(in), 0, 0);
+	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 7);
+	ASSERT_EQ(1, io_uring_submit(&self->ring));
+	EXPECT_EQ(-ETIME, mb_uring_reap(&self->ring, 100, NULL));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct msgbox_msg q;
+		char qb[8];
+
+		mb_msg_init(&q, qb, sizeof(qb), 0, 0);
+		CHILD_CHECK(msgbox_recvmsg(b, &q) == 0 && q.token, 2);
+		CHILD_CHECK(msgbox_send(self->fd, "tw", 2, 0) == 0, 3);
+		mb_sleep_ms(200);	/* the caller sleeps again, work pending */
+		CHILD_CHECK(kill(parent, SIGUSR1) == 0, 4);
+		mb_sleep_ms(500);
+		/* The call was abandoned: nobody waits for this reply. */
+		CHILD_CHECK(msgbox_reply(b, q.token, "late", 4) == -1 &&
+			    errno == EPIPE, 5);
+		_exit(0);
+	}
+	EXPECT_EQ(-1, msgbox_call(b, "q", 1, rep, sizeof(rep),
+				  4ull * MB_WAIT_MS * 1000000));
+	EXPECT_EQ(EINTR, errno);
+	EXPECT_EQ(1, usr1_seen);
+	EXPECT_EQ(1, io_uring_cq_ready(&self->ring));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(2, mb_uring_reap(&self->ring, MB_WAIT_MS, NULL));
+	EXPECT_EQ(0, memcmp(in, "tw", 2));
+	signal(SIGUSR1, SIG_DFL);
+	close(b);
+}
+
 /*
  * A timed call on a ring ends with -ETIMEDOUT once its deadline passed
  * without a reply, never before, as the ioctl does; the server's late
