@@ -11,8 +11,15 @@
 #include "msgbox_test.h"
 
 /* Seeds that once found a bug (see the git log of this file), then 0. */
-static const unsigned long long regression_seeds[] = {
-	0
+static const struct {
+	unsigned long long seed;
+	bool uring;
+} regression_seeds[] = {
+	/* 6.1: a READ on a ring descriptor spun in task work (4c117d0);
+	 * 6.12: a blocking call deaf to signals while task work was pending.
+	 */
+	{ 7797161668615ull, true },
+	{ 0 }
 };
 
 FIXTURE(fz) {
@@ -42,26 +49,32 @@ static void expect_clean(struct __test_metadata *_metadata,
 	EXPECT_LT(0, r->ops);
 }
 
-/* 30 s or 200000 operations (fewer in 30 s on the debug kernel). */
+/*
+ * 30 s or 200000 operations (fewer in 30 s on the debug kernel), io_uring
+ * included (-u).
+ */
 TEST_F_TIMEOUT(fz, new_seed_for_a_fixed_budget, 120)
 {
-	struct fuzz_opts o = { .ops = 200000, .secs = 30, .workers = 4 };
+	struct fuzz_opts o = { .ops = 200000, .secs = 30, .workers = 4,
+			       .uring = true };
 	struct fuzz_result r;
 
 	o.seed = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
 	expect_clean(_metadata, &r, fuzz_run(&o, &r));
-	/* It reached the receive rings (io_uring is opt-in: see -u). */
+	/* It reached the receive rings and io_uring's completions. */
 	EXPECT_LT(0, r.rings);
 	EXPECT_LT(0, r.maps);
+	EXPECT_LT(0, r.cqes_ok);
 }
 
 TEST_F_TIMEOUT(fz, regression_seeds, 120)
 {
-	if (!regression_seeds[0])
+	if (!regression_seeds[0].seed)
 		SKIP(return, "no seed has found a bug yet");
-	for (size_t i = 0; regression_seeds[i]; i++) {
+	for (size_t i = 0; regression_seeds[i].seed; i++) {
 		struct fuzz_opts o = { .ops = 20000, .secs = 10, .workers = 4,
-				       .seed = regression_seeds[i] };
+				       .seed = regression_seeds[i].seed,
+				       .uring = regression_seeds[i].uring };
 		struct fuzz_result r;
 
 		expect_clean(_metadata, &r, fuzz_run(&o, &r));

@@ -20,13 +20,12 @@
  * one-shot timer interrupts every blocking call.  The parent SIGKILLs and
  * respawns workers at random.
  *
- * io_uring, -u: it found, on 6.1, the lost completions of positive
- * results and a READ on a ring descriptor spinning in task work (both
- * fixed; "msgbox-fuzz -u -s 7797161668615" reproduced the second).  It is
- * not part of the selftest yet: a blocking MSGBOX_IOC_CALL sleeps
- * killable while io_uring task work is pending for its thread
- * (msgbox_unrestartable_state()), so the timer's signal cannot end it,
- * and a run was seen with such callers stuck until SIGKILL.
+ * io_uring, -u (the selftest's runs use it): it found, on 6.1, the lost
+ * completions of positive results and a READ on a ring descriptor
+ * spinning in task work, and on 6.12 a blocking MSGBOX_IOC_CALL deaf to
+ * the timer's signal while io_uring task work was pending for its thread
+ * (workers stuck until SIGKILL).  All three are fixed; "msgbox-fuzz -u -s
+ * 7797161668615" reproduced the last two and is a regression seed.
  *
  * Same seed, same sequence: each worker draws everything from its own
  * generator, seeded from the seed, its index and its generation, and
