@@ -554,9 +554,12 @@ struct file *msgbox_ring_file(struct msgbox *mb, struct msgbox_ring_setup *rs)
 	/*
 	 * Page-aligned, where vmalloc_user() aligns to SHMLBA: the same on
 	 * the architectures without aliasing data caches that msgbox is
-	 * built for (amd64, arm64).
+	 * built for (amd64, arm64).  A ring beyond what the setter's memory
+	 * cgroup has room for fails with ENOMEM rather than invoke the OOM
+	 * killer on the cgroup, as a BPF map's area does.
 	 */
-	r->base = __vmalloc(r->charged, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	r->base = __vmalloc(r->charged, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+			    __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	if (!r->base) {
 		ret = -ENOMEM;
 		goto out_uncharge;

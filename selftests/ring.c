@@ -230,6 +230,65 @@ static void cg_read_line(const char *dir, const char *name, char *buf,
 #define CG_RING	(16LL << 20)
 
 /*
+ * Run @fn(@fd, the cgroup's directory) in a child process in a new memory
+ * cgroup, on a cgroup2 hierarchy mounted for the purpose with the memory
+ * controller enabled meanwhile, and leave the hierarchy as it was.
+ * Return: the child's exit status (mb_reap()), or -1 with *@skip saying
+ * why no such cgroup can be made here.
+ */
+static int cg_run(int (*fn)(int fd, const char *dir), int fd,
+		  const char **skip)
+{
+	char root[] = "/tmp/msgbox-cg-XXXXXX", dir[64], ctl[256], sub[256];
+	bool had_memory;
+	int status = -1;
+	pid_t pid;
+
+	*skip = NULL;
+	if (!mkdtemp(root)) {
+		*skip = "no temporary directory";
+		return -1;
+	}
+	if (mount("none", root, "cgroup2", 0, NULL)) {
+		rmdir(root);
+		*skip = "no cgroup2 to mount";
+		return -1;
+	}
+	cg_read_line(root, "cgroup.controllers", ctl, sizeof(ctl));
+	cg_read_line(root, "cgroup.subtree_control", sub, sizeof(sub));
+	had_memory = strstr(sub, "memory");
+	snprintf(dir, sizeof(dir), "%s/t%d", root, (int)getpid());
+	if (!strstr(ctl, "memory"))
+		*skip = "no memory controller";
+	else if (!had_memory &&
+		 cg_write(root, "cgroup.subtree_control", "+memory"))
+		*skip = "the memory controller cannot be enabled here";
+	else if (mkdir(dir, 0755))
+		*skip = "no cgroup can be made here";
+	if (!*skip) {
+		pid = fork();
+		if (pid == 0) {
+			char me[32];
+
+			snprintf(me, sizeof(me), "%d", (int)getpid());
+			if (cg_write(dir, "cgroup.procs", me))
+				_exit(100);
+			_exit(fn(fd, dir));
+		}
+		if (pid > 0)
+			status = mb_reap(pid, MB_WAIT_MS);
+		if (rmdir(dir))
+			status = -1;
+	}
+	if (!had_memory)
+		cg_write(root, "cgroup.subtree_control", "-memory");
+	if (umount(root))
+		status = -1;
+	rmdir(root);
+	return status;
+}
+
+/*
  * Ring memory is the setter's: a process in a memory cgroup that sets up
  * a 16 MiB ring is charged about 16 MiB more, and uncharged as much when
  * the ring goes, so a container's memory limit covers its rings.
@@ -237,76 +296,87 @@ static void cg_read_line(const char *dir, const char *name, char *buf,
  * pages (MEMCG_CHARGE_BATCH) on each CPU the child ran on, and the child
  * allocates a little else meanwhile.
  */
-TEST_F(rg, ring_memory_is_charged_to_the_setters_memory_cgroup)
+static int cg_charged_ring(int fd, const char *dir)
 {
-	char root[] = "/tmp/msgbox-cg-XXXXXX", dir[64], ctl[256], sub[256];
 	long long slack = (1LL << 20) +
 			  64LL * 4096 * sysconf(_SC_NPROCESSORS_CONF);
-	const char *skip = NULL;
-	bool had_memory;
-	int status = -1;
-	pid_t pid;
+	long long before, set_up, gone;
+	struct msgbox_ring_setup rs;
+	void *p;
+	int rfd;
 
-	ASSERT_NE(NULL, mkdtemp(root));
-	if (mount("none", root, "cgroup2", 0, NULL)) {
-		rmdir(root);
-		SKIP(return, "no cgroup2 to mount: %s", strerror(errno));
+	before = cg_read(dir, "memory.current");
+	if (before < 0)
+		return 3;
+	rfd = ring_setup(fd, CG_RING, 0, 0, &rs);
+	if (rfd < 0)
+		return 4;
+	p = mmap(NULL, rs.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0);
+	if (p == MAP_FAILED)
+		return 5;
+	set_up = cg_read(dir, "memory.current");
+	if (set_up - before < CG_RING - slack) {
+		fprintf(stderr, "# charged %lld bytes for the ring\n",
+			set_up - before);
+		return 6;
 	}
-	cg_read_line(root, "cgroup.controllers", ctl, sizeof(ctl));
-	cg_read_line(root, "cgroup.subtree_control", sub, sizeof(sub));
-	had_memory = strstr(sub, "memory");
-	snprintf(dir, sizeof(dir), "%s/t%d", root, (int)getpid());
-	if (!strstr(ctl, "memory"))
-		skip = "no memory controller";
-	else if (!had_memory &&
-		 cg_write(root, "cgroup.subtree_control", "+memory"))
-		skip = "the memory controller cannot be enabled here";
-	else if (mkdir(dir, 0755))
-		skip = "no cgroup can be made here";
-
-	if (!skip) {
-		pid = fork();
-		if (pid == 0) {
-			struct msgbox_ring_setup rs;
-			long long before, set_up, gone;
-			char me[32];
-			void *p;
-			int rfd;
-
-			snprintf(me, sizeof(me), "%d", (int)getpid());
-			CHILD_CHECK(cg_write(dir, "cgroup.procs", me) == 0, 2);
-			before = cg_read(dir, "memory.current");
-			CHILD_CHECK(before >= 0, 3);
-			rfd = ring_setup(self->fd, CG_RING, 0, 0, &rs);
-			CHILD_CHECK(rfd >= 0, 4);
-			p = mmap(NULL, rs.mmap_size, PROT_READ | PROT_WRITE,
-				 MAP_SHARED, rfd, 0);
-			CHILD_CHECK(p != MAP_FAILED, 5);
-			set_up = cg_read(dir, "memory.current");
-			if (set_up - before < CG_RING - slack) {
-				fprintf(stderr, "# charged %lld bytes for the ring\n",
-					set_up - before);
-				_exit(6);
-			}
-			munmap(p, rs.mmap_size);
-			close(rfd);
-			gone = cg_read(dir, "memory.current");
-			if (set_up - gone < CG_RING - slack) {
-				fprintf(stderr, "# uncharged %lld bytes with the ring\n",
-					set_up - gone);
-				_exit(7);
-			}
-			_exit(0);
-		}
-		if (pid > 0)
-			status = mb_reap(pid, MB_WAIT_MS);
-		EXPECT_EQ(0, rmdir(dir));
+	munmap(p, rs.mmap_size);
+	close(rfd);
+	gone = cg_read(dir, "memory.current");
+	if (set_up - gone < CG_RING - slack) {
+		fprintf(stderr, "# uncharged %lld bytes with the ring\n",
+			set_up - gone);
+		return 7;
 	}
-	/* Leave the hierarchy as it was, whatever happened above. */
-	if (!had_memory)
-		cg_write(root, "cgroup.subtree_control", "-memory");
-	EXPECT_EQ(0, umount(root));
-	rmdir(root);
+	return 0;
+}
+
+TEST_F(rg, ring_memory_is_charged_to_the_setters_memory_cgroup)
+{
+	const char *skip;
+	int status = cg_run(cg_charged_ring, self->fd, &skip);
+
+	if (skip)
+		SKIP(return, "%s", skip);
+	EXPECT_EQ(0, status);
+}
+
+/*
+ * A ring that does not fit in what the cgroup's memory.max leaves fails
+ * with ENOMEM, charging nothing; its setter is not OOM-killed (as a BPF
+ * map's area, the allocation may fail rather than invoke the OOM killer),
+ * and a ring within the room is then set up.
+ */
+static int cg_limited_ring(int fd, const char *dir)
+{
+	long long before = cg_read(dir, "memory.current");
+	char max[32];
+	int rfd;
+
+	if (before < 0)
+		return 3;
+	snprintf(max, sizeof(max), "%lld", before + CG_RING / 4);
+	if (cg_write(dir, "memory.max", max))
+		return 4;
+	rfd = ring_setup(fd, CG_RING, 0, 0, NULL);
+	if (rfd >= 0 || errno != ENOMEM) {
+		fprintf(stderr, "# setup: %d (%s)\n", rfd, strerror(errno));
+		return 5;
+	}
+	rfd = ring_setup(fd, CG_RING / 16, 0, 0, NULL);
+	if (rfd < 0) {
+		fprintf(stderr, "# small setup: %s\n", strerror(errno));
+		return 6;
+	}
+	close(rfd);
+	return 0;
+}
+
+TEST_F(rg, ring_beyond_the_memory_cgroups_limit_fails_with_ENOMEM)
+{
+	const char *skip;
+	int status = cg_run(cg_limited_ring, self->fd, &skip);
+
 	if (skip)
 		SKIP(return, "%s", skip);
 	EXPECT_EQ(0, status);
