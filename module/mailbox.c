@@ -270,6 +270,8 @@ static unsigned int msgbox_pool_give(struct msgbox *mb, struct page **pages,
 				   READ_ONCE(mb->max_bytes) >> PAGE_SHIFT);
 	unsigned int n = 0;
 
+	if (!msgbox_keeps_objects())
+		return 0;
 	spin_lock(&mb->pool_lock);
 	if (mb->nr_pool < limit) {
 		n = min(nr, limit - mb->nr_pool);
@@ -611,6 +613,8 @@ static bool msgbox_spare_give(struct msgbox *mb, struct msgbox_message *msg)
 				   READ_ONCE(mb->max_msgs));
 	bool kept = false;
 
+	if (!msgbox_keeps_objects())
+		return false;
 	spin_lock(&mb->pool_lock);
 	if (mb->nr_spare < limit) {
 		mb->spare[mb->nr_spare++] = msg;
@@ -638,6 +642,8 @@ bool __msgbox_hot msgbox_spare_call_give(struct msgbox *mb,
 {
 	bool kept = false;
 
+	if (!msgbox_keeps_objects())
+		return false;
 	spin_lock(&mb->pool_lock);
 	if (!mb->spare_call) {
 		mb->spare_call = call;

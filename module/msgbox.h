@@ -497,7 +497,8 @@ struct msgbox_notifier {
  *
  * What @pool, @spare and @spare_call keep stays charged to the memory
  * cgroup of whoever allocated it (a sender, a server, a caller): bounded
- * as above, and freed with the mailbox.
+ * as above, and freed with the mailbox.  Under KASAN nothing is kept
+ * (msgbox_keeps_objects()).
  */
 struct msgbox {
 	struct kref ref;
@@ -584,6 +585,20 @@ size_t msgbox_payload_from_iter(struct msgbox_payload *p, size_t len,
 size_t msgbox_payload_to_iter(const struct msgbox_payload *p, size_t len,
 			      struct iov_iter *to);
 void msgbox_message_recycle(struct msgbox *mb, struct msgbox_message *msg);
+/*
+ * Does a mailbox keep freed objects for reuse (struct msgbox.pool, .spare,
+ * .spare_call)?  Not under KASAN, which cannot see a use after free of an
+ * object kept (mempool poisons its elements through KASAN functions that
+ * modules do not get): the debug kernel's runs then check every message's
+ * and call's lifetime against the allocator.  The keeping itself is
+ * arrays under a lock that nests inside nothing, tested on the stock
+ * kernels.
+ */
+static inline bool msgbox_keeps_objects(void)
+{
+	return !IS_ENABLED(CONFIG_KASAN);
+}
+
 struct msgbox_pending_call *msgbox_spare_call_take(struct msgbox *mb);
 bool msgbox_spare_call_give(struct msgbox *mb, struct msgbox_pending_call *call);
 int msgbox_direct_pin(struct msgbox_direct *d, size_t len, bool write);
