@@ -795,10 +795,49 @@ TEST_F(uc, uring_call_completes_with_the_reply)
 }
 
 /*
+ * The two tests below: a receive parked on @ring for mailbox @fd (tag 7,
+ * into @in), then a child that takes the request of the caller's blocking
+ * call on @b and completes that receive while the caller waits, queueing
+ * task work for it (TIF_NOTIFY_SIGNAL); the child goes on with @then(b,
+ * its token).  Returns the child's pid.
+ */
+static pid_t park_then_complete_during_call(struct __test_metadata *_metadata,
+					    struct io_uring *ring, int fd,
+					    struct msgbox_msg *r, char *in,
+					    size_t size, int b,
+					    int (*then)(int b, __u64 token))
+{
+	pid_t pid;
+
+	mb_msg_init(r, in, size, 0, 0);
+	cmd(ring, fd, MSGBOX_IOC_RECV, r, 0, 7);
+	EXPECT_EQ(1, io_uring_submit(ring));
+	EXPECT_EQ(-ETIME, mb_uring_reap(ring, 100, NULL));
+	pid = fork();
+	if (pid == 0) {
+		struct msgbox_msg q;
+		char qb[8];
+
+		mb_msg_init(&q, qb, sizeof(qb), 0, 0);
+		CHILD_CHECK(msgbox_recvmsg(b, &q) == 0 && q.token, 2);
+		CHILD_CHECK(msgbox_send(fd, "tw", 2, 0) == 0, 3);
+		mb_sleep_ms(200);	/* the caller sleeps again, work pending */
+		_exit(then(b, q.token));
+	}
+	return pid;
+}
+
+static int reply_done(int b, __u64 token)
+{
+	CHILD_CHECK(msgbox_reply(b, token, "done", 4) == 0, 4);
+	return 0;
+}
+
+/*
  * A blocking CALL by a thread whose ring gets a completion meanwhile: the
- * completion's task work (TIF_NOTIFY_SIGNAL) is no signal and must not
- * end the call with EINTR, which would abandon it (the reply then fails
- * with EPIPE) since a call, once sent, cannot restart.
+ * completion's task work is no signal and must not end the call with
+ * EINTR, which would abandon it (the reply then fails with EPIPE) since a
+ * call, once sent, cannot restart.
  */
 TEST_F(uc, ring_completion_during_a_blocking_call_does_not_interrupt_it)
 {
@@ -809,24 +848,9 @@ TEST_F(uc, ring_completion_during_a_blocking_call_does_not_interrupt_it)
 
 	b = msgbox_create_anon(NULL, MB_RW);
 	ASSERT_LE(0, b);
-	mb_msg_init(&r, in, sizeof(in), 0, 0);
-	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 7);
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	EXPECT_EQ(-ETIME, mb_uring_reap(&self->ring, 100, NULL));
-	pid = fork();
+	pid = park_then_complete_during_call(_metadata, &self->ring, self->fd,
+					     &r, in, sizeof(in), b, reply_done);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		struct msgbox_msg q;
-		char qb[8];
-
-		mb_msg_init(&q, qb, sizeof(qb), 0, 0);
-		CHILD_CHECK(msgbox_recvmsg(b, &q) == 0 && q.token, 2);
-		/* Completes the parked receive while the caller waits. */
-		CHILD_CHECK(msgbox_send(self->fd, "tw", 2, 0) == 0, 3);
-		mb_sleep_ms(200);
-		CHILD_CHECK(msgbox_reply(b, q.token, "done", 4) == 0, 4);
-		_exit(0);
-	}
 	EXPECT_EQ(4, msgbox_call(b, "q", 1, rep, sizeof(rep), MSGBOX_FOREVER))
 		TH_LOG("call: %s", strerror(errno));
 	EXPECT_EQ(0, memcmp(rep, "done", 4));
@@ -844,6 +868,16 @@ static void on_usr1(int sig)
 	usr1_seen++;
 }
 
+/* Signal the caller (the child's parent), then find the call abandoned. */
+static int signal_then_reply_late(int b, __u64 token)
+{
+	CHILD_CHECK(kill(getppid(), SIGUSR1) == 0, 4);
+	mb_sleep_ms(500);
+	/* Nobody waits for this reply any more. */
+	CHILD_CHECK(msgbox_reply(b, token, "late", 4) == -1 && errno == EPIPE, 5);
+	return 0;
+}
+
 /*
  * The other half: while that completion's task work waits for the call to
  * return, an ordinary signal still ends the call (EINTR, the call
@@ -854,35 +888,18 @@ TEST_F(uc, signal_after_a_ring_completion_still_interrupts_a_blocking_call)
 {
 	struct sigaction sa = { .sa_handler = on_usr1 };	/* no SA_RESTART */
 	char in[32] = { 0 }, rep[32] = { 0 };
-	pid_t parent = getpid(), pid;
 	struct msgbox_msg r;
+	pid_t pid;
 	int b;
 
 	b = msgbox_create_anon(NULL, MB_RW);
 	ASSERT_LE(0, b);
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	usr1_seen = 0;
-	mb_msg_init(&r, in, sizeof(in), 0, 0);
-	cmd(&self->ring, self->fd, MSGBOX_IOC_RECV, &r, 0, 7);
-	ASSERT_EQ(1, io_uring_submit(&self->ring));
-	EXPECT_EQ(-ETIME, mb_uring_reap(&self->ring, 100, NULL));
-	pid = fork();
+	pid = park_then_complete_during_call(_metadata, &self->ring, self->fd,
+					     &r, in, sizeof(in), b,
+					     signal_then_reply_late);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		struct msgbox_msg q;
-		char qb[8];
-
-		mb_msg_init(&q, qb, sizeof(qb), 0, 0);
-		CHILD_CHECK(msgbox_recvmsg(b, &q) == 0 && q.token, 2);
-		CHILD_CHECK(msgbox_send(self->fd, "tw", 2, 0) == 0, 3);
-		mb_sleep_ms(200);	/* the caller sleeps again, work pending */
-		CHILD_CHECK(kill(parent, SIGUSR1) == 0, 4);
-		mb_sleep_ms(500);
-		/* The call was abandoned: nobody waits for this reply. */
-		CHILD_CHECK(msgbox_reply(b, q.token, "late", 4) == -1 &&
-			    errno == EPIPE, 5);
-		_exit(0);
-	}
 	EXPECT_EQ(-1, msgbox_call(b, "q", 1, rep, sizeof(rep),
 				  4ull * MB_WAIT_MS * 1000000));
 	EXPECT_EQ(EINTR, errno);
