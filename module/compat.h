@@ -191,7 +191,7 @@ static inline void msgbox_vm_flags_set(struct vm_area_struct *vma,
 
 /*
  * A wait that cannot end in -ERESTARTSYS and begin again (a call whose
- * request went out, a send waiting for its ack) must not be ended by
+ * request a receive took, a send waiting for its ack) must not be ended by
  * io_uring's task work for this thread: TIF_NOTIFY_SIGNAL, set by a ring's
  * completion, makes signal_pending() true without a signal, and returning
  * to run that work would abandon what is waited for.  Debian's 6.1 and

@@ -338,13 +338,14 @@ struct msgbox *msgbox_file_mailbox(struct file *file)
 
 /*
  * A request taken by a receive: true if it is to be discarded because its
- * caller gave up while it was queued (the receive then looks again).  In
- * ack mode it was counted in flight: settling it releases that.
+ * caller gave up while it was queued (the receive then looks again);
+ * otherwise its caller can no longer withdraw it.  In ack mode it was
+ * counted in flight: settling it releases that.
  */
 static bool msgbox_discard_abandoned(struct msgbox *mb,
 				     struct msgbox_message *msg, bool ack)
 {
-	if (!msg->call || !msgbox_call_abandoned(msg->call))
+	if (!msg->call || !msgbox_call_take(msg->call))
 		return false;
 	if (ack)
 		msgbox_settle(mb, msg, MSGBOX_SETTLE_ACK);
@@ -1569,9 +1570,12 @@ int __msgbox_hot msgbox_call_start(struct file *file, struct msgbox_call *c,
 		return -EINVAL;
 	if (c->request.len > READ_ONCE(mb->max_msg_size))
 		return -EMSGSIZE;
-	/* A call always waits for its reply; O_NONBLOCK does not apply. */
+	/*
+	 * A call always waits for its reply; O_NONBLOCK does not apply.  A
+	 * signal ends it with wait->sig_err (as a receive) until a receive
+	 * took the request, then with -EINTR (msgbox_call_wait()).
+	 */
 	wait->nonblock = false;
-	wait->sig_err = -EINTR;
 	reply_size = min_t(u64, c->reply.len, READ_ONCE(mb->max_msg_size));
 
 	call = msgbox_call_alloc(mb, reply_size);

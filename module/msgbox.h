@@ -714,13 +714,13 @@ size_t msgbox_call_reply_size(const struct msgbox_pending_call *call);
 void msgbox_call_set_token(struct msgbox_pending_call *call, u64 token);
 u64 msgbox_call_token(const struct msgbox_pending_call *call);
 void msgbox_call_fail(struct msgbox_pending_call *call, int err);
-bool msgbox_call_abandoned(struct msgbox_pending_call *call);
+bool msgbox_call_take(struct msgbox_pending_call *call);
 int msgbox_call_complete(struct msgbox_pending_call *call,
 			 struct msgbox_message *reply);
 int msgbox_call_wait(struct msgbox_pending_call *call,
 		     const struct msgbox_wait *wait,
 		     struct msgbox_message **replyp);
-int msgbox_call_end(struct msgbox_pending_call *call, int err,
+int msgbox_call_end(struct msgbox_pending_call *call, int err, int unseen_err,
 		    struct msgbox_message **replyp);
 void msgbox_call_set_notify(struct msgbox_pending_call *call,
 			    void (*notify)(void *data), void *data);

@@ -19,6 +19,13 @@
  *                             -EPIPE and a queued request is discarded by
  *                             the receive that reaches it.
  *
+ * A caller interrupted by a signal before any receive took its request
+ * (call->taken, set under call->lock by the receive that checks for
+ * ABANDONED) gave nothing to a server: it may restart as any interrupted
+ * wait does, sending the request anew, the first one being discarded.
+ * Once a receive took the request, a server may be acting on it, and the
+ * caller ends with -EINTR instead: a restart would send it twice.
+ *
  * References: the caller holds one, and the request message or the
  * server's file table holds the other, whichever has the call now.
  *
@@ -62,6 +69,8 @@
  * @notify_data: its argument.
  * @token:      its reply token once received: set by the receiving file
  *              before the call is published in its table, then constant.
+ * @taken:      a receive took the request (msgbox_call_take()): the
+ *              caller can no longer withdraw it.
  */
 struct msgbox_pending_call {
 	refcount_t ref;
@@ -69,6 +78,7 @@ struct msgbox_pending_call {
 	int state;
 	size_t reply_size;
 	u64 token;
+	bool taken;
 	struct msgbox_message *reply;
 	struct task_struct *task;
 	void (*notify)(void *data);
@@ -97,6 +107,7 @@ __msgbox_hot struct msgbox_pending_call *msgbox_call_alloc(struct msgbox *mb,
 	call->state = MSGBOX_CALL_PENDING;
 	call->reply_size = reply_size;
 	call->token = 0;
+	call->taken = false;
 	call->reply = NULL;
 	call->task = current;
 	call->notify = NULL;
@@ -205,10 +216,23 @@ void msgbox_call_fail(struct msgbox_pending_call *call, int err)
 		msgbox_call_wake(call, task);
 }
 
-/* Has the caller given up?  Its queued request is then discarded. */
-bool __msgbox_hot msgbox_call_abandoned(struct msgbox_pending_call *call)
+/**
+ * msgbox_call_take() - a receive took @call's request.
+ * @call: the call.
+ *
+ * Return: true if the caller gave up meanwhile: the request is to be
+ * discarded.  Otherwise it is the receiver's from now on, and the caller
+ * can no longer withdraw it (it may reach a server).
+ */
+bool __msgbox_hot msgbox_call_take(struct msgbox_pending_call *call)
 {
-	return READ_ONCE(call->state) == MSGBOX_CALL_ABANDONED;
+	bool abandoned;
+
+	spin_lock(&call->lock);
+	abandoned = call->state == MSGBOX_CALL_ABANDONED;
+	call->taken = true;
+	spin_unlock(&call->lock);
+	return abandoned;
 }
 
 /**
@@ -245,9 +269,12 @@ int __msgbox_hot msgbox_call_complete(struct msgbox_pending_call *call,
  * @replyp: on success, the reply, now owned by the caller.
  *
  * A caller that stops waiting (deadline, signal) abandons the call, unless
- * it settled meanwhile, in which case that outcome is returned.
+ * it settled meanwhile, in which case that outcome is returned.  A signal
+ * before any receive took the request gives @wait->sig_err (the call may
+ * restart), after it -EINTR.
  *
- * Return: 0, -ETIMEDOUT, -EINTR, or the error the call failed with.
+ * Return: 0, -ETIMEDOUT, -EINTR, @wait->sig_err, or the error the call
+ * failed with.
  */
 int __msgbox_hot msgbox_call_wait(struct msgbox_pending_call *call,
 				  const struct msgbox_wait *wait,
@@ -255,7 +282,7 @@ int __msgbox_hot msgbox_call_wait(struct msgbox_pending_call *call,
 {
 	ktime_t expires = wait->deadline;
 	unsigned int pflags;
-	int err = 0;
+	int err = 0, unseen_err;
 
 	/* Only the thread that made the call sleeps on it. */
 	WARN_ON_ONCE(call->task != current);
@@ -284,28 +311,34 @@ int __msgbox_hot msgbox_call_wait(struct msgbox_pending_call *call,
 	}
 	__set_current_state(TASK_RUNNING);
 	msgbox_unrestartable_end(pflags);
-	return msgbox_call_end(call, err, replyp);
+	unseen_err = err == -EINTR ? wait->sig_err : err;
+	return msgbox_call_end(call, err, unseen_err, replyp);
 }
 
 /**
  * msgbox_call_end() - the caller is done with @call.
  * @call:   the call.
  * @err:    why it stops waiting, should the call still be pending.
+ * @unseen_err: the same, should no receive have taken its request yet.
  * @replyp: on success, the reply, now owned by the caller.
  *
- * A call still pending is abandoned (a later reply fails with -EPIPE);
- * one that settled meanwhile reports that outcome.
+ * A call still pending is abandoned (a later reply fails with -EPIPE, a
+ * queued request is discarded); one that settled meanwhile reports that
+ * outcome.
  *
- * Return: 0, @err, or the error the call failed with.
+ * Return: 0, @err, @unseen_err, or the error the call failed with.
  */
-int msgbox_call_end(struct msgbox_pending_call *call, int err,
+int msgbox_call_end(struct msgbox_pending_call *call, int err, int unseen_err,
 		    struct msgbox_message **replyp)
 {
 	int ret;
 
 	spin_lock(&call->lock);
-	if (call->state == MSGBOX_CALL_PENDING)
+	if (call->state == MSGBOX_CALL_PENDING) {
 		WRITE_ONCE(call->state, MSGBOX_CALL_ABANDONED);
+		if (!call->taken)
+			err = unseen_err;
+	}
 	ret = call->state == MSGBOX_CALL_ABANDONED ? err : call->state;
 	if (!ret) {
 		*replyp = call->reply;

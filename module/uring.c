@@ -172,7 +172,7 @@ static void msgbox_ucall_tw(struct msgbox_ucmd *u, unsigned int issue_flags)
 	int ret = u->cancel_err;
 
 	if (!ret) {
-		ret = msgbox_call_end(u->call, -ECANCELED, &reply);
+		ret = msgbox_call_end(u->call, -ECANCELED, -ECANCELED, &reply);
 		if (!ret && msgbox_ucmd_gone(u)) {
 			msgbox_message_free(reply);
 			ret = -ECANCELED;

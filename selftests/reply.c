@@ -8,6 +8,7 @@
  * receives in one system call, each half checked before either acts.
  */
 #include <pthread.h>
+#include <sys/syscall.h>
 #include "msgbox_test.h"
 
 FIXTURE(rr) {
@@ -904,6 +905,118 @@ TEST_F(rr, reply_recv_interrupted_after_its_reply_restarts_as_a_receive)
 	EXPECT_EQ(0, memcmp(buf, "after", 5));
 	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
 	signal(SIGUSR1, SIG_DFL);
+}
+
+/* Wait until @fd holds @n messages: 0, or -1 after MB_WAIT_MS. */
+static int wait_nr_msgs(int fd, unsigned int n)
+{
+	for (int i = 0; i < MB_WAIT_MS; i++, mb_sleep_ms(1))
+		if (mb_info_of(fd).nr_msgs == n)
+			return 0;
+	return -1;
+}
+
+/*
+ * A child calls on @fd ("q", its handler of SIGUSR1 given @sa_flags) and
+ * expects the reply "ok" after one signal; the parent sees it asleep in
+ * the call with its request queued.
+ */
+static pid_t caller_asleep(struct __test_metadata *_metadata, int fd,
+			   int sa_flags)
+{
+	static const long ioctl_nr[] = { SYS_ioctl, -1 };
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1,
+					.sa_flags = sa_flags };
+		char rep[8] = "";
+
+		usr1_seen = 0;
+		CHILD_CHECK(sigaction(SIGUSR1, &sa, NULL) == 0, 2);
+		CHILD_CHECK(msgbox_call(fd, "q", 1, rep, sizeof(rep),
+					MSGBOX_FOREVER) == 2, 3);
+		CHILD_CHECK(!memcmp(rep, "ok", 2), 4);
+		_exit(usr1_seen <= 1 ? 0 : 5);
+	}
+	EXPECT_LE(0, pid);
+	EXPECT_EQ(0, mb_wait_queued(fd));
+	EXPECT_EQ(0, mb_wait_in_syscall(pid, ioctl_nr));
+	return pid;
+}
+
+/*
+ * After its restart, the call's new request is the only one a server gets
+ * (the first, abandoned, is discarded unseen); its reply ends the call.
+ */
+static void serve_the_restarted_call(struct __test_metadata *_metadata,
+				     int fd, pid_t pid)
+{
+	__u64 token = 0;
+	char buf[64];
+
+	EXPECT_EQ(0, wait_nr_msgs(fd, 2));
+	EXPECT_EQ(1, serve_recv(fd, buf, sizeof(buf), &token, 0));
+	EXPECT_EQ(0, msgbox_reply(fd, token, "ok", 2));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(-1, serve_recv(fd, buf, sizeof(buf), &token,
+				 MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(EAGAIN, errno);
+}
+
+/*
+ * A signal (SA_RESTART) before any receive took the call's request: no
+ * server saw it, so the call restarts, sending it anew, where it used to
+ * fail with EINTR.
+ */
+TEST_F(rr, call_interrupted_before_its_request_was_taken_restarts)
+{
+	pid_t pid = caller_asleep(_metadata, self->fd, SA_RESTART);
+
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	serve_the_restarted_call(_metadata, self->fd, pid);
+}
+
+/* The same for a stop and continue (^Z, a debugger attaching). */
+TEST_F(rr, call_survives_a_stop_and_continue_before_its_request_was_taken)
+{
+	pid_t pid = caller_asleep(_metadata, self->fd, 0);
+
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	serve_the_restarted_call(_metadata, self->fd, pid);
+}
+
+/*
+ * Once a receive took the request, a server may be acting on it: the same
+ * signal ends the call with EINTR (a restart would send it twice), and the
+ * late reply fails with EPIPE.
+ */
+TEST_F(rr, call_interrupted_after_its_request_was_taken_fails_with_EINTR)
+{
+	char buf[64];
+	__u64 token;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1,
+					.sa_flags = SA_RESTART };
+		char rep[8];
+
+		CHILD_CHECK(sigaction(SIGUSR1, &sa, NULL) == 0, 2);
+		CHILD_CHECK(msgbox_call(self->fd, "q", 1, rep, sizeof(rep),
+					MSGBOX_FOREVER) == -1 && errno == EINTR, 3);
+		_exit(0);
+	}
+	ASSERT_EQ(1, serve_recv(self->fd, buf, sizeof(buf), &token, 0));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(-1, msgbox_reply(self->fd, token, "ok", 2));
+	EXPECT_EQ(EPIPE, errno);
 }
 
 /*

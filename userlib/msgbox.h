@@ -190,6 +190,9 @@ int msgbox_info(int fd, struct msgbox_info *info);
  * The reply comes to this thread only, from the server that received the
  * request.  Returns the reply's length, or -1 with errno: ETIMEDOUT,
  * EINTR, ECONNRESET (the server went away without replying), EIDRM, ...
+ * A signal before a server received the request withdraws it; an untimed
+ * call then restarts under SA_RESTART, sending it anew (EINTR otherwise).
+ * After that, a signal always ends the call with EINTR.
  *
  * Example, a client:
  *	char out[64];
