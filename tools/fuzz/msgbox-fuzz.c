@@ -17,8 +17,8 @@
  * random operations, tags and padding, parked receives and calls left in
  * flight, cancelled by tag or by io_uring, or abandoned with the ring torn
  * down or the worker killed (with -u only: see "io_uring" below).  A
- * one-shot timer interrupts every blocking call.  The parent SIGKILLs and
- * respawns workers at random.
+ * timer interrupts every blocking call (again every few milliseconds
+ * until it returns).  The parent SIGKILLs and respawns workers at random.
  *
  * io_uring, -u (the selftest's runs use it): it found, on 6.1, the lost
  * completions of positive results and a READ on a ring descriptor
@@ -36,7 +36,8 @@
  * Oracles: every errno, and every io_uring completion's error, must be one
  * the ABI documents (an internal one like ERESTARTSYS leaking out fails
  * the run); no worker may die other than by the parent's SIGKILL; every
- * worker must exit when told to; afterwards the module's mailbox count
+ * worker must exit when told to (one that does not is reported with its
+ * threads' states, kernel stacks and system calls); afterwards the module's mailbox count
  * (total_mailboxes) must be back where it was, so nothing leaked a
  * mailbox or its charge (io_uring's own teardown and every ring included;
  * the names a worker made up are destroyed first).  The kernel's own
@@ -57,6 +58,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <sys/ioctl.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -552,11 +554,16 @@ static void fz_alarm(int sig)
 	(void)sig;
 }
 
-/* Interrupt whatever the next call blocks in, after 1 to 20 ms. */
+/*
+ * Interrupt whatever the next call blocks in, after 1 to 20 ms, and again
+ * as often until fz_untimer(): a worker the emulator holds up past the
+ * first expiry before it blocks must not sleep forever.
+ */
 static void fz_timer(struct fz_worker *w)
 {
 	struct itimerval it = { .it_value = { 0, 1000 + Rn(w, 19000) } };
 
+	it.it_interval = it.it_value;
 	setitimer(ITIMER_REAL, &it, NULL);
 }
 
@@ -568,6 +575,49 @@ static void fz_untimer(void)
 }
 
 static void fz_op(struct fz_worker *w, int depth);
+
+/* Print @path's first lines, prefixed, for the report of a stuck worker. */
+static void fz_dump_file(const char *path, const char *what)
+{
+	char line[256];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	if (!f)
+		return;
+	while (n++ < 24 && fgets(line, sizeof(line), f))
+		fprintf(stderr, "# fuzz:   %s: %s%s", what, line,
+			strchr(line, '\n') ? "" : "\n");
+	fclose(f);
+}
+
+/*
+ * Where a worker that does not stop is, thread by thread (its io-wq
+ * workers too): state, kernel stack (root only), system call.
+ */
+static void fz_dump_stuck(pid_t pid)
+{
+	static const char *const files[] = { "stat", "stack", "syscall" };
+	char path[400], tasks[64];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(tasks, sizeof(tasks), "/proc/%d/task", (int)pid);
+	d = opendir(tasks);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		fprintf(stderr, "# fuzz:  thread %s:\n", de->d_name);
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s/%s", tasks,
+				 de->d_name, files[i]);
+			fz_dump_file(path, files[i]);
+		}
+	}
+	closedir(d);
+}
 
 /* One ioctl, known or not, on some descriptor. */
 static void fz_ioctl(struct fz_worker *w)
@@ -870,7 +920,12 @@ static void fz_reap(struct fz_worker *w)
 		if (r < 0 && r != -ETIME && r != -EINTR && r != -EAGAIN)
 			fz_check(w, "io_uring_wait_cqe_timeout", -1, -r);
 	}
-	while (io_uring_peek_cqe(&w->uring, &cqe) == 0) {
+	/*
+	 * At most the CQ ring's size at a time: a hostile pointer handed to
+	 * the kernel may have overwritten the ring's tail with anything.
+	 */
+	for (unsigned int n = 0; n < w->uring.cq.ring_entries &&
+	     io_uring_peek_cqe(&w->uring, &cqe) == 0; n++) {
 		FZ_COUNT(cqes);
 		if (cqe->res >= 0)
 			FZ_COUNT(cqes_ok);
@@ -1326,6 +1381,7 @@ static int fuzz_run(const struct fuzz_opts *o, struct fuzz_result *res)
 			usleep(10000);
 		if (r == 0) {
 			fprintf(stderr, "# fuzz: worker %u did not stop\n", i);
+			fz_dump_stuck(fz->pids[i]);
 			res->stuck++;
 			kill(fz->pids[i], SIGKILL);
 			waitpid(fz->pids[i], &st, 0);
