@@ -284,10 +284,13 @@ static unsigned int msgbox_pool_give(struct msgbox *mb, struct page **pages,
 
 static void msgbox_pool_free(struct msgbox *mb)
 {
+	unsigned int i;
+
 	while (mb->nr_pool)
 		__free_page(mb->pool[--mb->nr_pool]);
-	while (mb->nr_spare)
-		kmem_cache_free(msgbox_small_cache, mb->spare[--mb->nr_spare]);
+	for (i = 0; i < MSGBOX_SPARE_MSGS; i++)
+		if (mb->spare[i])
+			kmem_cache_free(msgbox_small_cache, mb->spare[i]);
 	kfree(mb->spare_call);
 	mb->spare_call = NULL;
 }
@@ -594,16 +597,23 @@ __msgbox_hot struct msgbox_message *msgbox_message_alloc(struct msgbox *mb, size
 	return msg;
 }
 
-/* A small message object kept by @mb, or NULL. */
+/*
+ * A small message object kept by @mb, or NULL.  The slots are lockless
+ * (struct msgbox.spare): in a steady exchange the first one serves.
+ */
 static struct msgbox_message *msgbox_spare_take(struct msgbox *mb)
 {
-	struct msgbox_message *msg = NULL;
+	struct msgbox_message *msg;
+	unsigned int i;
 
-	spin_lock(&mb->pool_lock);
-	if (mb->nr_spare)
-		msg = mb->spare[--mb->nr_spare];
-	spin_unlock(&mb->pool_lock);
-	return msg;
+	for (i = 0; i < MSGBOX_SPARE_MSGS; i++) {
+		if (!READ_ONCE(mb->spare[i]))
+			continue;
+		msg = xchg(&mb->spare[i], NULL);
+		if (msg)
+			return msg;
+	}
+	return NULL;
 }
 
 /* Keep a small message object for @mb's next; false if there is no room. */
@@ -611,46 +621,15 @@ static bool msgbox_spare_give(struct msgbox *mb, struct msgbox_message *msg)
 {
 	unsigned int limit = min_t(u32, MSGBOX_SPARE_MSGS,
 				   READ_ONCE(mb->max_msgs));
-	bool kept = false;
+	unsigned int i;
 
 	if (!msgbox_keeps_objects())
 		return false;
-	spin_lock(&mb->pool_lock);
-	if (mb->nr_spare < limit) {
-		mb->spare[mb->nr_spare++] = msg;
-		kept = true;
-	}
-	spin_unlock(&mb->pool_lock);
-	return kept;
-}
-
-/* The call @mb kept (struct msgbox.spare_call), or NULL. */
-__msgbox_hot struct msgbox_pending_call *msgbox_spare_call_take(struct msgbox *mb)
-{
-	struct msgbox_pending_call *call;
-
-	spin_lock(&mb->pool_lock);
-	call = mb->spare_call;
-	mb->spare_call = NULL;
-	spin_unlock(&mb->pool_lock);
-	return call;
-}
-
-/* Keep a freed call for @mb's next; false if it keeps one already. */
-bool __msgbox_hot msgbox_spare_call_give(struct msgbox *mb,
-					 struct msgbox_pending_call *call)
-{
-	bool kept = false;
-
-	if (!msgbox_keeps_objects())
-		return false;
-	spin_lock(&mb->pool_lock);
-	if (!mb->spare_call) {
-		mb->spare_call = call;
-		kept = true;
-	}
-	spin_unlock(&mb->pool_lock);
-	return kept;
+	for (i = 0; i < limit; i++)
+		if (!READ_ONCE(mb->spare[i]) &&
+		    !cmpxchg(&mb->spare[i], NULL, msg))
+			return true;
+	return false;
 }
 
 /*
@@ -902,6 +881,16 @@ static void msgbox_took(struct msgbox *mb, struct msgbox_message *msg,
 			struct msgbox_wake_list *wl)
 {
 	msgbox_took_at(mb, msg, task_tgid_nr(receiver), ack, wl, ktime_get_ns());
+}
+
+/* Accept @msg and account it taken at once: it never waited in line. */
+static void msgbox_accept_took(struct msgbox *mb, struct msgbox_message *msg,
+			       struct task_struct *receiver, bool ack,
+			       struct msgbox_wake_list *wl)
+{
+	msgbox_accept(mb, msg);
+	msgbox_took_at(mb, msg, task_tgid_nr(receiver), ack, wl,
+		       msg->queued_ns);
 }
 
 /* Queue order: higher priority first, then lower id (older) first. */
@@ -1157,8 +1146,9 @@ static bool __msgbox_hot msgbox_hand_over(struct msgbox *mb, struct msgbox_messa
 		}
 		mb->nr_recv_waiters--;
 		if (accept)
-			msgbox_accept(mb, msg);
-		msgbox_took(mb, msg, w->task, w->args->ack, wl);
+			msgbox_accept_took(mb, msg, w->task, w->args->ack, wl);
+		else
+			msgbox_took(mb, msg, w->task, w->args->ack, wl);
 		w->msg = msg;
 		waiter_claim(mb, wl, w, 0);
 		return true;
@@ -1500,11 +1490,8 @@ int msgbox_direct_pin(struct msgbox_direct *d, size_t len, bool write)
 	return 0;
 }
 
-/* Unpin what msgbox_direct_pin() pinned, dirtying what a sender filled. */
-void __msgbox_hot msgbox_direct_release(struct msgbox_direct *d)
+void __msgbox_direct_release(struct msgbox_direct *d)
 {
-	if (!d->pages)
-		return;
 	unpin_user_pages_dirty_lock(d->pages, d->nr_pages, d->filled);
 	kvfree(d->pages);
 	d->pages = NULL;
@@ -1662,8 +1649,7 @@ int msgbox_send_direct(struct msgbox *mb, struct msgbox_message *msg,
 	if (!dst)
 		return msgbox_ring_send_pinned(mb, msg, src, wait, idp);
 	mb->nr_recv_waiters--;
-	msgbox_accept(mb, msg);
-	msgbox_took(mb, msg, w->task, false, &wl);
+	msgbox_accept_took(mb, msg, w->task, false, &wl);
 	mb->stats.direct++;
 	w->msg = msg;
 	dst->filled = true;
@@ -1846,10 +1832,7 @@ static int __msgbox_hot msgbox_wait(struct msgbox *mb, struct msgbox_waiter *w,
 		/* Pairs with msgbox_wake_up(): state store, then wake-up. */
 		set_current_state(TASK_INTERRUPTIBLE);
 		if (READ_ONCE(w->state) == MSGBOX_WAITING)
-			timer = schedule_hrtimeout_range_clock(wait->timed ?
-							       &expires : NULL,
-							       0, HRTIMER_MODE_ABS,
-							       wait->clock);
+			timer = msgbox_sleep(wait, &expires);
 		__set_current_state(TASK_RUNNING);
 		/* MSGBOX_BARRIER: pairs with msgbox_wake_up(). */
 		ret = smp_load_acquire(&w->state);
@@ -2301,8 +2284,7 @@ again:
 				ret = -EMSGSIZE;
 				goto out_unlock;
 			}
-			msgbox_accept(mb, msg);
-			msgbox_took(mb, msg, current, args->ack, &wl);
+			msgbox_accept_took(mb, msg, current, args->ack, &wl);
 			sender->id = msg->id;
 			mb->nr_send_waiters--;
 			waiter_claim(mb, &wl, sender, 0);
@@ -2746,9 +2728,7 @@ int msgbox_wait_room(struct msgbox *mb, size_t len,
 			ret = wait->sig_err;
 			break;
 		}
-		if (!schedule_hrtimeout_range_clock(wait->timed ? &expires : NULL,
-						    0, HRTIMER_MODE_ABS,
-						    wait->clock)) {
+		if (!msgbox_sleep(wait, &expires)) {
 			ret = -ETIMEDOUT;
 			break;
 		}

@@ -15,6 +15,7 @@
 #define _MSGBOX_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/hrtimer.h>
 #include <linux/kref.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
@@ -318,6 +319,23 @@ struct msgbox_wait {
 u64 msgbox_poll_budget(const struct msgbox_wait *wait);
 
 /*
+ * Sleep, the task state already set, until woken or until @wait's
+ * deadline (a copy of it in @expires).  Returns 0 once the deadline
+ * passed, else -EINTR, as schedule_hrtimeout_range_clock(), which an
+ * untimed wait skips: it would only call schedule().
+ */
+static inline int msgbox_sleep(const struct msgbox_wait *wait,
+			       ktime_t *expires)
+{
+	if (!wait->timed) {
+		schedule();
+		return -EINTR;
+	}
+	return schedule_hrtimeout_range_clock(expires, 0, HRTIMER_MODE_ABS,
+					      wait->clock);
+}
+
+/*
  * msgbox_poll() - busy-poll until @cond holds, before @wait sleeps.
  *
  * As KVM's halt polling: for at most msgbox_poll_ns and never past the
@@ -477,23 +495,25 @@ struct msgbox_notifier {
  *                destroyed with its last descriptor.
  * @hnode:        link in the registry's name hash.
  * @name:         NUL-terminated name, empty if anonymous.
- * @pool_lock:    protects @nr_pool, @pool, @nr_spare, @spare and
- *                @spare_call, and nests inside nothing.
+ * @pool_lock:    protects @nr_pool and @pool, and nests inside nothing.
  * @nr_pool:      pages in @pool.
  * @pool:         pages of large messages received from here, kept for the
  *                next ones sent here as a pipe keeps its spare page: no
  *                page allocation, and no zeroing of a page whose bytes
  *                are all overwritten (msgbox_pool_take()).  At most
  *                MSGBOX_POOL_PAGES, and never more than @max_bytes.
- * @nr_spare:     objects in @spare.
  * @spare:        the same for small messages: objects of received ones,
  *                their references dropped, reused whole by the next small
  *                messages sent here (no slab round trip, and only the
- *                header cleared).  At most MSGBOX_SPARE_MSGS, and never
- *                more than @max_msgs.  Replies to calls made here come
- *                from and return to @pool and @spare too.
+ *                header cleared).  Slots, NULL when empty, without a lock:
+ *                an object is put in with cmpxchg() into an empty slot
+ *                and taken out with xchg(), both fully ordered, so whoever
+ *                takes it sees what was written before it was put in.
+ *                Only the first @max_msgs slots are filled.  Replies to
+ *                calls made here come from and return to @pool and @spare
+ *                too.
  * @spare_call:   a freed struct msgbox_pending_call, for the next call
- *                made here (reply.c), or NULL.
+ *                made here (reply.c), or NULL; a slot as those of @spare.
  *
  * What @pool, @spare and @spare_call keep stays charged to the memory
  * cgroup of whoever allocated it (a sender, a server, a caller): bounded
@@ -552,12 +572,11 @@ struct msgbox {
 	struct hlist_node hnode;
 	char name[MSGBOX_NAME_MAX];
 
-	spinlock_t pool_lock;		/* protects the five below */
+	spinlock_t pool_lock;		/* protects the two below */
 	unsigned int nr_pool;
 	struct page *pool[MSGBOX_POOL_PAGES];
-	unsigned int nr_spare;
-	struct msgbox_message *spare[MSGBOX_SPARE_MSGS];
-	struct msgbox_pending_call *spare_call;
+	struct msgbox_message *spare[MSGBOX_SPARE_MSGS];	/* lockless */
+	struct msgbox_pending_call *spare_call;			/* lockless */
 };
 
 /* mailbox.c */
@@ -599,10 +618,16 @@ static inline bool msgbox_keeps_objects(void)
 	return !IS_ENABLED(CONFIG_KASAN);
 }
 
-struct msgbox_pending_call *msgbox_spare_call_take(struct msgbox *mb);
-bool msgbox_spare_call_give(struct msgbox *mb, struct msgbox_pending_call *call);
 int msgbox_direct_pin(struct msgbox_direct *d, size_t len, bool write);
-void msgbox_direct_release(struct msgbox_direct *d);
+void __msgbox_direct_release(struct msgbox_direct *d);
+
+/* Unpin what msgbox_direct_pin() pinned, dirtying what a sender filled. */
+static inline void msgbox_direct_release(struct msgbox_direct *d)
+{
+	if (d->pages)
+		__msgbox_direct_release(d);
+}
+
 int msgbox_send_direct(struct msgbox *mb, struct msgbox_message *msg,
 		       const struct msgbox_direct *src,
 		       const struct msgbox_wait *wait, u64 *idp);
@@ -705,14 +730,84 @@ static inline void msgbox_track_set(struct msgbox_message *msg, u32 status)
 int msgbox_track_wait(struct msgbox_track *t, const struct msgbox_wait *wait);
 
 /* reply.c */
+#define MSGBOX_CALL_PENDING	1
+#define MSGBOX_CALL_ABANDONED	2
+
+/**
+ * struct msgbox_pending_call - a request waiting for its reply
+ * @ref:        see reply.c.
+ * @lock:       protects @state and @reply.
+ * @state:      see reply.c.
+ * @reply_size: largest reply the caller accepts.
+ * @reply:      the reply once @state is 0, until the caller takes it.
+ * @task:       the calling task, which sleeps in msgbox_call_wait(); not
+ *              referenced (see reply.c).  Unused when @notify is set.
+ * @notify:     an io_uring caller, which does not sleep: called once when
+ *              the call settles (replied or failed), else NULL.  Set
+ *              before the request is sent, never changed afterwards.
+ * @notify_data: its argument.
+ * @token:      its reply token once received: set by the receiving file
+ *              before the call is published in its table, then constant.
+ * @taken:      a receive took the request (msgbox_call_take()): the
+ *              caller can no longer withdraw it.
+ */
+struct msgbox_pending_call {
+	refcount_t ref;
+	spinlock_t lock;		/* protects @state and @reply */
+	int state;
+	size_t reply_size;
+	u64 token;
+	bool taken;
+	struct msgbox_message *reply;
+	struct task_struct *task;
+	void (*notify)(void *data);
+	void *notify_data;
+};
+
+static inline struct msgbox_pending_call *
+msgbox_call_get(struct msgbox_pending_call *call)
+{
+	refcount_inc(&call->ref);
+	return call;
+}
+
+static inline size_t
+msgbox_call_reply_size(const struct msgbox_pending_call *call)
+{
+	return call->reply_size;
+}
+
+/* The receiving file names @call by @token (see struct msgbox_file). */
+static inline void msgbox_call_set_token(struct msgbox_pending_call *call,
+					 u64 token)
+{
+	call->token = token;
+}
+
+static inline u64 msgbox_call_token(const struct msgbox_pending_call *call)
+{
+	return call->token;
+}
+
+/* The call @mb kept (struct msgbox.spare_call), or NULL. */
+static inline struct msgbox_pending_call *
+msgbox_spare_call_take(struct msgbox *mb)
+{
+	return READ_ONCE(mb->spare_call) ? xchg(&mb->spare_call, NULL) : NULL;
+}
+
+/* Keep a freed call for @mb's next; false if it keeps one already. */
+static inline bool msgbox_spare_call_give(struct msgbox *mb,
+					  struct msgbox_pending_call *call)
+{
+	return msgbox_keeps_objects() && !READ_ONCE(mb->spare_call) &&
+	       !cmpxchg(&mb->spare_call, NULL, call);
+}
+
 struct msgbox_pending_call *msgbox_call_alloc(struct msgbox *mb,
 					      size_t reply_size);
-struct msgbox_pending_call *msgbox_call_get(struct msgbox_pending_call *call);
 void msgbox_call_put(struct msgbox_pending_call *call);
 void msgbox_call_put_keep(struct msgbox_pending_call *call, struct msgbox *mb);
-size_t msgbox_call_reply_size(const struct msgbox_pending_call *call);
-void msgbox_call_set_token(struct msgbox_pending_call *call, u64 token);
-u64 msgbox_call_token(const struct msgbox_pending_call *call);
 void msgbox_call_fail(struct msgbox_pending_call *call, int err);
 bool msgbox_call_take(struct msgbox_pending_call *call);
 int msgbox_call_complete(struct msgbox_pending_call *call,

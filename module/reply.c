@@ -50,41 +50,6 @@
 #include "compat.h"
 #include "msgbox.h"
 
-#define MSGBOX_CALL_PENDING	1
-#define MSGBOX_CALL_ABANDONED	2
-
-/**
- * struct msgbox_pending_call - a request waiting for its reply
- * @ref:        see the references paragraph above.
- * @lock:       protects @state and @reply.
- * @state:      see the state paragraph above.
- * @reply_size: largest reply the caller accepts.
- * @reply:      the reply once @state is 0, until the caller takes it.
- * @task:       the calling task, which sleeps in msgbox_call_wait(); not
- *              referenced (see the locking paragraph above).  Unused when
- *              @notify is set.
- * @notify:     an io_uring caller, which does not sleep: called once when
- *              the call settles (replied or failed), else NULL.  Set
- *              before the request is sent, never changed afterwards.
- * @notify_data: its argument.
- * @token:      its reply token once received: set by the receiving file
- *              before the call is published in its table, then constant.
- * @taken:      a receive took the request (msgbox_call_take()): the
- *              caller can no longer withdraw it.
- */
-struct msgbox_pending_call {
-	refcount_t ref;
-	spinlock_t lock;		/* protects @state and @reply */
-	int state;
-	size_t reply_size;
-	u64 token;
-	bool taken;
-	struct msgbox_message *reply;
-	struct task_struct *task;
-	void (*notify)(void *data);
-	void *notify_data;
-};
-
 /**
  * msgbox_call_alloc() - a new call of the current task.
  * @mb:         the mailbox it is made on, whose kept call it may reuse.
@@ -115,12 +80,6 @@ __msgbox_hot struct msgbox_pending_call *msgbox_call_alloc(struct msgbox *mb,
 	return call;
 }
 
-__msgbox_hot struct msgbox_pending_call *msgbox_call_get(struct msgbox_pending_call *call)
-{
-	refcount_inc(&call->ref);
-	return call;
-}
-
 void __msgbox_hot msgbox_call_put(struct msgbox_pending_call *call)
 {
 	msgbox_call_put_keep(call, NULL);
@@ -141,22 +100,6 @@ void __msgbox_hot msgbox_call_put_keep(struct msgbox_pending_call *call,
 		msgbox_message_free(call->reply);
 	if (!mb || !msgbox_spare_call_give(mb, call))
 		kfree(call);
-}
-
-size_t __msgbox_hot msgbox_call_reply_size(const struct msgbox_pending_call *call)
-{
-	return call->reply_size;
-}
-
-/* The receiving file names @call by @token (see struct msgbox_file). */
-void __msgbox_hot msgbox_call_set_token(struct msgbox_pending_call *call, u64 token)
-{
-	call->token = token;
-}
-
-u64 __msgbox_hot msgbox_call_token(const struct msgbox_pending_call *call)
-{
-	return call->token;
 }
 
 /*
@@ -302,9 +245,7 @@ int __msgbox_hot msgbox_call_wait(struct msgbox_pending_call *call,
 			err = -EINTR;
 			break;
 		}
-		if (!schedule_hrtimeout_range_clock(wait->timed ? &expires : NULL,
-						    0, HRTIMER_MODE_ABS,
-						    wait->clock)) {
+		if (!msgbox_sleep(wait, &expires)) {
 			err = -ETIMEDOUT;
 			break;
 		}

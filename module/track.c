@@ -102,9 +102,7 @@ int msgbox_track_wait(struct msgbox_track *t, const struct msgbox_wait *wait)
 			ret = -EINTR;
 			break;
 		}
-		if (!schedule_hrtimeout_range_clock(wait->timed ? &expires : NULL,
-						    0, HRTIMER_MODE_ABS,
-						    wait->clock)) {
+		if (!msgbox_sleep(wait, &expires)) {
 			ret = -ETIMEDOUT;
 			break;
 		}

@@ -516,8 +516,8 @@ struct msgbox_reply_recv {
  * @subscribers:  a topic's current subscriptions.
  * @__pad3:       zero.
  * @lat_hist:     log2 histogram of queueing latency: bucket 0 counts
- *                latencies under 1 ns (direct hand-over to a sleeping
- *                receiver counts there or just above), bucket i >= 1 those
+ *                latencies under 1 ns (a direct hand-over to a sleeping
+ *                receiver, never queued, counts there), bucket i >= 1 those
  *                in [2^(i-1), 2^i) ns, and the last bucket everything from
  *                2^(MSGBOX_LAT_BUCKETS-2) ns (about 1 s) up.
  * @direct:       messages copied straight from the sender's buffer into
