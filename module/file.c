@@ -15,6 +15,7 @@
 #include <linux/fs.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
+#include <linux/nospec.h>
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
@@ -67,36 +68,24 @@ static int msgbox_copy_out(void __user *uarg, size_t usize, const void *karg,
 
 /*
  * struct msgbox_msg crosses twice per message, and batches cross it once
- * per entry: at the size this module knows, it is moved field by field
- * under one user_access_begin(), as filldir() moves dirents, which costs
- * less than a string copy and its checks.  Other sizes take the
- * extensible-struct path.  msgbox_msg_get() reads the fields, between
- * user_*access_begin() and _end().
+ * per entry: at the size this module knows, it comes in with one copy of
+ * the whole (its padding is explicit and checked like any field), without
+ * copy_from_user()'s object-size checks, which a struct on the stack of
+ * exactly the user's size does not need.  Reading it field by field with
+ * unsafe_get_user() would cost a branch per field where the compiler lacks
+ * asm goto with outputs (Debian's 6.12 build).  Other sizes take the
+ * extensible-struct path.  It goes out field by field (msgbox_msg_out()):
+ * unsafe_put_user() never branches.
  */
-static __always_inline bool msgbox_msg_get(struct msgbox_msg *m,
-					   const struct msgbox_msg __user *u)
+static __always_inline int msgbox_struct_in(void *k, const void __user *u,
+					    size_t size)
 {
-	unsafe_get_user(m->data, &u->data, efault);
-	unsafe_get_user(m->len, &u->len, efault);
-	unsafe_get_user(m->type, &u->type, efault);
-	unsafe_get_user(m->priority, &u->priority, efault);
-	unsafe_get_user(m->flags, &u->flags, efault);
-	unsafe_get_user(m->timeout_ns, &u->timeout_ns, efault);
-	unsafe_get_user(m->id, &u->id, efault);
-	unsafe_get_user(m->send_time_ns, &u->send_time_ns, efault);
-	unsafe_get_user(m->sender_pid, &u->sender_pid, efault);
-	unsafe_get_user(m->sender_tid, &u->sender_tid, efault);
-	unsafe_get_user(m->sender_uid, &u->sender_uid, efault);
-	unsafe_get_user(m->sender_gid, &u->sender_gid, efault);
-	unsafe_get_user(m->__reserved[0], &u->__reserved[0], efault);
-	unsafe_get_user(m->__reserved[1], &u->__reserved[1], efault);
-	unsafe_get_user(m->token, &u->token, efault);
-	unsafe_get_user(m->deliveries, &u->deliveries, efault);
-	unsafe_get_user(m->__pad, &u->__pad, efault);
-	unsafe_get_user(m->ttl_ns, &u->ttl_ns, efault);
-	return true;
-efault:
-	return false;
+	if (!access_ok(u, size))
+		return -EFAULT;
+	barrier_nospec();	/* as user_access_begin() and copy_from_user() */
+	if (__copy_from_user(k, u, size))
+		return -EFAULT;
+	return 0;
 }
 
 /* Nonzero if any reserved field of @m is: all must be 0. */
@@ -112,14 +101,7 @@ static int __msgbox_hot msgbox_msg_in(struct msgbox_msg *m,
 		return -EINVAL;
 	if (usize != sizeof(*m))
 		return copy_struct_from_user(m, sizeof(*m), u, usize);
-	if (!user_read_access_begin(u, sizeof(*u)))
-		return -EFAULT;
-	if (!msgbox_msg_get(m, u)) {
-		user_read_access_end();
-		return -EFAULT;
-	}
-	user_read_access_end();
-	return 0;
+	return msgbox_struct_in(m, u, sizeof(*m));
 }
 
 static int __msgbox_hot msgbox_msg_out(struct msgbox_msg __user *u, size_t usize,
@@ -155,27 +137,17 @@ efault:
 }
 
 /*
- * struct msgbox_call and struct msgbox_reply_recv are two struct msgbox_msg
- * (@a and @b, in @k of @ksize bytes; main.c checks the layouts): at the
- * size this module knows, they cross field by field as one does; other
- * sizes take the extensible-struct path, from @ver0 bytes up.
+ * struct msgbox_call and struct msgbox_reply_recv (@k, of @ksize bytes) are
+ * two struct msgbox_msg (main.c checks the layouts): at the size this
+ * module knows, they cross as one does; other sizes take the
+ * extensible-struct path, from @ver0 bytes up.
  */
-static int __msgbox_hot msgbox_msg2_in(void *k, size_t ksize, struct msgbox_msg *a,
-				       struct msgbox_msg *b, size_t ver0, unsigned int cmd,
-				       unsigned long arg)
+static int __msgbox_hot msgbox_msg2_in(void *k, size_t ksize, size_t ver0,
+				       unsigned int cmd, unsigned long arg)
 {
-	const struct msgbox_msg __user *u = u64_to_user_ptr((u64)arg);
-
 	if (_IOC_SIZE(cmd) != ksize)
 		return msgbox_copy_arg(k, ksize, ver0, cmd, arg);
-	if (!user_read_access_begin(u, 2 * sizeof(*u)))
-		return -EFAULT;
-	if (!msgbox_msg_get(a, &u[0]) || !msgbox_msg_get(b, &u[1])) {
-		user_read_access_end();
-		return -EFAULT;
-	}
-	user_read_access_end();
-	return 0;
+	return msgbox_struct_in(k, u64_to_user_ptr((u64)arg), ksize);
 }
 
 static int msgbox_copy_result(unsigned long arg, unsigned int cmd,
@@ -1660,8 +1632,7 @@ static long __msgbox_hot msgbox_ioc_call(struct file *file, unsigned int cmd,
 	struct msgbox_call c;
 	int ret;
 
-	ret = msgbox_msg2_in(&c, sizeof(c), &c.request, &c.reply,
-			     MSGBOX_CALL_SIZE_VER0, cmd, arg);
+	ret = msgbox_msg2_in(&c, sizeof(c), MSGBOX_CALL_SIZE_VER0, cmd, arg);
 	if (ret)
 		return ret;
 	ret = msgbox_call_start(file, &c, &wait, NULL, NULL, &call);
@@ -1799,8 +1770,8 @@ int __msgbox_hot msgbox_reply_recv_start(struct file *file, unsigned int cmd,
 	struct msgbox_reply_recv rr;
 	int ret;
 
-	ret = msgbox_msg2_in(&rr, sizeof(rr), &rr.reply, &rr.recv,
-			     MSGBOX_REPLY_RECV_SIZE_VER0, cmd, arg);
+	ret = msgbox_msg2_in(&rr, sizeof(rr), MSGBOX_REPLY_RECV_SIZE_VER0, cmd,
+			     arg);
 	if (ret)
 		return ret;
 	ret = msgbox_reply_check(&rr.reply, rr.reply.token);
