@@ -104,8 +104,9 @@ static int __msgbox_hot msgbox_msg_in(struct msgbox_msg *m,
 	return msgbox_struct_in(m, u, sizeof(*m));
 }
 
-static int __msgbox_hot msgbox_msg_out(struct msgbox_msg __user *u, size_t usize,
-				       const struct msgbox_msg *m)
+static __always_inline int msgbox_msg_out(struct msgbox_msg __user *u,
+					  size_t usize,
+					  const struct msgbox_msg *m)
 {
 	if (usize != sizeof(*m))
 		return msgbox_copy_out(u, usize, m, sizeof(*m));
@@ -464,8 +465,10 @@ out_free:
  * with a relative timeout return EINTR, as a restart would begin the
  * timeout again.
  */
-static int __msgbox_hot msgbox_msg_check(struct file *file, const struct msgbox_msg *m,
-					 u32 allowed, struct msgbox_wait *wait)
+static __always_inline int msgbox_msg_check(struct file *file,
+					    const struct msgbox_msg *m,
+					    u32 allowed,
+					    struct msgbox_wait *wait)
 {
 	u32 timeflags = MSGBOX_MSG_ABSTIME | MSGBOX_MSG_REALTIME;
 
@@ -718,8 +721,8 @@ static long msgbox_ioc_status(struct file *file, unsigned int cmd,
  * namespaces every id is its own translation: skip the lookups, which are
  * four more pages of kernel text for every message received.
  */
-static void __msgbox_hot msgbox_sender_out(struct msgbox_msg *m,
-					   const struct msgbox_message *msg)
+static __always_inline void msgbox_sender_out(struct msgbox_msg *m,
+					      const struct msgbox_message *msg)
 {
 	struct user_namespace *uns = current_user_ns();
 

@@ -392,62 +392,6 @@ static bool msgbox_payload_holds(const struct msgbox_payload *p, size_t len)
 }
 
 /*
- * Copy @len bytes of a payload out to, or in from, an iterator; a short
- * count is a fault.  Each page of a paged payload is a separate copy.
- */
-size_t __msgbox_hot msgbox_payload_to_iter(const struct msgbox_payload *p, size_t len,
-					   struct iov_iter *to)
-{
-	size_t done, n, c;
-
-	/* read(2)'s one user buffer: a short payload as the ioctls copy it. */
-	if (!p->nr_pages && len <= MSGBOX_SHORT_COPY && iter_is_ubuf(to) &&
-	    iov_iter_rw(to) == ITER_DEST && iov_iter_count(to) >= len) {
-		if (!msgbox_payload_holds(p, len) ||
-		    msgbox_short_to_user(to->ubuf + to->iov_offset, p->data,
-					 len))
-			return 0;
-		iov_iter_advance(to, len);
-		return len;
-	}
-	if (!p->nr_pages)
-		return copy_to_iter(p->data, len, to);
-	for (done = 0; done < len; done += c) {
-		n = min_t(size_t, len - done, PAGE_SIZE);
-		c = copy_page_to_iter(p->pages[done >> PAGE_SHIFT], 0, n, to);
-		if (c != n)
-			return done + c;
-	}
-	return done;
-}
-
-size_t __msgbox_hot msgbox_payload_from_iter(struct msgbox_payload *p, size_t len,
-					     struct iov_iter *from)
-{
-	size_t done, n, c;
-
-	if (!p->nr_pages && len <= MSGBOX_SHORT_COPY && iter_is_ubuf(from) &&
-	    iov_iter_rw(from) == ITER_SOURCE && iov_iter_count(from) >= len) {
-		if (!msgbox_payload_holds(p, len) ||
-		    msgbox_short_from_user(p->data,
-					   from->ubuf + from->iov_offset, len))
-			return 0;
-		iov_iter_advance(from, len);
-		return len;
-	}
-	if (!p->nr_pages)
-		return copy_from_iter(p->data, len, from);
-	for (done = 0; done < len; done += c) {
-		n = min_t(size_t, len - done, PAGE_SIZE);
-		c = copy_page_from_iter(p->pages[done >> PAGE_SHIFT], 0, n,
-					from);
-		if (c != n)
-			return done + c;
-	}
-	return done;
-}
-
-/*
  * What copy_{from,to}_user() do before a copy of @len bytes (might_fault(),
  * fault injection); false if the copy is to fail.  Not their
  * hardened-usercopy check of the kernel side: every caller has bounded
@@ -464,7 +408,7 @@ static bool msgbox_short_may_copy(size_t len)
 }
 
 /**
- * msgbox_short_from_user() - copy a short payload in from user memory.
+ * __msgbox_short_from_user() - copy a short payload in from user memory.
  * @dst: where, in kernel memory this module sized for at least @len bytes.
  * @src: the user buffer.
  * @len: at most MSGBOX_SHORT_COPY bytes.
@@ -480,7 +424,9 @@ static bool msgbox_short_may_copy(size_t len)
  *
  * Return: 0 or -EFAULT.
  */
-int __msgbox_hot msgbox_short_from_user(void *dst, const void __user *src, size_t len)
+static __always_inline int __msgbox_short_from_user(void *dst,
+						    const void __user *src,
+						    size_t len)
 {
 	const char __user *s = src;
 	char *d = dst;
@@ -510,8 +456,15 @@ efault:
 	return -EFAULT;
 }
 
+/* The same, out of line, for the ring (ring.c). */
+int msgbox_short_from_user(void *dst, const void __user *src, size_t len)
+{
+	return __msgbox_short_from_user(dst, src, len);
+}
+
 /* The same out to user memory (unsafe_copy_to_user() itself). */
-int __msgbox_hot msgbox_short_to_user(void __user *dst, const void *src, size_t len)
+static __always_inline int __msgbox_short_to_user(void __user *dst,
+						  const void *src, size_t len)
 {
 	if (!len)
 		return 0;
@@ -526,6 +479,68 @@ efault:
 	return -EFAULT;
 }
 
+int msgbox_short_to_user(void __user *dst, const void *src, size_t len)
+{
+	return __msgbox_short_to_user(dst, src, len);
+}
+
+/*
+ * Copy @len bytes of a payload out to, or in from, an iterator; a short
+ * count is a fault.  Each page of a paged payload is a separate copy.
+ */
+size_t __msgbox_hot msgbox_payload_to_iter(const struct msgbox_payload *p, size_t len,
+					   struct iov_iter *to)
+{
+	size_t done, n, c;
+
+	/* read(2)'s one user buffer: a short payload as the ioctls copy it. */
+	if (!p->nr_pages && len <= MSGBOX_SHORT_COPY && iter_is_ubuf(to) &&
+	    iov_iter_rw(to) == ITER_DEST && iov_iter_count(to) >= len) {
+		if (!msgbox_payload_holds(p, len) ||
+		    __msgbox_short_to_user(to->ubuf + to->iov_offset, p->data,
+					   len))
+			return 0;
+		iov_iter_advance(to, len);
+		return len;
+	}
+	if (!p->nr_pages)
+		return copy_to_iter(p->data, len, to);
+	for (done = 0; done < len; done += c) {
+		n = min_t(size_t, len - done, PAGE_SIZE);
+		c = copy_page_to_iter(p->pages[done >> PAGE_SHIFT], 0, n, to);
+		if (c != n)
+			return done + c;
+	}
+	return done;
+}
+
+size_t __msgbox_hot msgbox_payload_from_iter(struct msgbox_payload *p, size_t len,
+					     struct iov_iter *from)
+{
+	size_t done, n, c;
+
+	if (!p->nr_pages && len <= MSGBOX_SHORT_COPY && iter_is_ubuf(from) &&
+	    iov_iter_rw(from) == ITER_SOURCE && iov_iter_count(from) >= len) {
+		if (!msgbox_payload_holds(p, len) ||
+		    __msgbox_short_from_user(p->data,
+					     from->ubuf + from->iov_offset,
+					     len))
+			return 0;
+		iov_iter_advance(from, len);
+		return len;
+	}
+	if (!p->nr_pages)
+		return copy_from_iter(p->data, len, from);
+	for (done = 0; done < len; done += c) {
+		n = min_t(size_t, len - done, PAGE_SIZE);
+		c = copy_page_from_iter(p->pages[done >> PAGE_SHIFT], 0, n,
+					from);
+		if (c != n)
+			return done + c;
+	}
+	return done;
+}
+
 /* The same from and to a user buffer: 0 or -EFAULT. */
 int __msgbox_hot msgbox_payload_from_user(struct msgbox_payload *p,
 					  const void __user *ubuf, size_t len)
@@ -534,7 +549,7 @@ int __msgbox_hot msgbox_payload_from_user(struct msgbox_payload *p,
 
 	if (!p->nr_pages && len <= MSGBOX_SHORT_COPY)
 		return msgbox_payload_holds(p, len) ?
-		       msgbox_short_from_user(p->data, ubuf, len) : -EFAULT;
+		       __msgbox_short_from_user(p->data, ubuf, len) : -EFAULT;
 	if (!p->nr_pages)
 		return copy_from_user(p->data, ubuf, len) ? -EFAULT : 0;
 	iov_iter_ubuf(&it, ITER_SOURCE, (void __user *)ubuf, len);
@@ -548,7 +563,7 @@ int __msgbox_hot msgbox_payload_to_user(const struct msgbox_payload *p, void __u
 
 	if (!p->nr_pages && len <= MSGBOX_SHORT_COPY)
 		return msgbox_payload_holds(p, len) ?
-		       msgbox_short_to_user(ubuf, p->data, len) : -EFAULT;
+		       __msgbox_short_to_user(ubuf, p->data, len) : -EFAULT;
 	if (!p->nr_pages)
 		return copy_to_user(ubuf, p->data, len) ? -EFAULT : 0;
 	iov_iter_ubuf(&it, ITER_DEST, ubuf, len);
@@ -577,24 +592,6 @@ static void msgbox_payload_put(struct msgbox_payload *p)
 				(struct msgbox_message *)p - 1);
 	else
 		msgbox_payload_free(p);
-}
-
-/*
- * A message is a header and a reference-counted payload, both charged to
- * the sender's memory cgroup, in one allocation for a small message.  The
- * payload is shared by peeked copies and publications.
- */
-__msgbox_hot struct msgbox_message *msgbox_message_alloc(struct msgbox *mb, size_t len,
-							 s64 type, u32 priority)
-{
-	struct msgbox_message *msg = msgbox_message_alloc_bare(mb, len, type,
-							       priority);
-
-	if (msg && msgbox_message_add_payload(mb, msg)) {
-		msgbox_message_free(msg);
-		return NULL;
-	}
-	return msg;
 }
 
 /*
@@ -639,9 +636,9 @@ static bool msgbox_spare_give(struct msgbox *mb, struct msgbox_message *msg)
  * (uninitialised) payload from the start, in an object @mb kept if it has
  * one.
  */
-__msgbox_hot struct msgbox_message *msgbox_message_alloc_bare(struct msgbox *mb,
-							      size_t len, s64 type,
-							      u32 priority)
+static __always_inline struct msgbox_message *
+__msgbox_message_alloc_bare(struct msgbox *mb, size_t len, s64 type,
+			    u32 priority)
 {
 	bool small = len <= MSGBOX_EMBED_MAX;
 	struct msgbox_message *msg = NULL;
@@ -678,14 +675,35 @@ __msgbox_hot struct msgbox_message *msgbox_message_alloc_bare(struct msgbox *mb,
 	return msg;
 }
 
-/*
- * Give a bare header its (uninitialised) payload of msg->len bytes, for a
- * message to be sent to @mb (whose page pool it may use; NULL for none).
- */
-int __msgbox_hot msgbox_message_add_payload(struct msgbox *mb, struct msgbox_message *msg)
+__msgbox_hot struct msgbox_message *msgbox_message_alloc_bare(struct msgbox *mb,
+							      size_t len, s64 type,
+							      u32 priority)
 {
-	if (msg->payload)
-		return 0;	/* small: embedded */
+	return __msgbox_message_alloc_bare(mb, len, type, priority);
+}
+
+/*
+ * A message is a header and a reference-counted payload, both charged to
+ * the sender's memory cgroup, in one allocation for a small message.  The
+ * payload is shared by peeked copies and publications.
+ */
+__msgbox_hot struct msgbox_message *msgbox_message_alloc(struct msgbox *mb, size_t len,
+							 s64 type, u32 priority)
+{
+	struct msgbox_message *msg = __msgbox_message_alloc_bare(mb, len, type,
+								 priority);
+
+	/* A small message has its payload (embedded) already. */
+	if (msg && msgbox_message_add_payload(mb, msg)) {
+		msgbox_message_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* See msgbox_message_add_payload(). */
+int __msgbox_message_add_payload(struct msgbox *mb, struct msgbox_message *msg)
+{
 	msg->payload = msgbox_payload_alloc(mb, msg->len);
 	if (!msg->payload)
 		return -ENOMEM;
@@ -725,16 +743,11 @@ static void msgbox_message_clone(struct msgbox_message *copy,
  * mailbox is being destroyed (or its sender failed to queue it, and then
  * the call has been abandoned already).
  */
-/* Give @msg a time to live of @ttl_ns from now (0: unlimited). */
-void __msgbox_hot msgbox_message_set_ttl(struct msgbox_message *msg, u64 ttl_ns)
+/* See msgbox_message_set_ttl(): @ttl_ns is not 0. */
+void __msgbox_message_set_ttl(struct msgbox_message *msg, u64 ttl_ns)
 {
-	u64 now;
+	u64 now = ktime_get_ns();
 
-	if (!ttl_ns) {
-		msg->expires_ns = 0;
-		return;
-	}
-	now = ktime_get_ns();
 	msg->expires_ns = ttl_ns > U64_MAX - now ? U64_MAX : now + ttl_ns;
 }
 
@@ -749,7 +762,7 @@ struct msgbox_message *msgbox_message_copy(const struct msgbox_message *msg)
 }
 
 /* Drop what a message holds besides its memory and its payload. */
-static void __msgbox_hot msgbox_message_put_refs(struct msgbox_message *msg)
+static __always_inline void msgbox_message_put_refs(struct msgbox_message *msg)
 {
 	/* Freed while still tracked: it was received (ack mode: acked). */
 	msgbox_track_set(msg, MSGBOX_STATUS_ACKED);
@@ -840,8 +853,9 @@ static void waiter_claim(struct msgbox *mb, struct msgbox_wake_list *wl,
 static bool msgbox_admit_senders(struct msgbox *mb,
 				 struct msgbox_wake_list *wl);
 static void msgbox_wake_up(struct msgbox_wake_list *wl);
-static void msgbox_wakes(struct msgbox *mb, const struct msgbox_wait *wait,
-			 struct msgbox_wake_list *wl, __poll_t mask);
+static inline void msgbox_wakes(struct msgbox *mb,
+				const struct msgbox_wait *wait,
+				struct msgbox_wake_list *wl, __poll_t mask);
 static bool msgbox_ring_may_take(struct msgbox *mb, struct msgbox_ring *r,
 				 const struct msgbox_message *msg);
 static bool msgbox_ring_take(struct msgbox *mb, struct msgbox_ring *r,
@@ -855,9 +869,10 @@ static bool msgbox_ring_done(struct msgbox_wake_list *wl);
  * complete its sender if that one waits for the take (rendezvous).  In ack
  * mode (@ack) it stays counted against the capacity while in flight.
  */
-static void __msgbox_hot msgbox_took_at(struct msgbox *mb, struct msgbox_message *msg,
-					pid_t receiver, bool ack,
-					struct msgbox_wake_list *wl, u64 now)
+static __always_inline void msgbox_took_at(struct msgbox *mb,
+					   struct msgbox_message *msg,
+					   pid_t receiver, bool ack,
+					   struct msgbox_wake_list *wl, u64 now)
 {
 	u64 lat = now > msg->queued_ns ? now - msg->queued_ns : 0;
 
@@ -967,16 +982,13 @@ static void msgbox_expire(struct msgbox *mb, struct rb_root_cached *expired,
 	}
 }
 
-/* Discard what ran out of time before a receive looks at the queue. */
-static void __msgbox_hot msgbox_reap_expired(struct msgbox *mb)
+static void __msgbox_reap_expired(struct msgbox *mb)
 {
 	struct rb_root_cached expired = RB_ROOT_CACHED;
 	struct msgbox_message *msg, *next;
 	struct msgbox_wake_list wl;
 	bool queued;
 
-	if (!READ_ONCE(mb->nr_ttl))
-		return;
 	msgbox_wake_list_init(&wl);
 	spin_lock(&mb->lock);
 	msgbox_expire(mb, &expired, &wl);
@@ -990,6 +1002,13 @@ static void __msgbox_hot msgbox_reap_expired(struct msgbox *mb)
 		if (msg->call)
 			msgbox_call_fail(msg->call, -ETIMEDOUT);
 	msgbox_free_tree(&expired);
+}
+
+/* Discard what ran out of time before a receive looks at the queue. */
+static __always_inline void msgbox_reap_expired(struct msgbox *mb)
+{
+	if (READ_ONCE(mb->nr_ttl))
+		__msgbox_reap_expired(mb);
 }
 
 /**
@@ -1966,8 +1985,10 @@ void msgbox_wake_batch_flush(struct msgbox_wake_batch *b)
  * After the unlock: wake the waiters claimed in @wl and the pollers of
  * @mask, now or, within a batch, at its end.
  */
-static void __msgbox_hot msgbox_wakes(struct msgbox *mb, const struct msgbox_wait *wait,
-				      struct msgbox_wake_list *wl, __poll_t mask)
+static __always_inline void msgbox_wakes(struct msgbox *mb,
+					 const struct msgbox_wait *wait,
+					 struct msgbox_wake_list *wl,
+					 __poll_t mask)
 {
 	struct msgbox_wake_batch *b = wait->batch;
 
@@ -1987,7 +2008,8 @@ static void __msgbox_hot msgbox_wakes(struct msgbox *mb, const struct msgbox_wai
 }
 
 /* May the caller sleep? 0, or the error to fail with now. */
-static int __msgbox_hot msgbox_may_wait(struct msgbox *mb, const struct msgbox_wait *wait)
+static __always_inline int msgbox_may_wait(struct msgbox *mb,
+					   const struct msgbox_wait *wait)
 {
 	lockdep_assert_held(&mb->lock);
 	if (wait->nonblock)

@@ -592,7 +592,19 @@ struct msgbox_message *msgbox_message_alloc(struct msgbox *mb, size_t len,
 struct msgbox_message *msgbox_message_alloc_bare(struct msgbox *mb,
 						 size_t len, s64 type,
 						 u32 priority);
-int msgbox_message_add_payload(struct msgbox *mb, struct msgbox_message *msg);
+int __msgbox_message_add_payload(struct msgbox *mb, struct msgbox_message *msg);
+
+/*
+ * Give a bare header its (uninitialised) payload of msg->len bytes, for a
+ * message to be sent to @mb (whose page pool it may use; NULL for none).
+ * A small message has its payload, embedded, from the start.
+ */
+static inline int msgbox_message_add_payload(struct msgbox *mb,
+					     struct msgbox_message *msg)
+{
+	return msg->payload ? 0 : __msgbox_message_add_payload(mb, msg);
+}
+
 int msgbox_short_from_user(void *dst, const void __user *src, size_t len);
 int msgbox_short_to_user(void __user *dst, const void *src, size_t len);
 int msgbox_payload_from_user(struct msgbox_payload *p,
@@ -633,7 +645,18 @@ int msgbox_send_direct(struct msgbox *mb, struct msgbox_message *msg,
 		       const struct msgbox_wait *wait, u64 *idp);
 void msgbox_message_free(struct msgbox_message *msg);
 struct msgbox_message *msgbox_message_copy(const struct msgbox_message *msg);
-void msgbox_message_set_ttl(struct msgbox_message *msg, u64 ttl_ns);
+void __msgbox_message_set_ttl(struct msgbox_message *msg, u64 ttl_ns);
+
+/* Give @msg a time to live of @ttl_ns from now; 0: it never expires. */
+static inline void msgbox_message_set_ttl(struct msgbox_message *msg,
+					  u64 ttl_ns)
+{
+	if (ttl_ns)
+		__msgbox_message_set_ttl(msg, ttl_ns);
+	else
+		msg->expires_ns = 0;
+}
+
 bool msgbox_selects(const struct msgbox_recv_args *args,
 		    const struct msgbox_message *msg);
 struct msgbox_message *msgbox_message_header_alloc(void);
@@ -806,8 +829,13 @@ static inline bool msgbox_spare_call_give(struct msgbox *mb,
 
 struct msgbox_pending_call *msgbox_call_alloc(struct msgbox *mb,
 					      size_t reply_size);
-void msgbox_call_put(struct msgbox_pending_call *call);
 void msgbox_call_put_keep(struct msgbox_pending_call *call, struct msgbox *mb);
+
+static inline void msgbox_call_put(struct msgbox_pending_call *call)
+{
+	msgbox_call_put_keep(call, NULL);
+}
+
 void msgbox_call_fail(struct msgbox_pending_call *call, int err);
 bool msgbox_call_take(struct msgbox_pending_call *call);
 int msgbox_call_complete(struct msgbox_pending_call *call,

@@ -80,11 +80,6 @@ __msgbox_hot struct msgbox_pending_call *msgbox_call_alloc(struct msgbox *mb,
 	return call;
 }
 
-void __msgbox_hot msgbox_call_put(struct msgbox_pending_call *call)
-{
-	msgbox_call_put_keep(call, NULL);
-}
-
 /**
  * msgbox_call_put_keep() - drop a reference to @call, keeping it for @mb.
  * @call: the call.
@@ -117,8 +112,8 @@ msgbox_call_waker(struct msgbox_pending_call *call)
  * reference, so the call outlives this; the io_uring caller's hook only
  * queues work.  @task is msgbox_call_waker()'s.
  */
-static void __msgbox_hot msgbox_call_wake(struct msgbox_pending_call *call,
-					  struct task_struct *task)
+static __always_inline void msgbox_call_wake(struct msgbox_pending_call *call,
+					     struct task_struct *task)
 {
 	if (!task) {
 		call->notify(call->notify_data);
