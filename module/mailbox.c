@@ -738,11 +738,6 @@ static void msgbox_message_clone(struct msgbox_message *copy,
 	get_pid(copy->tid);
 }
 
-/*
- * A request still carrying its call when freed was never received: its
- * mailbox is being destroyed (or its sender failed to queue it, and then
- * the call has been abandoned already).
- */
 /* See msgbox_message_set_ttl(): @ttl_ns is not 0. */
 void __msgbox_message_set_ttl(struct msgbox_message *msg, u64 ttl_ns)
 {
@@ -766,6 +761,11 @@ static __always_inline void msgbox_message_put_refs(struct msgbox_message *msg)
 {
 	/* Freed while still tracked: it was received (ack mode: acked). */
 	msgbox_track_set(msg, MSGBOX_STATUS_ACKED);
+	/*
+	 * A request still carrying its call when freed was never received:
+	 * its mailbox is being destroyed (or its sender failed to queue it,
+	 * and then the call has been abandoned already).
+	 */
 	if (msg->call) {
 		msgbox_call_fail(msg->call, -EIDRM);
 		msgbox_call_put(msg->call);
