@@ -16,6 +16,7 @@ PKGS=(
 	linux-source-6.12	# kselftest_harness.h (only shipped in this tarball)
 	dkms man-db groff-base pkgconf	# install tests: DKMS build, man --warnings, pkg-config
 	flex bison bc libelf-dev libssl-dev	# building the debug kernel (--kernel debug)
+	linux-perf	# msgbox-vm profile
 	"$@"
 )
 

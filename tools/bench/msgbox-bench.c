@@ -765,6 +765,7 @@ struct result {
 	int ok;
 	double rate;		/* messages/s */
 	uint64_t med, p99;	/* ns */
+	double vcsw, ivcsw;	/* m_rtt(): context switches per round trip */
 };
 
 /* MAP_SHARED: one result, or one per mechanism (m_turns()) */
@@ -853,8 +854,12 @@ static void reap(pid_t pid)
 		die("peer failed (status %#x)", st);
 }
 
+static long profile_iters;	/* --profile: the round trips of m_rtt() */
+
 static int rtt_iters(size_t len)
 {
+	if (profile_iters)
+		return profile_iters;
 	if (quick)
 		return 10;
 	return len <= KB ? 300 : len <= 10 * KB ? 150 : 60;
@@ -918,6 +923,7 @@ static void m_rtt(enum mech m, size_t len, int cpu_b)
 	int iters = rtt_iters(len), warm = iters / 10 + 1, i;
 	uint64_t *t = calloc(iters, sizeof(*t));
 	char *out = xalloc(MAX_SIZE), *in = xalloc(MAX_SIZE);
+	struct rusage ru0, ru1, ruc;
 	struct chan ab, ba;
 	struct port p;
 	pid_t pid;
@@ -939,14 +945,20 @@ static void m_rtt(enum mech m, size_t len, int cpu_b)
 	}
 	pin(0);
 	port_open(&p, m, &ab, &ba, 0);
+	getrusage(RUSAGE_SELF, &ru0);
 	for (i = 0; i < iters + warm; i++) {
 		uint64_t dt = rtt_ping(&p, out, in, len, i);
 
 		if (i >= warm)
 			t[i - warm] = dt;
 	}
+	getrusage(RUSAGE_SELF, &ru1);
 	port_close(&p);
 	reap(pid);
+	/* Both sides' switches: B, reaped, is this process's only child. */
+	getrusage(RUSAGE_CHILDREN, &ruc);
+	shared->vcsw = (double)(ru1.ru_nvcsw - ru0.ru_nvcsw + ruc.ru_nvcsw) / (iters + warm);
+	shared->ivcsw = (double)(ru1.ru_nivcsw - ru0.ru_nivcsw + ruc.ru_nivcsw) / (iters + warm);
 	chan_close(m, &ab);
 	if (m != M_ZMQ)
 		chan_close(m, &ba);
@@ -1543,15 +1555,55 @@ static const char *poll_ns_get(void)
 	return val;
 }
 
+/*
+ * --profile: about @secs seconds of 64 B round trips on one CPU for each
+ * mechanism chosen, and nothing else, for a profiler to sample around the
+ * program (msgbox-vm profile runs perf record): 100 round trips first, whose
+ * median sets the count.  One line each: profile,ID,round trips,median ns,
+ * p99 ns, voluntary and involuntary context switches per round trip (both
+ * processes).
+ */
+static int profile(double secs)
+{
+	struct result res;
+	int m, fails = 0;
+
+	for (m = 0; m < NR_MECH; m++) {
+		double n;
+
+		if (!enabled[m] || !has_rtt(m))
+			continue;
+		profile_iters = 100;
+		if (!measure(K_RTT, m, TURN_SIZE, 0, &res) || !res.med) {
+			fails++;
+			continue;
+		}
+		n = secs * 1e9 / (double)res.med;
+		profile_iters = n < 100 ? 100 : n > 1e7 ? 10000000 : (long)n;
+		if (!measure(K_RTT, m, TURN_SIZE, 0, &res)) {
+			fails++;
+			continue;
+		}
+		out("profile,%s,%ld,%llu,%llu,%.2f,%.2f\n", mech_id[m], profile_iters,
+		    (unsigned long long)res.med, (unsigned long long)res.p99,
+		    res.vcsw, res.ivcsw);
+	}
+	return fails ? 1 : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
 		"usage: msgbox-bench [--quick] [--runs N] [-v] [--poll-ns N] [--only ID,...]\n"
+		"                    [--profile SECONDS | --turns]\n"
 		"  --quick   tiny counts, one run, every byte checked, TAP output\n"
 		"  --runs N  runs per figure (median taken; default 3, at most %d)\n"
 		"  -v        each measurement's wall time on stderr\n"
 		"  --poll-ns set the module's poll_ns first (root: MSGBOX_MSG_POLL's\n"
 		"            longest busy poll, which msgbox-call-poll uses)\n"
+		"  --profile only 64 B round trips on one CPU, about SECONDS (at most 60)\n"
+		"            for each mechanism, to run under a profiler\n"
+		"  --turns   only the 64 B round trips on one CPU taking turns, once\n"
 		"  --only    mechanisms, among:", MAX_RUNS);
 	for (int m = 0; m < NR_MECH; m++)
 		fprintf(stderr, " %s", mech_id[m]);
@@ -1563,8 +1615,10 @@ int main(int argc, char **argv)
 {
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
 	const char *only = NULL, *poll_ns = NULL;
+	double profile_s = 0;
+	bool turns_only = false;
 	char poll_old[32];
-	int r, m, pn, tapn = 0, fails = 0;
+	int r, m, pn, tapn = 0, fails = 0, prof_fails;
 	size_t s, i;
 	uint64_t t_start = now_ns();
 
@@ -1579,12 +1633,16 @@ int main(int argc, char **argv)
 			only = argv[++i];
 		else if (!strcmp(argv[i], "--poll-ns") && i + 1 < (size_t)argc)
 			poll_ns = argv[++i];
+		else if (!strcmp(argv[i], "--profile") && i + 1 < (size_t)argc)
+			profile_s = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--turns"))
+			turns_only = true;
 		else
 			usage();
 	}
 	if (quick)
 		runs = 1, limit_s = 60;
-	if (runs < 1 || runs > MAX_RUNS)
+	if (runs < 1 || runs > MAX_RUNS || profile_s < 0 || profile_s > 60)
 		usage();
 	for (m = 0; m < NR_MECH; m++) {
 		char pad[64];
@@ -1617,7 +1675,8 @@ int main(int argc, char **argv)
 	if (quick)
 		printf("TAP version 13\n");
 	out("msgbox-bench: %d CPUs, %s; under emulation read the ratios, not the times\n",
-	    ncpus, quick ? "quick check (tiny counts, every byte checked)" : "full run");
+	    ncpus, quick ? "quick check (tiny counts, every byte checked)" :
+	    profile_s || turns_only ? "64 B round trips on one CPU" : "full run");
 	if (ncpus < 2)
 		out("only one CPU: the two-CPU figures run on one\n");
 	snprintf(poll_old, sizeof(poll_old), "%s", poll_ns_get());
@@ -1626,6 +1685,28 @@ int main(int argc, char **argv)
 	if (enabled[M_MSGBOX_CALL_POLL])
 		out("msgbox call, poll: MSGBOX_MSG_POLL on both sides, poll_ns %s\n",
 		    poll_ns_get());
+	if (turns_only) {
+		/* The profiled mechanisms' times, taken alike (msgbox-vm profile). */
+		record_turns(0, 0);
+		for (m = 0; m < NR_MECH; m++) {
+			if (!in_turns(m))
+				continue;
+			settle(&turns[0][m]);
+			if (turns[0][m].nok)
+				out("turns,%s,%llu,%llu\n", mech_id[m],
+				    (unsigned long long)turns[0][m].med,
+				    (unsigned long long)turns[0][m].p99);
+			else
+				fails++;
+		}
+	} else if (profile_s) {
+		fails = profile(profile_s);
+	}
+	if (turns_only || profile_s) {
+		if (poll_ns && strcmp(poll_old, "?"))
+			poll_ns_set(poll_old);
+		return fails ? 1 : 0;
+	}
 
 	/* The mechanisms take turns inside each run. */
 	for (r = 0; r < runs; r++) {
@@ -1692,11 +1773,17 @@ int main(int argc, char **argv)
 		return fails ? 1 : 0;
 	}
 
-	/* TAP: one line per mechanism and pinning, and one for the pairs. */
+	/* --profile's loops, briefly: each message is checked there too. */
+	prof_fails = profile(0.05);
+
+	/*
+	 * TAP: one line per mechanism and pinning, one for the pairs, and one
+	 * for the profile loops.
+	 */
 	for (m = 0; m < NR_MECH; m++)
 		if (enabled[m])
 			tapn += 2 + has_scaling(m);
-	printf("1..%d\n", tapn);
+	printf("1..%d\n", tapn + 1);
 	tapn = 0;
 	for (m = 0; m < NR_MECH; m++) {
 		static const char *const what[3] = { "one_cpu", "two_cpus", "pairs" };
@@ -1707,7 +1794,8 @@ int main(int argc, char **argv)
 			printf("%sok %d bench.%s.%s\n", failures[m][pn] ? "not " : "", ++tapn,
 			       mech_id[m], what[pn]);
 	}
-	fails = 0;
+	printf("%sok %d bench.profile_loops\n", prof_fails ? "not " : "", ++tapn);
+	fails = prof_fails > 0;
 	for (m = 0; m < NR_MECH; m++)
 		for (pn = 0; pn < 3; pn++)
 			fails += failures[m][pn] > 0;
