@@ -68,25 +68,32 @@ static int msgbox_copy_out(void __user *uarg, size_t usize, const void *karg,
 
 /*
  * struct msgbox_msg crosses twice per message, and batches cross it once
- * per entry: at the size this module knows, it comes in with one copy of
- * the whole (its padding is explicit and checked like any field), without
- * copy_from_user()'s object-size checks, which a struct on the stack of
- * exactly the user's size does not need.  Field by field, unsafe_get_user()
- * would test and branch after each field where the compiler lacks asm goto
- * with outputs (Debian's 6.12 build); the one copy is shorter code, and
- * measured no slower.  Other sizes take the extensible-struct path.  It
- * goes out field by field (msgbox_msg_out()): unsafe_put_user() has no
- * output, and no test.
+ * per entry: at the size this module knows, it comes in word by word under
+ * one user_read_access_begin() (its padding is explicit and checked like
+ * any field), as short payloads do, without copy_from_user()'s object-size
+ * checks, which a struct on the stack of exactly the user's size does not
+ * need.  Under emulation a string copy costs per byte: its 112 bytes (224
+ * for a call's two) took more samples than 14 (28) loads and stores (see
+ * msgbox-vm profile).  Other sizes take the extensible-struct path.  It
+ * goes out field by field (unsafe_msgbox_msg_put()).
  */
 static __always_inline int msgbox_struct_in(void *k, const void __user *u,
 					    size_t size)
 {
-	if (!access_ok(u, size))
+	const u64 __user *uw = u;
+	u64 *kw = k;
+	size_t i;
+
+	BUILD_BUG_ON(sizeof(struct msgbox_msg) % sizeof(u64));
+	if (!user_read_access_begin(u, size))
 		return -EFAULT;
-	barrier_nospec();	/* as user_access_begin() and copy_from_user() */
-	if (__copy_from_user(k, u, size))
-		return -EFAULT;
+	for (i = 0; i < size / sizeof(u64); i++)
+		unsafe_get_user(kw[i], &uw[i], efault);
+	user_read_access_end();
 	return 0;
+efault:
+	user_read_access_end();
+	return -EFAULT;
 }
 
 /* Nonzero if any reserved field of @m is: all must be 0. */
@@ -105,14 +112,13 @@ static int __msgbox_hot msgbox_msg_in(struct msgbox_msg *m,
 	return msgbox_struct_in(m, u, sizeof(*m));
 }
 
-static __always_inline int msgbox_msg_out(struct msgbox_msg __user *u,
-					  size_t usize,
-					  const struct msgbox_msg *m)
+/*
+ * The fields of @m out to @u, inside a user access window: false on a
+ * fault (the caller ends the window).
+ */
+static __always_inline bool unsafe_msgbox_msg_put(struct msgbox_msg __user *u,
+						  const struct msgbox_msg *m)
 {
-	if (usize != sizeof(*m))
-		return msgbox_copy_out(u, usize, m, sizeof(*m));
-	if (!user_write_access_begin(u, sizeof(*u)))
-		return -EFAULT;
 	unsafe_put_user(m->data, &u->data, efault);
 	unsafe_put_user(m->len, &u->len, efault);
 	unsafe_put_user(m->type, &u->type, efault);
@@ -131,11 +137,55 @@ static __always_inline int msgbox_msg_out(struct msgbox_msg __user *u,
 	unsafe_put_user(m->deliveries, &u->deliveries, efault);
 	unsafe_put_user(m->__pad, &u->__pad, efault);
 	unsafe_put_user(m->ttl_ns, &u->ttl_ns, efault);
+	return true;
+efault:
+	return false;
+}
+
+static __always_inline int msgbox_msg_out(struct msgbox_msg __user *u,
+					  size_t usize,
+					  const struct msgbox_msg *m)
+{
+	if (usize != sizeof(*m))
+		return msgbox_copy_out(u, usize, m, sizeof(*m));
+	if (!user_write_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	if (!unsafe_msgbox_msg_put(u, m))
+		goto efault;
 	user_write_access_end();
 	return 0;
 efault:
 	user_write_access_end();
 	return -EFAULT;
+}
+
+/*
+ * A received message out: a short payload (@len of @p's bytes) to @dst and
+ * then @n structures (one, or a call's two) to @u, all in one user access
+ * window, @dst checked first: each window is a few translation-block exits
+ * under emulation.  False if this is not the case for it (the caller
+ * copies apart), else *@ret is 0 or -EFAULT.
+ */
+static __always_inline bool msgbox_msgs_short_out(struct msgbox_msg __user *u,
+						  const struct msgbox_msg *m,
+						  int n, void __user *dst,
+						  const struct msgbox_payload *p,
+						  size_t len, int *ret)
+{
+	if (!p || p->nr_pages || len > MSGBOX_SHORT_COPY || len > p->len)
+		return false;
+	*ret = -EFAULT;
+	if (!msgbox_short_may_copy(len) || !access_ok(dst, len) ||
+	    !user_write_access_begin(u, n * sizeof(*u)))
+		return true;
+	unsafe_copy_to_user(dst, p->data, len, efault);
+	if (!unsafe_msgbox_msg_put(u, m) ||
+	    (n > 1 && !unsafe_msgbox_msg_put(u + 1, m + 1)))
+		goto efault;
+	*ret = 0;
+efault:
+	user_write_access_end();
+	return true;
 }
 
 /*
@@ -749,6 +799,7 @@ static bool msgbox_copy_msg_out(void __user *uarg, size_t usize,
 				const struct msgbox_message *msg)
 {
 	size_t len = min_t(u64, msg->len, m->len);
+	int ret;
 
 	m->len = msg->len;
 	m->type = msg->type;
@@ -756,6 +807,10 @@ static bool msgbox_copy_msg_out(void __user *uarg, size_t usize,
 	m->id = msg->id;
 	m->send_time_ns = msg->send_time_ns;
 	msgbox_sender_out(m, msg);
+	if (usize == sizeof(*m) &&
+	    msgbox_msgs_short_out(uarg, m, 1, u64_to_user_ptr(m->data),
+				  msg->payload, len, &ret))
+		return !ret;
 	/* A direct message's payload is in the caller's buffer already. */
 	if (msg->payload &&
 	    msgbox_payload_to_user(msg->payload, u64_to_user_ptr(m->data), len))
@@ -1613,15 +1668,22 @@ int __msgbox_hot msgbox_call_finish(struct msgbox *mb, struct msgbox_call *c,
 	c->reply.send_time_ns = reply->send_time_ns;
 	msgbox_sender_out(&c->reply, reply);
 	c->reply.deliveries = 1;
-	if (msgbox_payload_to_user(reply->payload,
-				   u64_to_user_ptr(c->reply.data), reply->len))
+	if (usize == sizeof(*c) &&
+	    msgbox_msgs_short_out(uarg, &c->request, 2,
+				  u64_to_user_ptr(c->reply.data),
+				  reply->payload, reply->len, &ret)) {
+		/* done: one window */
+	} else if (msgbox_payload_to_user(reply->payload,
+					  u64_to_user_ptr(c->reply.data),
+					  reply->len)) {
 		ret = -EFAULT;
-	else if (usize != sizeof(*c))
+	} else if (usize != sizeof(*c)) {
 		ret = msgbox_copy_out(uarg, usize, c, sizeof(*c));
-	else
+	} else {
 		ret = msgbox_msg_out(uarg, sizeof(c->request), &c->request) ?:
 		      msgbox_msg_out(uarg + sizeof(c->request),
 				     sizeof(c->reply), &c->reply);
+	}
 	msgbox_message_recycle(mb, reply);
 	return ret;
 }

@@ -391,22 +391,6 @@ static bool msgbox_payload_holds(const struct msgbox_payload *p, size_t len)
 	return !WARN_ON_ONCE(len > p->len);
 }
 
-/*
- * What copy_{from,to}_user() do before a copy of @len bytes (might_fault(),
- * fault injection); false if the copy is to fail.  Not their
- * hardened-usercopy check of the kernel side: every caller has bounded
- * the copy by that object's own size (msgbox_payload_holds(), a ring
- * record reserved for the bytes), stricter than the slab object or
- * vmalloc area check_object_size() looks up, and free.  That lookup cost
- * 624 of call/reply's 13.1k kernel instructions per round trip (four
- * copies), more than any function of the module.
- */
-static bool msgbox_short_may_copy(size_t len)
-{
-	might_fault();
-	return !WARN_ON_ONCE(len > MSGBOX_SHORT_COPY) && !should_fail_usercopy();
-}
-
 /**
  * __msgbox_short_from_user() - copy a short payload in from user memory.
  * @dst: where, in kernel memory this module sized for at least @len bytes.
