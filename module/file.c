@@ -162,9 +162,10 @@ efault:
 /*
  * A received message out: a short payload (@len of @p's bytes) to @dst and
  * then @n structures (one, or a call's two) to @u, all in one user access
- * window, @dst checked first: each window is a few translation-block exits
- * under emulation.  False if this is not the case for it (the caller
- * copies apart), else *@ret is 0 or -EFAULT.
+ * window, @dst checked first: under emulation each window costs a few
+ * translation-block exits.  False, with nothing done, if the payload is
+ * not a short one (the caller copies the parts apart); else true, with
+ * *@ret 0 or -EFAULT.
  */
 static __always_inline bool msgbox_msgs_short_out(struct msgbox_msg __user *u,
 						  const struct msgbox_msg *m,
