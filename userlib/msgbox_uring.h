@@ -25,7 +25,8 @@
  *            io-wq worker thread (the file is NOWAIT-capable).
  *   level 2, MSGBOX_URING_CMD: IORING_OP_URING_CMD, one command per
  *            mailbox ioctl (send, receive with type selector and
- *            metadata, call, reply, ack, batches) plus cancel by tag; a
+ *            metadata, call, reply, a server's reply and next receive in
+ *            one (REPLY_RECV), ack, batches) plus cancel by tag; a
  *            receive with nothing to take is parked until a message
  *            comes, a call until its reply comes.
  *            6.1 (>= 6.1.23) and 6.12 with this module.  Parked commands
