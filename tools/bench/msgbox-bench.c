@@ -978,11 +978,11 @@ static void m_rtt(enum mech m, size_t len, int cpu_b)
  * emulation the host's caches lost the mechanism's translated code to the
  * other turns (per-position medians on one CPU: up to 1.8x the steady time
  * at the first, a few percent at the second and third), a cost that grew
- * with the number of mechanisms in the turns and with each one's code.  The last is not
- * counted either: B sends its last answer and enters the next mechanism's
- * receive before A gets that answer on one CPU, so that round trip times
- * the switch to another mechanism (for call/reply, a separate
- * MSGBOX_IOC_REPLY and the next receive instead of one
+ * with the number of mechanisms in the turns and with each one's code.
+ * The last is not counted either: B sends its last answer and enters the
+ * next mechanism's receive before A gets that answer on one CPU, so that
+ * round trip times the switch to another mechanism (for call/reply, a
+ * separate MSGBOX_IOC_REPLY and the next receive instead of one
  * MSGBOX_IOC_REPLY_RECV).
  */
 #define TURN_RTTS	16
@@ -1358,9 +1358,9 @@ static void table_turns(int pn)
 	int m;
 
 	out("\n%d B round trips taking turns, %s (%d turns of %d each, %d counted\n"
-	    "from the %dth, one pair of processes): median ns (p99 ns), median / eventfd's\n",
-	    TURN_SIZE, pin_name[pn], turn_blocks(), TURN_RTTS, TURN_KEPT,
-	    TURN_WARM + 1);
+	    "from the %dth, one pair of processes): median ns (p99 ns), "
+	    "median / eventfd's\n", TURN_SIZE, pin_name[pn], turn_blocks(),
+	    TURN_RTTS, TURN_KEPT, TURN_WARM + 1);
 	for (m = 0; m < NR_MECH; m++) {
 		struct cell *c = &turns[pn][m];
 
