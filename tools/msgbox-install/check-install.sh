@@ -22,20 +22,9 @@ if [[ -z $KREL ]]; then
 fi
 PREFIX=/usr
 D=$T/root
-n=0 pass=0 fail=0
-
-# t NAME COMMAND: one TAP line; the command's output is shown on failure.
-t() {
-	n=$((n + 1))
-	if (eval "$2") >"$T/log" 2>&1; then
-		pass=$((pass + 1))
-		echo "ok $n install.$1"
-	else
-		fail=$((fail + 1))
-		sed 's/^/# /' "$T/log" | tail -n 40
-		echo "not ok $n install.$1"
-	fi
-}
+TAP_PREFIX=install
+# shellcheck source=tools/lib/tap.sh
+. "$REPO/tools/lib/tap.sh"
 
 rm -rf "$T"
 mkdir -p "$T"
@@ -150,7 +139,4 @@ t dkms_source_tree_is_self_contained '
 	done &&
 	grep -q "^PACKAGE_VERSION=\"1.0.0\"" "$s/dkms.conf"'
 
-# The plan last (TAP allows it): no count to keep in step by hand.
-echo "1..$n"
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
-((fail == 0))
+tap_end

@@ -13,20 +13,9 @@ AWK=$REPO/tools/vm/profile-summary.awk
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 echo "TAP version 13"
-n=0 pass=0 fail=0
-
-# t NAME COMMAND: one TAP line; the command's output is shown on failure.
-t() {
-	n=$((n + 1))
-	if (eval "$2") >"$T/log" 2>&1; then
-		pass=$((pass + 1))
-		echo "ok $n profile_summary.$1"
-	else
-		fail=$((fail + 1))
-		sed 's/^/# /' "$T/log" | tail -n 40
-		echo "not ok $n profile_summary.$1"
-	fi
-}
+TAP_PREFIX=profile_summary
+# shellcheck source=tools/lib/tap.sh
+. "$REPO/tools/lib/tap.sh"
 
 # What msgbox-vm profile collects: per mechanism, msgbox-bench's profile
 # line and perf report's table; then the turns.  The call/reply loop ran
@@ -115,6 +104,4 @@ t loop_medians_without_turns '
 	[ "$(row "median in turns" | tr -s " ")" = " 70.0 us 90.0 us" ] &&
 	[ "$(cell "own code" 2)" = "20.0 18.0" ]'
 
-echo "1..$n"
-echo "# Totals: pass:$pass fail:$fail xfail:0 xpass:0 skip:0 error:0"
-((fail == 0))
+tap_end
