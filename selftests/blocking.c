@@ -251,6 +251,34 @@ TEST_F(bl, sender_sleeps_while_full_until_receiver_takes_one)
 	EXPECT_EQ(0, memcmp(buf, "late", 4));
 }
 
+/* A message's send time is that of its send, before any wait for room. */
+TEST_F(bl, a_sender_that_waited_for_room_keeps_the_time_of_its_send)
+{
+	struct msgbox_msg m;
+	uint64_t t0, room;
+	char buf[64];
+	pid_t pid;
+	int i;
+
+	ASSERT_EQ(0, fill(self->fd, 4));
+	t0 = mb_now_ns(CLOCK_REALTIME);
+	pid = spawn_send(self->fd, "late");
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 0, 1));
+	usleep(20000);
+	room = mb_now_ns(CLOCK_REALTIME);
+	for (i = 0; i < 5; i++) {
+		memset(&m, 0, sizeof(m));
+		m.data = (uintptr_t)buf;
+		m.len = sizeof(buf);
+		ASSERT_EQ(0, msgbox_recvmsg(self->fd, &m));
+	}
+	EXPECT_EQ(0, memcmp(buf, "late", 4));
+	EXPECT_LE(t0, m.send_time_ns);
+	EXPECT_GT(room, m.send_time_ns);
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
 TEST_F(bl, sender_sleeps_until_enough_bytes_are_free)
 {
 	static char buf[64], big[64];

@@ -135,6 +135,39 @@ TEST_F(ps, every_subscriber_sees_every_publication_in_the_same_order)
 	close(t);
 }
 
+TEST_F(ps, every_subscriber_sees_the_time_of_the_publication)
+{
+	struct msgbox_msg m;
+	int t, subs[SUBS], i;
+	uint64_t t0, t1, when = 0;
+	unsigned int v;
+
+	t = topic(self->name, 4, 0);
+	ASSERT_LE(0, t);
+	for (i = 0; i < SUBS; i++) {
+		subs[i] = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+		ASSERT_LE(0, subs[i]);
+	}
+	t0 = mb_now_ns(CLOCK_REALTIME);
+	ASSERT_EQ(0, publish(t, 7, 1, 0));
+	t1 = mb_now_ns(CLOCK_REALTIME);
+	for (i = 0; i < SUBS; i++) {
+		memset(&m, 0, sizeof(m));
+		m.data = (uintptr_t)&v;
+		m.len = sizeof(v);
+		ASSERT_EQ(0, msgbox_recvmsg(subs[i], &m));
+		EXPECT_EQ(7, v);
+		if (i == 0)
+			when = m.send_time_ns;
+		/* One time, not one per subscription. */
+		EXPECT_EQ(when, m.send_time_ns);
+		close(subs[i]);
+	}
+	EXPECT_LE(t0, when);
+	EXPECT_GE(t1, when);
+	close(t);
+}
+
 TEST_F(ps, full_subscriber_blocks_the_publisher_and_delivery_is_all_or_nothing)
 {
 	int t, a, b;

@@ -92,6 +92,39 @@ TEST_F(rr, call_gets_the_reply_of_the_server_that_took_it)
 	EXPECT_EQ(EAGAIN, errno);
 }
 
+/* The reply carries the time its server sent it, not the call's. */
+TEST_F(rr, a_reply_is_stamped_when_its_server_sends_it)
+{
+	struct msgbox_call c;
+	uint64_t t0, t1;
+	char rep[64];
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char buf[64];
+		__u64 token;
+
+		CHILD_CHECK(serve_recv(self->fd, buf, sizeof(buf), &token, 0) == 4, 10);
+		usleep(50000);
+		CHILD_CHECK(msgbox_reply(self->fd, token, "pong", 4) == 0, 11);
+		_exit(0);
+	}
+	memset(&c, 0, sizeof(c));
+	c.request.data = (uintptr_t)"ping";
+	c.request.len = 4;
+	c.request.type = 1;
+	c.reply.data = (uintptr_t)rep;
+	c.reply.len = sizeof(rep);
+	t0 = mb_now_ns(CLOCK_REALTIME);
+	ASSERT_EQ(0, msgbox_callmsg(self->fd, &c)) TH_LOG("%s", strerror(errno));
+	t1 = mb_now_ns(CLOCK_REALTIME);
+	EXPECT_LE(t0 + 50000000, c.reply.send_time_ns);
+	EXPECT_GE(t1, c.reply.send_time_ns);
+	EXPECT_EQ(0, mb_reap(pid, MB_WAIT_MS));
+}
+
 #define CALLERS		4
 #define CALLS_EACH	25
 #define SERVERS		2
