@@ -1048,19 +1048,24 @@ bool msgbox_selects(const struct msgbox_recv_args *args,
 	return msgbox_selects_type(args, msg->type);
 }
 
-/* The message a receive with @args takes now, or NULL. */
-static __msgbox_hot struct msgbox_message *msgbox_find(struct msgbox *mb,
-						       const struct msgbox_recv_args *args)
+/*
+ * The message a receive with @args takes now, or NULL; *@steps counts the
+ * queued messages looked at (a selector may look at all of them).
+ */
+static __always_inline struct msgbox_message *
+msgbox_find_counted(struct msgbox *mb, const struct msgbox_recv_args *args,
+		    unsigned int *steps)
 {
 	struct msgbox_message *msg, *best = NULL;
 	struct rb_node *n;
 
 	lockdep_assert_held(&mb->lock);
 	n = rb_first_cached(&mb->msgs);
+	++*steps;
 	if ((args->mode == MSGBOX_SEL_ANY && !args->from) || !n)
 		return n ? rb_entry(n, struct msgbox_message, node) : NULL;
 
-	for (; n; n = rb_next(n)) {
+	for (; n; n = rb_next(n), ++*steps) {
 		msg = rb_entry(n, struct msgbox_message, node);
 		if (!msgbox_selects(args, msg))
 			continue;
@@ -1071,6 +1076,15 @@ static __msgbox_hot struct msgbox_message *msgbox_find(struct msgbox *mb,
 			best = msg;
 	}
 	return best;
+}
+
+/* The message a receive with @args takes now, or NULL. */
+static __msgbox_hot struct msgbox_message *msgbox_find(struct msgbox *mb,
+						       const struct msgbox_recv_args *args)
+{
+	unsigned int steps = 0;
+
+	return msgbox_find_counted(mb, args, &steps);
 }
 
 /* Claim @w for completion with @result; see the locking protocol above. */
@@ -1325,16 +1339,32 @@ static bool msgbox_ring_can_hold(const struct msgbox_ring *r,
 	return !msg->call && !msg->track && msgbox_ring_holds(r, msg->len);
 }
 
-/* Payload bytes one MSGBOX_IOC_RING_ENTER copies at most, under the lock. */
+/*
+ * What one MSGBOX_IOC_RING_ENTER does at most under the lock, once it has
+ * moved a message: records of this many bytes (headers included: empty
+ * messages count too), and this many queued messages looked at (a type
+ * selector looks through the queue again for each message it moves,
+ * past the ones it does not select, and MSGBOX_SEL_LESSEQUAL through all
+ * of it).  The consumer enters again for the rest.
+ */
 #define MSGBOX_RING_REFILL_BYTES	(256 * 1024)
+#define MSGBOX_RING_REFILL_STEPS	4096
+
+/* Has a refill that moved @bytes and looked at @steps done its share? */
+static bool msgbox_ring_refill_done(size_t bytes, unsigned int steps)
+{
+	return bytes && (bytes >= MSGBOX_RING_REFILL_BYTES ||
+			 steps > MSGBOX_RING_REFILL_STEPS);
+}
 
 /*
  * Move into @r what it selects, in the order a receive would take it: the
  * queued messages, then those of senders sleeping for room (all of them on
  * a rendezvous channel, which queues nothing).  Stops at the first that
- * does not go in, or after MSGBOX_RING_REFILL_BYTES (the caller enters
- * again).  Returns true if it stopped at one that can never go in: a
- * receive must take it (and later ones queue behind it meanwhile).
+ * does not go in, or once it did its share (msgbox_ring_refill_done(): the
+ * caller enters again).  Returns true if it stopped at one that can never
+ * go in: a receive must take it (and later ones queue behind it
+ * meanwhile).
  */
 static bool msgbox_ring_refill(struct msgbox *mb, struct msgbox_ring *r,
 			       struct msgbox_wake_list *wl)
@@ -1342,19 +1372,20 @@ static bool msgbox_ring_refill(struct msgbox *mb, struct msgbox_ring *r,
 	struct msgbox_waiter *w, *next;
 	struct msgbox_message *msg;
 	u64 now = ktime_get_ns();
+	unsigned int steps = 0;
 	size_t bytes = 0;
 
 	lockdep_assert_held(&mb->lock);
 	/* msgbox_ring_end() wakes the consumer, which enters again. */
 	if (r->busy)
 		return false;
-	while ((msg = msgbox_find(mb, &r->args))) {
+	while ((msg = msgbox_find_counted(mb, &r->args, &steps))) {
 		if (!msgbox_ring_can_hold(r, msg))
 			return true;
-		if (bytes >= MSGBOX_RING_REFILL_BYTES ||
+		if (msgbox_ring_refill_done(bytes, steps) ||
 		    !msgbox_ring_put(r, msg))
 			return false;
-		bytes += msg->len;
+		bytes += sizeof(struct msgbox_ring_msg) + msg->len;
 		msgbox_unqueue(mb, msg);
 		msgbox_ring_took(mb, r, msg, wl, now);
 	}
@@ -1366,10 +1397,10 @@ static bool msgbox_ring_refill(struct msgbox *mb, struct msgbox_ring *r,
 		if (!msgbox_ring_can_hold(r, msg))
 			return true;
 		msg->id = mb->next_id;
-		if (bytes >= MSGBOX_RING_REFILL_BYTES ||
+		if (msgbox_ring_refill_done(bytes, ++steps) ||
 		    !msgbox_ring_put(r, msg))
 			return false;
-		bytes += msg->len;
+		bytes += sizeof(struct msgbox_ring_msg) + msg->len;
 		mb->nr_send_waiters--;
 		msgbox_accept(mb, msg);
 		w->id = msg->id;

@@ -565,6 +565,62 @@ TEST_F(rg, a_selector_leaves_other_types_queued)
 	EXPECT_EQ(2, m.type);
 }
 
+/* RING_ENTER on @rfd until it moves nothing: the total moved, or -1. */
+static long enter_all(int rfd, long *first)
+{
+	long n, total = 0;
+
+	*first = -1;
+	while ((n = ioctl(rfd, MSGBOX_IOC_RING_ENTER, 0)) > 0) {
+		if (*first < 0)
+			*first = n;
+		total += n;
+	}
+	return n < 0 ? -1 : total;
+}
+
+/*
+ * One RING_ENTER does a bounded share under the mailbox's lock, counting
+ * empty messages and the queued messages its selector looks past; the
+ * consumer enters again for the rest, which comes out whole and in order.
+ */
+TEST_F(rg, ring_enter_moves_a_bounded_share_at_a_time)
+{
+	int rfd, i, seen;
+	long first;
+
+	ASSERT_EQ(0, mb_recreate(self->name, &self->fd, 8192, 64, 1 << 20));
+	for (i = 0; i < 5000; i++)
+		ASSERT_EQ(0, msgbox_send(self->fd, "", 0, MSGBOX_MSG_NONBLOCK));
+	rfd = ring_setup(self->fd, 512 * 1024, 0, 0, NULL);
+	ASSERT_LE(0, rfd);
+	EXPECT_EQ(5000, enter_all(rfd, &first));
+	EXPECT_LT(0, first);
+	EXPECT_GT(5000, first);
+	EXPECT_EQ(0, mb_nr_msgs(self->fd));
+	close(rfd);
+
+	/* A selector passing 2000 others for each of its 100. */
+	for (i = 0; i < 2100; i++)
+		ASSERT_EQ(0, send_seq(self->fd, i, 4, i < 2000 ? 5 : 1, 0, 0));
+	rfd = ring_setup(self->fd, 64 * 1024, 1, 0, NULL);
+	ASSERT_LE(0, rfd);
+	EXPECT_EQ(100, enter_all(rfd, &first));
+	EXPECT_LT(0, first);
+	EXPECT_GT(100, first);
+	close(rfd);
+	EXPECT_EQ(2000, mb_nr_msgs(self->fd));
+	/* The ring's records, read as its consumer would, are in order. */
+	for (i = 0; i < 100; i++)
+		ASSERT_EQ(0, send_seq(self->fd, 2000 + i, 4, 1, 0, 0));
+	self->rx = msgbox_rxring_open(self->fd, 64 * 1024, 1, 0);
+	ASSERT_NE(NULL, self->rx);
+	for (seen = 0; seen < 100; seen++)
+		ASSERT_EQ(0, recv_seq(self->rx, 2000 + seen, 4,
+				      MSGBOX_MSG_NONBLOCK, NULL));
+	EXPECT_EQ(2000, mb_nr_msgs(self->fd));
+}
+
 /*
  * What the ring cannot hold (a tracked message, one larger than the ring)
  * stays in line: received through the mailbox descriptor, in order.
