@@ -1429,11 +1429,8 @@ msgbox_recv_chunk(struct file *file, const struct msgbox_batch *b, u32 i,
 		}
 		done++;
 	}
-	for (; j < taken; j++) {
-		/* Never delivered: back as it was. */
-		msgs[j]->deliveries--;
+	for (; j < taken; j++)	/* never delivered: back as it was */
 		msgbox_requeue(mb, msgs[j]);
-	}
 	*errp = err;
 	return done;
 }

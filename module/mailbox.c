@@ -2422,15 +2422,19 @@ bool msgbox_waiter_cancel(struct msgbox *mb, struct msgbox_waiter *w,
  * or to a receiver already waiting, so a fault in the receiver's buffer
  * loses nothing.  This may exceed the capacity by the messages being
  * requeued, one per receiver in flight: bounded, and gone as they are
- * received.
+ * received.  It was not delivered: its delivery count goes back, and a
+ * request's caller may again restart on a signal (no server saw it).
  */
 void msgbox_requeue(struct msgbox *mb, struct msgbox_message *msg)
 {
 	struct msgbox_wake_list wl;
 	bool dead;
 
+	if (msg->call)
+		msgbox_call_untake(msg->call);
 	msgbox_wake_list_init(&wl);
 	spin_lock(&mb->lock);
+	msg->deliveries--;
 	dead = mb->dead;
 	if (!dead) {
 		/* Not received after all (its latency sample stays). */

@@ -790,7 +790,8 @@ int msgbox_track_wait(struct msgbox_track *t, const struct msgbox_wait *wait);
  * @token:      its reply token once received: set by the receiving file
  *              before the call is published in its table, then constant.
  * @taken:      a receive took the request (msgbox_call_take()): the
- *              caller can no longer withdraw it.
+ *              caller can no longer withdraw it; cleared if that receive
+ *              gave it back (msgbox_call_untake()).  Under @lock.
  */
 struct msgbox_pending_call {
 	refcount_t ref;
@@ -856,6 +857,7 @@ static inline void msgbox_call_put(struct msgbox_pending_call *call)
 
 void msgbox_call_fail(struct msgbox_pending_call *call, int err);
 bool msgbox_call_take(struct msgbox_pending_call *call);
+void msgbox_call_untake(struct msgbox_pending_call *call);
 int msgbox_call_complete(struct msgbox_pending_call *call,
 			 struct msgbox_message *reply);
 int msgbox_call_wait(struct msgbox_pending_call *call,

@@ -174,6 +174,20 @@ bool __msgbox_hot msgbox_call_take(struct msgbox_pending_call *call)
 }
 
 /**
+ * msgbox_call_untake() - the receive that took @call's request gave it back.
+ * @call: the call.
+ *
+ * Its copy-out failed before any server saw the request, which is queued
+ * again: the caller, as before the take, may restart on a signal.
+ */
+void msgbox_call_untake(struct msgbox_pending_call *call)
+{
+	spin_lock(&call->lock);
+	call->taken = false;
+	spin_unlock(&call->lock);
+}
+
+/**
  * msgbox_call_complete() - deliver @reply to the caller.
  * @call:  the call, taken out of the server's table.
  * @reply: the reply message; the call owns it on success.

@@ -1053,6 +1053,23 @@ TEST_F(rr, call_interrupted_after_its_request_was_taken_fails_with_EINTR)
 }
 
 /*
+ * A receive that took the request but faulted copying it out gave it
+ * back: no server saw it, so the call may restart on a signal again.
+ */
+TEST_F(rr, call_whose_request_a_faulting_receive_gave_back_restarts)
+{
+	pid_t pid = caller_asleep(_metadata, self->fd, SA_RESTART);
+	__u64 token = 0;
+
+	ASSERT_LE(0, pid);
+	EXPECT_EQ(-1, serve_recv(self->fd, (char *)8, 64, &token, 0));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(1, mb_nr_msgs(self->fd));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	serve_the_restarted_call(_metadata, self->fd, pid);
+}
+
+/*
  * A newer caller's longer structures: zero tails are accepted and written
  * back as zero, a non-zero tail is E2BIG before anything happens.  (At
  * the size the module knows, both structures cross field by field; these

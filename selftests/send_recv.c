@@ -165,6 +165,27 @@ TEST_F(sr, message_of_module_max_size_round_trips)
 	free(out);
 }
 
+/* A receive or read that faults delivered nothing: the count says so. */
+TEST_F(sr, a_receive_that_faults_is_not_counted_as_a_delivery)
+{
+	char buf[16], *bad = mmap(NULL, 4096, PROT_NONE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct msgbox_msg m;
+
+	ASSERT_NE(MAP_FAILED, bad);
+	ASSERT_EQ(0, msgbox_send(self->fd, "x", 1, 0));
+	init_recv(&m, bad, sizeof(buf));
+	EXPECT_EQ(-1, msgbox_recvmsg(self->fd, &m));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, read(self->fd, bad, sizeof(buf)));
+	EXPECT_EQ(EFAULT, errno);
+	init_recv(&m, buf, sizeof(buf));
+	ASSERT_EQ(0, msgbox_recvmsg(self->fd, &m));
+	EXPECT_EQ(1, m.len);
+	EXPECT_EQ(1, m.deliveries);
+	munmap(bad, 4096);
+}
+
 TEST_F(sr, payload_is_copied_at_send_time)
 {
 	char buf[16] = "original";
