@@ -979,8 +979,10 @@ void msgbox_recv_req_return(struct file *file, struct msgbox_recv_req *rq,
 		 * Copied straight into the caller's buffer: its bytes exist
 		 * only there now, where the caller may have changed them.
 		 * Requeued, they would reach the next receiver under the
-		 * sender's stamped credentials: dropped instead.
+		 * sender's stamped credentials: dropped instead, as its
+		 * tracked status says.
 		 */
+		msgbox_track_set(msg, MSGBOX_STATUS_DEAD_LETTER);
 		msgbox_count_drops(mb, 1);
 		msgbox_message_free(msg);
 	} else if (rq->args.peek) {

@@ -307,6 +307,46 @@ TEST_F(di, metadata_fault_after_a_direct_copy_drops_the_message)
 	munmap(r.m, PAGE);
 }
 
+/*
+ * That drop is what a tracked sender learns: waiting for the outcome, it
+ * gets EPIPE (dead-lettered or dropped), not 0 (received).
+ */
+TEST_F(di, a_message_dropped_after_a_direct_copy_is_not_reported_received)
+{
+	struct fault_recv r = { .fd = self->fd };
+	pthread_t t;
+	pid_t pid;
+
+	ASSERT_EQ(0, prime(self));
+	r.m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r.m);
+	memset(r.m, 0, sizeof(*r.m));
+	r.m->data = (uintptr_t)self->dst;
+	r.m->len = 2 * BIG;
+	ASSERT_EQ(0, pthread_create(&t, NULL, fault_receiver, &r));
+	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
+	ASSERT_EQ(0, mprotect(r.m, PAGE, PROT_READ));
+	pid = fork();
+	if (pid == 0) {
+		struct msgbox_msg m;
+
+		mb_fill(self->src, BIG, 9);
+		memset(&m, 0, sizeof(m));
+		m.data = (uintptr_t)self->src;
+		m.len = BIG;
+		m.type = MSGBOX_TYPE_DEFAULT;
+		m.flags = MSGBOX_MSG_TRACK | MSGBOX_MSG_WAIT_ACK;
+		_exit(msgbox_sendmsg(self->fd, &m) ? errno : 0);
+	}
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	EXPECT_EQ(EFAULT, r.err);
+	EXPECT_EQ(EPIPE, mb_reap(pid, MB_WAIT_MS));
+	EXPECT_EQ(1, mb_info_of(self->fd).direct);
+	EXPECT_EQ(1, mb_info_of(self->fd).dropped);
+	munmap(r.m, PAGE);
+}
+
 /* A receiver killed while its buffer is pinned leaves the message queued. */
 TEST_F(di, receiver_killed_while_waiting_loses_nothing)
 {
