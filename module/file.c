@@ -1936,10 +1936,15 @@ static long msgbox_ioc_setattr(struct file *file, unsigned int cmd,
 		return -EINVAL;
 	}
 	if (sa.mask & MSGBOX_SETATTR_LIMITS) {
+		struct msgbox *mb = msgbox_file_box(file);
+
 		ret = msgbox_limits_check(sa.max_msgs, sa.max_msg_size,
 					  sa.max_bytes);
 		if (ret)
 			return ret;
+		/* As at creation: a topic and its subscriptions queue. */
+		if (!sa.max_msgs && (mb->topic || mb->parent))
+			return -EINVAL;
 	} else if (sa.max_msgs || sa.max_msg_size || sa.max_bytes) {
 		return -EINVAL;
 	}

@@ -2727,6 +2727,13 @@ out_mutex:
 	return ret;
 }
 
+/* Can @mb ever hold a message of @len bytes, whatever it receives? */
+static bool msgbox_can_ever_hold(const struct msgbox *mb, size_t len)
+{
+	return len <= READ_ONCE(mb->max_msg_size) &&
+	       len <= READ_ONCE(mb->max_bytes);
+}
+
 /**
  * msgbox_wait_room() - wait until @len bytes could be sent to @mb now.
  * @mb:   a subscription.
@@ -2737,7 +2744,8 @@ out_mutex:
  * topic's (serialised) publishes add to a subscription, so room found here
  * stays until the caller delivers.
  *
- * Return: 0, -EIDRM, -EAGAIN, -ETIMEDOUT or @wait->sig_err.
+ * Return: 0, -EIDRM, -EMSGSIZE (it never can), -EAGAIN, -ETIMEDOUT or
+ * @wait->sig_err.
  */
 int msgbox_wait_room(struct msgbox *mb, size_t len,
 		     const struct msgbox_wait *wait)
@@ -2755,6 +2763,9 @@ int msgbox_wait_room(struct msgbox *mb, size_t len,
 					TASK_INTERRUPTIBLE);
 		spin_lock(&mb->lock);
 		ret = mb->dead ? -EIDRM : 0;
+		/* Its limits, set apart from the topic's, may never allow it. */
+		if (!ret && !msgbox_can_ever_hold(mb, len))
+			ret = -EMSGSIZE;
 		if (!ret && !msgbox_has_room(mb, len)) {
 			ret = msgbox_may_wait(mb, wait);
 			if (!ret)
@@ -2805,7 +2816,8 @@ static struct msgbox_message *msgbox_oldest(struct msgbox *mb)
  * DROP_OLDEST drops the oldest queued messages until @msg fits, counting
  * them; DROP_NEW (or no room) leaves @msg to the caller, who counts it.
  *
- * Return: 0, or -EAGAIN / -EIDRM if @msg was not delivered.
+ * Return: 0, or -EMSGSIZE (more than its limits allow), -EAGAIN or -EIDRM
+ * if @msg was not delivered.
  */
 int msgbox_deliver(struct msgbox *mb, struct msgbox_message *msg, u32 policy)
 {
@@ -2815,6 +2827,9 @@ int msgbox_deliver(struct msgbox *mb, struct msgbox_message *msg, u32 policy)
 	unsigned int nr = 0;
 	u64 id;
 
+	/* Its own limits, set apart from the topic's, may never allow it. */
+	if (!msgbox_can_ever_hold(mb, msg->len))
+		return -EMSGSIZE;
 	if (policy & MSGBOX_CREATE_DROP_OLDEST) {
 		spin_lock(&mb->lock);
 		while (!mb->dead && !msgbox_has_room(mb, msg->len) &&

@@ -202,8 +202,8 @@ void msgbox_unsubscribe(struct msgbox *sub)
  * @wait: how a BLOCK topic waits for room (and whether it may).
  * @idp:  on success, the publication's sequence number in the topic.
  *
- * Return: 0, or -EIDRM, -EAGAIN, -ETIMEDOUT, @wait->sig_err, -ENOMEM; on
- * error nothing was delivered and the caller still owns @msg.
+ * Return: 0, or -EIDRM, -EMSGSIZE, -EAGAIN, -ETIMEDOUT, @wait->sig_err,
+ * -ENOMEM; on error nothing was delivered and the caller still owns @msg.
  */
 int msgbox_publish(struct msgbox *mb, struct msgbox_message *msg,
 		   const struct msgbox_wait *wait, u64 *idp)

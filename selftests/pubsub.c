@@ -449,6 +449,101 @@ TEST_F(ps, destroying_a_topic_wakes_a_blocked_publisher_with_EIDRM)
 	close(t);
 }
 
+static int set_limits(int fd, __u32 max_msgs, __u32 max_msg_size,
+		      __u64 max_bytes)
+{
+	struct msgbox_setattr sa = { .mask = MSGBOX_SETATTR_LIMITS,
+				     .max_msgs = max_msgs,
+				     .max_msg_size = max_msg_size,
+				     .max_bytes = max_bytes };
+
+	return msgbox_setattr(fd, &sa);
+}
+
+/* Publish @len bytes, giving up after 2 s instead of blocking for good. */
+static int publish_len(int t, size_t len)
+{
+	static char buf[1024];
+	struct msgbox_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.data = (uintptr_t)buf;
+	m.len = len;
+	m.type = 1;
+	m.flags = MSGBOX_MSG_TIMEOUT;
+	m.timeout_ns = 2000000000ull;
+	return msgbox_sendmsg(t, &m);
+}
+
+TEST_F(ps, topics_and_subscriptions_cannot_become_rendezvous_channels)
+{
+	int t, s;
+
+	t = topic(self->name, 4, 0);
+	ASSERT_LE(0, t);
+	s = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	ASSERT_LE(0, s);
+	EXPECT_EQ(-1, set_limits(t, 0, 64, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, set_limits(s, 0, 64, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(4, mb_info_of(s).max_msgs);
+	EXPECT_EQ(0, set_limits(s, 8, 64, 4096));
+	close(s);
+	close(t);
+}
+
+/*
+ * A subscription keeps the limits it was made with.  Once the topic's
+ * are raised, a publication one of them can never hold fails at once
+ * with EMSGSIZE and reaches no one (rather than blocking for good), and
+ * under DROP_OLDEST empties no queue for a message that could never go
+ * in.
+ */
+TEST_F(ps, a_publication_a_subscription_can_never_hold_reaches_no_one)
+{
+	int t, a, b;
+
+	t = topic(self->name, 4, 0);
+	ASSERT_LE(0, t);
+	a = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, set_limits(t, 4, 1024, 4096));
+	b = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	ASSERT_LE(0, b);
+	EXPECT_EQ(1024, mb_info_of(b).max_msg_size);
+	EXPECT_EQ(-1, publish_len(t, 512));
+	EXPECT_EQ(EMSGSIZE, errno);
+	EXPECT_EQ(0, mb_info_of(a).nr_msgs);
+	EXPECT_EQ(0, mb_info_of(b).nr_msgs);
+	EXPECT_EQ(0, publish_len(t, 64));
+	EXPECT_EQ(1, mb_info_of(a).nr_msgs);
+	EXPECT_EQ(1, mb_info_of(b).nr_msgs);
+	close(a);
+	close(b);
+	close(t);
+}
+
+TEST_F(ps, drop_oldest_drops_nothing_for_a_publication_that_cannot_fit)
+{
+	int t, a, i;
+
+	t = topic(self->name, 4, MSGBOX_CREATE_DROP_OLDEST);
+	ASSERT_LE(0, t);
+	a = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	ASSERT_LE(0, a);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, publish(t, i, 1, 0));
+	ASSERT_EQ(0, set_limits(t, 4, 1024, 4096));
+	EXPECT_EQ(0, publish_len(t, 512));
+	EXPECT_EQ(3, mb_info_of(a).nr_msgs);
+	EXPECT_EQ(1, mb_info_of(a).dropped);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(i, next(a, MSGBOX_MSG_NONBLOCK));
+	close(a);
+	close(t);
+}
+
 TEST_F(ps, misuse_gets_precise_errors)
 {
 	struct msgbox_attr attr;

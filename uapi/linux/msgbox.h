@@ -136,12 +136,18 @@ struct msgbox_create {
  *              them, sharing one reference-counted copy of the payload.
  *              The topic queues nothing itself: receiving from it fails
  *              with EOPNOTSUPP; a publish with no subscriber goes nowhere.
- *              Each subscription is a mailbox with the topic's limits.
+ *              Each subscription is a mailbox with the topic's limits
+ *              when it was made (SETATTR on either changes that one
+ *              only); topics and subscriptions always queue: a max_msgs
+ *              of 0 is EINVAL for them.
  *              What a publish does when a subscriber is full:
  *   (default)    block the publisher until every subscriber has room (the
  *                publish is then delivered to all at once, or, on EAGAIN,
- *                ETIMEDOUT or EINTR, to none);
- *   DROP_OLDEST  drop that subscriber's oldest messages to make room;
+ *                ETIMEDOUT or EINTR, to none); EMSGSIZE, at once and to
+ *                none, if a subscription's limits can never hold it;
+ *   DROP_OLDEST  drop that subscriber's oldest messages to make room (none
+ *                if its limits can never hold the new one, which is then
+ *                dropped as with DROP_NEW);
  *   DROP_NEW     do not deliver to that subscriber.
  *              Drops are counted in both mailboxes' statistics (dropped),
  *              so a subscriber can tell it missed messages.
