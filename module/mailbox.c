@@ -2041,6 +2041,32 @@ static __always_inline int msgbox_may_wait(struct msgbox *mb,
 	return 0;
 }
 
+/*
+ * A sender about to sleep with @msg, which no receiver took: the sleeping
+ * receivers that select it but whose buffers are too small get EMSGSIZE
+ * now, as a receive that comes later and finds this sender does (a peek,
+ * which looks at queued messages only, sleeps on).  True if it claimed
+ * any (in @wl).
+ */
+static bool msgbox_refuse_small(struct msgbox *mb,
+				const struct msgbox_message *msg,
+				struct msgbox_wake_list *wl)
+{
+	struct msgbox_waiter *w, *next;
+	bool any = false;
+
+	lockdep_assert_held(&mb->lock);
+	list_for_each_entry_safe(w, next, &mb->recv_waiters, list) {
+		if (w->args->peek || w->args->trunc ||
+		    msg->len <= w->args->size || !msgbox_selects(w->args, msg))
+			continue;
+		mb->nr_recv_waiters--;
+		waiter_claim(mb, wl, w, -EMSGSIZE);
+		any = true;
+	}
+	return any;
+}
+
 /**
  * msgbox_send() - send @msg; on success the mailbox owns it.
  * @mb:   the mailbox.
@@ -2115,6 +2141,12 @@ int __msgbox_hot msgbox_send(struct msgbox *mb, struct msgbox_message *msg,
 	w.kind = MSGBOX_W_SEND;
 	list_add_tail(&w.list, &mb->send_waiters);
 	mb->nr_send_waiters++;
+	if (msgbox_refuse_small(mb, msg, &wl)) {
+		/* Never sleep on waiters claimed above. */
+		spin_unlock(&mb->lock);
+		msgbox_wake_up(&wl);
+		spin_lock(&mb->lock);
+	}
 	/* A receive can now take this message: tell pollers so. */
 	ret = msgbox_wait(mb, &w, wait, EPOLLIN | EPOLLRDNORM);
 	if (ret == 0)

@@ -311,6 +311,43 @@ TEST_F(rv, capacity_0_mailbox_is_an_unbuffered_channel)
 	EXPECT_EQ(0, mb_info_of(ch).hwm_msgs);
 }
 
+/*
+ * A receiver asleep on a channel with a buffer too small for the message
+ * a sender brings gets EMSGSIZE then, as one arriving after the sender
+ * does, and the message waits with its sender for a receiver it fits.
+ */
+TEST_F(rv, a_waiting_receiver_too_small_for_a_channels_message_gets_EMSGSIZE)
+{
+	char buf[64];
+	pid_t r, s;
+	int ch;
+
+	close(self->fd);
+	ASSERT_EQ(0, msgbox_destroy(self->name));
+	ch = self->fd = mb_create(self->name, 0, 64, 0, MB_RW);
+	ASSERT_LE(0, ch);
+	r = fork();
+	ASSERT_LE(0, r);
+	if (r == 0) {
+		CHILD_CHECK(msgbox_recv_timeout(ch, buf, 4,
+						10000000000ull) == -1, 2);
+		CHILD_CHECK(errno == EMSGSIZE, 3);
+		_exit(0);
+	}
+	ASSERT_EQ(0, mb_wait_waiters(ch, 1, 0));
+	s = fork();
+	ASSERT_LE(0, s);
+	if (s == 0) {
+		CHILD_CHECK(msgbox_send(ch, "too long", 8, 0) == 0, 2);
+		_exit(0);
+	}
+	EXPECT_EQ(0, mb_reap(r, 5000));
+	ASSERT_EQ(0, mb_wait_waiters(ch, 0, 1));
+	EXPECT_EQ(8, msgbox_recv(ch, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, "too long", 8));
+	EXPECT_EQ(0, mb_reap(s, MB_WAIT_MS));
+}
+
 TEST_F(rv, blocked_poll_on_a_channel_wakes_when_a_receiver_arrives)
 {
 	struct pollfd p;
