@@ -425,8 +425,13 @@ struct msgbox_msg {
  *
  * Sends the request and sleeps until a server that received it answers
  * with MSGBOX_IOC_REPLY; the reply goes to this calling thread only, never
- * into the mailbox.  Returns 0, or: ETIMEDOUT, EINTR (never restarted: a
- * restart would send the request again); ECONNRESET if the server's
+ * into the mailbox.  Returns 0, or: ETIMEDOUT; on a signal before any
+ * receive took the request, the queued request is discarded unseen and,
+ * where a receive would restart (SA_RESTART or a stop, no relative
+ * timeout), the call restarts, sending it anew, else fails with EINTR;
+ * once one took it, EINTR, even after a stop and continue, as semop(2)
+ * (a restart would send it twice; the server's late reply fails with
+ * EPIPE); ECONNRESET if the server's
  * descriptor was closed (or the server exited) without replying, or the
  * request was taken with read(2), which cannot reply; EIDRM if the mailbox
  * was destroyed while the request was queued; the errors of SEND.  A
