@@ -1510,7 +1510,13 @@ int msgbox_direct_pin(struct msgbox_direct *d, size_t len, bool write)
 	d->pages = kvmalloc_array(nr, sizeof(*d->pages), GFP_KERNEL);
 	if (!d->pages)
 		return -ENOMEM;
-	got = pin_user_pages_fast(addr & PAGE_MASK, nr, write ? FOLL_WRITE : 0,
+	/*
+	 * A receiver's pin lasts as long as it sleeps, which may be for
+	 * ever: a long-term pin, kept off movable and CMA memory (and
+	 * refused where it cannot be, the receive then copying as usual).
+	 */
+	got = pin_user_pages_fast(addr & PAGE_MASK, nr,
+				  write ? FOLL_WRITE | FOLL_LONGTERM : 0,
 				  d->pages);
 	if (got != nr) {
 		if (got > 0)
