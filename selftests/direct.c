@@ -259,10 +259,27 @@ static void *fault_receiver(void *arg)
 }
 
 /*
- * The payload went straight in, then writing the metadata back failed:
- * the receive fails with EFAULT and the message, payload taken back from
- * the receiver's buffer, is queued again for the next receive.
+ * A thread of this process asleep in a receive of up to 2 * BIG bytes
+ * into self->dst, its struct msgbox_msg alone on a page made read-only
+ * once it sleeps: writing the metadata back will fault.
  */
+static int fault_receiver_start(FIXTURE_DATA(di) *self, struct fault_recv *r,
+				pthread_t *t)
+{
+	r->fd = self->fd;
+	r->m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r->m == MAP_FAILED)
+		return -1;
+	memset(r->m, 0, sizeof(*r->m));
+	r->m->data = (uintptr_t)self->dst;
+	r->m->len = 2 * BIG;
+	if (pthread_create(t, NULL, fault_receiver, r) ||
+	    mb_wait_waiters(self->fd, 1, 0))
+		return -1;
+	return mprotect(r->m, PAGE, PROT_READ);
+}
+
 /*
  * The payload is in the receiver's pages when writing its metadata back
  * faults.  Those bytes are the receiver's to change (a thread of it could
@@ -272,22 +289,14 @@ static void *fault_receiver(void *arg)
  */
 TEST_F(di, metadata_fault_after_a_direct_copy_drops_the_message)
 {
-	struct fault_recv r = { .fd = self->fd };
 	struct msgbox_info info;
+	struct fault_recv r;
 	struct msgbox_msg m;
 	pthread_t t;
 	pid_t pid;
 
 	ASSERT_EQ(0, prime(self));
-	r.m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, r.m);
-	memset(r.m, 0, sizeof(*r.m));
-	r.m->data = (uintptr_t)self->dst;
-	r.m->len = 2 * BIG;
-	ASSERT_EQ(0, pthread_create(&t, NULL, fault_receiver, &r));
-	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
-	ASSERT_EQ(0, mprotect(r.m, PAGE, PROT_READ));
+	ASSERT_EQ(0, fault_receiver_start(self, &r, &t));
 	pid = fork();
 	if (pid == 0)
 		_exit(send_big(self, 3, BIG, 8, MSGBOX_TYPE_DEFAULT) ? errno : 0);
@@ -313,20 +322,12 @@ TEST_F(di, metadata_fault_after_a_direct_copy_drops_the_message)
  */
 TEST_F(di, a_message_dropped_after_a_direct_copy_is_not_reported_received)
 {
-	struct fault_recv r = { .fd = self->fd };
+	struct fault_recv r;
 	pthread_t t;
 	pid_t pid;
 
 	ASSERT_EQ(0, prime(self));
-	r.m = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, r.m);
-	memset(r.m, 0, sizeof(*r.m));
-	r.m->data = (uintptr_t)self->dst;
-	r.m->len = 2 * BIG;
-	ASSERT_EQ(0, pthread_create(&t, NULL, fault_receiver, &r));
-	ASSERT_EQ(0, mb_wait_waiters(self->fd, 1, 0));
-	ASSERT_EQ(0, mprotect(r.m, PAGE, PROT_READ));
+	ASSERT_EQ(0, fault_receiver_start(self, &r, &t));
 	pid = fork();
 	if (pid == 0) {
 		struct msgbox_msg m;

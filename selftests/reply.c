@@ -65,6 +65,17 @@ static void server(int fd, int n)
 	_exit(0);
 }
 
+/* @c, to call with "ping" (type 1) and take the reply into @rep. */
+static void ping_init(struct msgbox_call *c, char *rep, size_t size)
+{
+	memset(c, 0, sizeof(*c));
+	c->request.data = (uintptr_t)"ping";
+	c->request.len = 4;
+	c->request.type = 1;
+	c->reply.data = (uintptr_t)rep;
+	c->reply.len = size;
+}
+
 TEST_F(rr, call_gets_the_reply_of_the_server_that_took_it)
 {
 	struct msgbox_call c;
@@ -75,12 +86,7 @@ TEST_F(rr, call_gets_the_reply_of_the_server_that_took_it)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		server(self->fd, 1);
-	memset(&c, 0, sizeof(c));
-	c.request.data = (uintptr_t)"ping";
-	c.request.len = 4;
-	c.request.type = 1;
-	c.reply.data = (uintptr_t)rep;
-	c.reply.len = sizeof(rep);
+	ping_init(&c, rep, sizeof(rep));
 	ASSERT_EQ(0, msgbox_callmsg(self->fd, &c)) TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(5, c.reply.len);
 	EXPECT_EQ(0, memcmp(rep, "ping!", 5));
@@ -111,12 +117,7 @@ TEST_F(rr, a_reply_is_stamped_when_its_server_sends_it)
 		CHILD_CHECK(msgbox_reply(self->fd, token, "pong", 4) == 0, 11);
 		_exit(0);
 	}
-	memset(&c, 0, sizeof(c));
-	c.request.data = (uintptr_t)"ping";
-	c.request.len = 4;
-	c.request.type = 1;
-	c.reply.data = (uintptr_t)rep;
-	c.reply.len = sizeof(rep);
+	ping_init(&c, rep, sizeof(rep));
 	t0 = mb_now_ns(CLOCK_REALTIME);
 	ASSERT_EQ(0, msgbox_callmsg(self->fd, &c)) TH_LOG("%s", strerror(errno));
 	t1 = mb_now_ns(CLOCK_REALTIME);
