@@ -268,9 +268,7 @@ TEST_F(bl, a_sender_that_waited_for_room_keeps_the_time_of_its_send)
 	usleep(20000);
 	room = mb_now_ns(CLOCK_REALTIME);
 	for (i = 0; i < 5; i++) {
-		memset(&m, 0, sizeof(m));
-		m.data = (uintptr_t)buf;
-		m.len = sizeof(buf);
+		mb_msg_init(&m, buf, sizeof(buf), 0, 0);
 		ASSERT_EQ(0, msgbox_recvmsg(self->fd, &m));
 	}
 	EXPECT_EQ(0, memcmp(buf, "late", 4));

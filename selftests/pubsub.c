@@ -152,9 +152,7 @@ TEST_F(ps, every_subscriber_sees_the_time_of_the_publication)
 	ASSERT_EQ(0, publish(t, 7, 1, 0));
 	t1 = mb_now_ns(CLOCK_REALTIME);
 	for (i = 0; i < SUBS; i++) {
-		memset(&m, 0, sizeof(m));
-		m.data = (uintptr_t)&v;
-		m.len = sizeof(v);
+		mb_msg_init(&m, &v, sizeof(v), 0, 0);
 		ASSERT_EQ(0, msgbox_recvmsg(subs[i], &m));
 		EXPECT_EQ(7, v);
 		if (i == 0)
@@ -466,11 +464,7 @@ static int publish_len(int t, size_t len)
 	static char buf[1024];
 	struct msgbox_msg m;
 
-	memset(&m, 0, sizeof(m));
-	m.data = (uintptr_t)buf;
-	m.len = len;
-	m.type = 1;
-	m.flags = MSGBOX_MSG_TIMEOUT;
+	mb_msg_init(&m, buf, len, 1, MSGBOX_MSG_TIMEOUT);
 	m.timeout_ns = 2000000000ull;
 	return msgbox_sendmsg(t, &m);
 }
