@@ -148,6 +148,7 @@ struct msgbox *msgbox_alloc(const struct msgbox_create *args)
 	spin_lock_init(&mb->lock);
 	spin_lock_init(&mb->pool_lock);
 	mb->msgs = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&mb->by_age);
 	INIT_LIST_HEAD(&mb->recv_waiters);
 	INIT_LIST_HEAD(&mb->send_waiters);
 	INIT_LIST_HEAD(&mb->sync_waiters);
@@ -903,10 +904,38 @@ static bool msgbox_msg_less(struct rb_node *a, const struct rb_node *b)
 	return ma->id < mb->id;
 }
 
+/* Does @mb keep its queue by age too (msgbox.by_age)? */
+static bool msgbox_keeps_age(const struct msgbox *mb)
+{
+	return mb->parent && (mb->parent->flags & MSGBOX_CREATE_DROP_OLDEST);
+}
+
+/*
+ * Into @mb->by_age, in id order: a new message is the youngest; one given
+ * back (requeued, redelivered) goes among the older ones it came from.
+ */
+static void msgbox_age_add(struct msgbox *mb, struct msgbox_message *msg)
+{
+	struct msgbox_message *pos;
+
+	pos = list_last_entry(&mb->by_age, struct msgbox_message, age);
+	if (list_empty(&mb->by_age) || pos->id < msg->id) {
+		list_add_tail(&msg->age, &mb->by_age);
+		return;
+	}
+	list_for_each_entry(pos, &mb->by_age, age) {
+		if (pos->id > msg->id)
+			break;
+	}
+	list_add_tail(&msg->age, &pos->age);
+}
+
 static void msgbox_enqueue(struct msgbox *mb, struct msgbox_message *msg)
 {
 	lockdep_assert_held(&mb->lock);
 	rb_add_cached(&msg->node, &mb->msgs, msgbox_msg_less);
+	if (unlikely(msgbox_keeps_age(mb)))
+		msgbox_age_add(mb, msg);
 	/* A receive ring must not take later messages before this one. */
 	if (mb->ring && msgbox_selects(&mb->ring->args, msg))
 		mb->ring->behind = true;
@@ -926,6 +955,8 @@ static void msgbox_unqueue(struct msgbox *mb, struct msgbox_message *msg)
 	lockdep_assert_held(&mb->lock);
 	rb_erase_cached(&msg->node, &mb->msgs);
 	RB_CLEAR_NODE(&msg->node);
+	if (unlikely(msgbox_keeps_age(mb)))
+		list_del(&msg->age);
 	mb->nr_msgs--;
 	mb->nr_bytes -= msg->len;
 	mb->nr_ttl -= !!msg->expires_ns;
@@ -2519,6 +2550,7 @@ void msgbox_kill(struct msgbox *mb)
 	mb->nr_sync_waiters = 0;
 	dropped = mb->msgs;
 	mb->msgs = RB_ROOT_CACHED;
+	INIT_LIST_HEAD(&mb->by_age);
 	rbtree_postorder_for_each_entry_safe(msg, nmsg, &dropped.rb_root, node)
 		msgbox_track_set(msg, MSGBOX_STATUS_DESTROYED);
 	mb->nr_msgs = 0;
@@ -2829,19 +2861,15 @@ int msgbox_wait_room(struct msgbox *mb, size_t len,
 	return ret;
 }
 
-/* The oldest queued message: the lowest id, whatever its priority. */
+/*
+ * The oldest message queued in @mb, a DROP_OLDEST topic's subscription:
+ * the lowest id, whatever its priority (msgbox.by_age).
+ */
 static struct msgbox_message *msgbox_oldest(struct msgbox *mb)
 {
-	struct msgbox_message *msg, *oldest = NULL;
-	struct rb_node *n;
-
 	lockdep_assert_held(&mb->lock);
-	for (n = rb_first_cached(&mb->msgs); n; n = rb_next(n)) {
-		msg = rb_entry(n, struct msgbox_message, node);
-		if (!oldest || msg->id < oldest->id)
-			oldest = msg;
-	}
-	return oldest;
+	return list_first_entry_or_null(&mb->by_age, struct msgbox_message,
+					age);
 }
 
 /**

@@ -87,6 +87,7 @@ struct msgbox_payload {
 /**
  * struct msgbox_message - one message
  * @node:      link in msgbox.msgs (under msgbox.lock) while queued.
+ * @age:       link in msgbox.by_age while queued there, if it keeps one.
  * @next_done: once written into a receive ring, link in the wake list's
  *             chain of messages to free after the unlock.
  * @len:       payload length in bytes.
@@ -118,6 +119,7 @@ struct msgbox_message {
 		struct rb_node node;
 		struct msgbox_message *next_done;
 	};
+	struct list_head age;
 	size_t len;
 	u64 id;
 	s64 type;
@@ -451,6 +453,9 @@ struct msgbox_notifier {
  * @ref:          kref; see the top of this file.
  * @lock:         protects the queue, waiters and counters below.
  * @msgs:         queued messages in receive order (see mailbox.c).
+ * @by_age:       a DROP_OLDEST topic's subscription only: the same queued
+ *                messages by id (struct msgbox_message.age), oldest first,
+ *                so that dropping the oldest finds it at once.
  * @recv_waiters: struct msgbox_waiter of sleeping receivers, in arrival order.
  * @send_waiters: struct msgbox_waiter of sleeping senders, in arrival order.
  * @sync_waiters: rendezvous senders whose message is queued, waiting for a
@@ -542,6 +547,7 @@ struct msgbox {
 	struct kref ref;
 	spinlock_t lock;		/* see the comment above */
 	struct rb_root_cached msgs;
+	struct list_head by_age;
 	struct list_head recv_waiters;
 	struct list_head send_waiters;
 	struct list_head sync_waiters;

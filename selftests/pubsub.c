@@ -8,6 +8,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include "msgbox_test.h"
 
 FIXTURE(ps) {
@@ -219,6 +220,49 @@ TEST_F(ps, drop_oldest_keeps_the_newest_and_counts_the_loss)
 	EXPECT_EQ(3, mb_info_of(t).dropped);
 	EXPECT_EQ(4, next(s, 0));
 	EXPECT_EQ(5, next(s, 0));
+	close(s);
+	close(t);
+}
+
+static int publish_prio(int t, unsigned int v, __u32 prio)
+{
+	struct msgbox_msg m;
+
+	mb_msg_init(&m, &v, sizeof(v), 1, 0);
+	m.priority = prio;
+	return msgbox_sendmsg(t, &m);
+}
+
+/*
+ * The oldest is the first published, whatever its priority, also once a
+ * faulting read gave it back to the queue behind younger ones.
+ */
+TEST_F(ps, drop_oldest_drops_by_age_across_priorities_and_requeues)
+{
+	char *bad = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	int t, s, i;
+
+	ASSERT_NE(MAP_FAILED, bad);
+	t = topic(self->name, 4, MSGBOX_CREATE_DROP_OLDEST);
+	ASSERT_LE(0, t);
+	s = msgbox_subscribe(t, 0, MSGBOX_FD_RECV);
+	ASSERT_LE(0, s);
+	ASSERT_EQ(0, publish_prio(t, 1, 5));
+	ASSERT_EQ(0, publish_prio(t, 2, 0));
+	ASSERT_EQ(0, publish_prio(t, 3, 9));
+	EXPECT_EQ(3, next(s, MSGBOX_MSG_NONBLOCK));
+	/* 1 (priority 5) is next: taken, the copy faults, it is back. */
+	EXPECT_EQ(-1, read(s, bad, sizeof(unsigned int)));
+	EXPECT_EQ(EFAULT, errno);
+	for (i = 4; i <= 6; i++)	/* 6 finds it full and drops 1 */
+		ASSERT_EQ(0, publish_prio(t, i, 1));
+	EXPECT_EQ(1, mb_info_of(s).dropped);
+	for (i = 4; i <= 6; i++)
+		EXPECT_EQ(i, next(s, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(2, next(s, MSGBOX_MSG_NONBLOCK));
+	EXPECT_EQ(-1, next(s, MSGBOX_MSG_NONBLOCK));
+	munmap(bad, 4096);
 	close(s);
 	close(t);
 }
