@@ -2555,6 +2555,7 @@ void msgbox_kill(struct msgbox *mb)
 		msgbox_track_set(msg, MSGBOX_STATUS_DESTROYED);
 	mb->nr_msgs = 0;
 	mb->nr_bytes = 0;
+	mb->nr_ttl = 0;
 	list_for_each_entry_safe(w, next, &mb->recv_waiters, list)
 		waiter_claim(mb, &wl, w, -EIDRM);
 	list_for_each_entry_safe(w, next, &mb->send_waiters, list)
