@@ -918,8 +918,9 @@ static void msgbox_age_add(struct msgbox *mb, struct msgbox_message *msg)
 {
 	struct msgbox_message *pos;
 
-	pos = list_last_entry(&mb->by_age, struct msgbox_message, age);
-	if (list_empty(&mb->by_age) || pos->id < msg->id) {
+	if (list_empty(&mb->by_age) ||
+	    list_last_entry(&mb->by_age, struct msgbox_message, age)->id <
+	    msg->id) {
 		list_add_tail(&msg->age, &mb->by_age);
 		return;
 	}
